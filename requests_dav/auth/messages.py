@@ -1,0 +1,64 @@
+"""Sans-I/O views of the request and response the authentication flow sees.
+
+The glue (adapter or ``auth=`` hook) builds these from requests' objects;
+the core reads and writes only these. Header names are compared
+case-insensitively (RFC 9110 section 5.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, List, MutableMapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .body import ReplayableBody
+
+
+@dataclass
+class AuthRequest:
+    """A request as the authentication flow sees it.
+
+    ``headers`` is the live, case-insensitive header mapping of the request
+    being sent (the glue passes requests' ``CaseInsensitiveDict``): the flow
+    sets ``Authorization`` / ``Proxy-Authorization`` on it directly.
+    ``target`` is the request-target exactly as it goes on the wire
+    (origin-form ``/path?query``, or absolute-form when sent to a forward
+    proxy without a tunnel); Digest's ``uri`` parameter uses it verbatim
+    (RFC 7616 section 3.4).
+    ``proxy`` is the proxy URL the request goes through, if any.
+    """
+
+    method: str
+    url: str
+    headers: MutableMapping[str, str]
+    body: Optional[ReplayableBody] = None
+    target: str = ""
+    proxy: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not self.target:
+            parts = urlsplit(self.url)
+            self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass
+class AuthResponse:
+    """A response as the authentication flow sees it: status and raw header lines.
+
+    ``headers`` keeps every field line separately and in order, so several
+    ``WWW-Authenticate`` lines stay several (RFC 7235 section 4.1).
+    """
+
+    status: int
+    headers: Sequence[Tuple[str, str]] = field(default_factory=list)
+
+    def get_all(self, name: str) -> List[str]:
+        """Every value of the header ``name``, in order (case-insensitive)."""
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    def get(self, name: str) -> Optional[str]:
+        """The values of ``name`` joined with ``", "``, or ``None`` when absent."""
+        values = self.get_all(name)
+        return ", ".join(values) if values else None

@@ -1,0 +1,56 @@
+"""The exception hierarchy of requests-dav, rooted in requests' own.
+
+Every exception a user of the adapter, the ``auth=`` classes or
+:class:`~requests_dav.DAVSession` can see subclasses
+:class:`requests.exceptions.RequestException`, so existing ``except``
+clauses keep working. Errors that originate in the sans-I/O core also
+subclass their core twin from :mod:`requests_dav.auth.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from requests.exceptions import HTTPError, RequestException
+
+from .auth import errors as _core
+
+
+class RequestsDAVError(RequestException):
+    """Base class of everything requests-dav raises."""
+
+
+class AuthenticationError(RequestsDAVError):
+    """Authentication could not be completed (RFC 7235)."""
+
+
+class ChallengeParseError(AuthenticationError, _core.ChallengeParseError):
+    """A challenge header is malformed; see :class:`requests_dav.auth.errors.ChallengeParseError`."""
+
+    def __init__(self, header: str, position: int, reason: str, value: str = "", **kwargs: Any) -> None:
+        _core.ChallengeParseError.__init__(self, header, position, reason, value)
+        self.response = kwargs.get("response")
+        self.request = kwargs.get("request")
+
+
+class MutualAuthenticationError(AuthenticationError, _core.MutualAuthenticationError):
+    """The server failed to prove it knows the credentials (Digest ``rspauth``)."""
+
+
+class BodyNotReplayableError(AuthenticationError, _core.BodyNotReplayableError):
+    """A request body had to be sent again but could not be (PEP 268)."""
+
+    def __init__(
+        self, reason: str, *, bytes_sent: int, limit: Optional[int], **kwargs: Any
+    ) -> None:
+        _core.BodyNotReplayableError.__init__(self, reason, bytes_sent=bytes_sent, limit=limit)
+        self.response = kwargs.get("response")
+        self.request = kwargs.get("request")
+
+
+class ProxyAuthenticationError(AuthenticationError):
+    """A proxy refused the credentials, or none were available for it (407)."""
+
+
+class DAVError(HTTPError, RequestsDAVError):
+    """A WebDAV request failed (RFC 4918); see :mod:`requests_dav.dav.errors`."""

@@ -1,0 +1,64 @@
+"""Packaging metadata for requests-dav."""
+
+from setuptools import find_packages, setup
+
+with open("README.md", encoding="utf-8") as readme:
+    long_description = readme.read()
+
+setup(
+    name="requests-dav",
+    version="0.1.0.dev0",
+    description=(
+        "HTTP authentication done right (body replay on 401/407, protection spaces, "
+        "proxy auth through CONNECT) and a WebDAV session for requests"
+    ),
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["requests_dav", "requests_dav.*"]),
+    package_data={"requests_dav": ["py.typed"]},
+    zip_safe=False,
+    install_requires=[
+        "requests>=2.31",
+        "urllib3>=2.0",
+        "xmltodict>=0.13",
+    ],
+    extras_require={
+        "lxml": ["lxml>=5.0"],
+        "cli": ["click>=8.1", "tqdm>=4.66"],
+        "demo": ["wsgidav>=4.3", "cheroot>=10.0", "click>=8.1", "tqdm>=4.66"],
+        "test": [
+            "pytest>=8.0",
+            "pytest-timeout>=2.3",
+            "responses>=0.25",
+            "hypothesis>=6.100",
+            "wsgidav>=4.3",
+            "cheroot>=10.0",
+            "click>=8.1",
+            "tqdm>=4.66",
+        ],
+        "docs": ["sphinx>=7.0"],
+        "lint": ["ruff>=0.6", "mypy>=1.10", "types-requests"],
+    },
+    entry_points={
+        "console_scripts": ["requests-dav = requests_dav.cli:main"],
+        "requests_dav.schemes": [
+            "basic = requests_dav.auth.schemes.basic:BasicScheme",
+            "digest = requests_dav.auth.schemes.digest:DigestScheme",
+        ],
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: MIT License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.9",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Internet :: WWW/HTTP",
+        "Typing :: Typed",
+    ],
+)
