@@ -1,0 +1,186 @@
+"""The contract every authentication scheme implements (RFC 7235 section 2).
+
+An :class:`Authenticator` is one scheme's state for one protection space
+(RFC 7235 section 2.2): it is created from a challenge the server sent and a
+credential the store found, then answers requests in that space with the value
+of ``Authorization`` / ``Proxy-Authorization`` (RFC 7235 sections 4.2, 4.4).
+Schemes are sans-I/O: they read :class:`~requests_dav.auth.messages.AuthRequest`
+and :class:`~requests_dav.auth.messages.AuthResponse` and never send anything.
+
+The life of an authenticator, as the negotiation (``auth/flow.py``) drives it::
+
+    cls.supports(challenge, options)        # can this class answer this challenge?
+    auth = cls.create(challenge, credential, url=url, options=options)
+    value = auth.authorize(request)         # once per request, from any thread
+    auth.on_challenge(new_challenge)        # 401/407 again: retry (True) or refused (False)
+    auth.on_success(response, request)      # 2xx/3xx: RFC 7615 Authentication-Info
+    auth.space_prefixes(url)                # where to send it preemptively from now on
+
+Secrets (passwords, derived keys, computed responses) never appear in a
+``repr``, a log record or an exception message.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, List, Optional, Union
+from urllib.parse import urlsplit
+
+from ..errors import UnsupportedChallengeError
+
+if TYPE_CHECKING:
+    from ..challenge import Challenge
+    from ..credentials import Credential
+    from ..messages import AuthRequest, AuthResponse
+
+__all__ = [
+    "Authenticator",
+    "PasswordDeclinedError",
+    "SchemeOptions",
+    "origin_of",
+    "resolve_password",
+]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class SchemeOptions:
+    """Policy knobs shared by the schemes (immutable, like urllib3's ``Retry``).
+
+    ``allow_legacy_digest``: answer a Digest challenge without ``qop``
+    (RFC 2069, no client nonce, no nonce count: weak against replay). Off by
+    default; RFC 7616 section 3.3 makes ``qop`` mandatory for servers.
+
+    ``basic_encoding``: how Basic encodes user-id and password when neither the
+    credential nor the challenge's ``charset`` decides (RFC 7617 section 2.1).
+    """
+
+    allow_legacy_digest: bool = False
+    basic_encoding: str = "utf-8"
+
+
+class PasswordDeclinedError(UnsupportedChallengeError):
+    """The credential's password callback returned ``None`` ("give up").
+
+    A subclass of :class:`~requests_dav.auth.errors.UnsupportedChallengeError`
+    so a caller that only knows the contract's error still catches it; the
+    negotiation can tell it apart to report "no-credentials" rather than
+    "unsupported".
+    """
+
+
+class Authenticator(ABC):
+    """One scheme's state for one protection space (RFC 7235 section 2.2).
+
+    Created from a challenge and a credential with :meth:`create`. Thread-safe:
+    :meth:`authorize` may be called from many threads at once, and
+    :meth:`on_challenge` / :meth:`on_success` may run while other threads
+    authorize.
+
+    Class flags declare what the scheme is (httpx's ``requires_request_body``
+    manner): ``scheme`` is the lower-case auth-scheme name, ``strength`` orders
+    schemes when a server offers several (Basic 10, Digest 20; a third-party
+    scheme picks its own), ``connection_bound`` marks schemes whose
+    authentication belongs to one TCP connection (NTLM, Negotiate).
+    """
+
+    scheme: ClassVar[str]
+    strength: ClassVar[int]
+    connection_bound: ClassVar[bool] = False
+
+    challenge: Challenge
+    credential: Credential
+    realm: Optional[str]
+
+    @classmethod
+    @abstractmethod
+    def supports(cls, challenge: Challenge, options: SchemeOptions) -> bool:
+        """Whether this class can answer ``challenge`` under ``options``."""
+
+    @classmethod
+    def rank(cls, challenge: Challenge) -> int:
+        """Order among challenges of this same scheme: higher is preferred."""
+        return 0
+
+    @classmethod
+    @abstractmethod
+    def create(
+        cls,
+        challenge: Challenge,
+        credential: Credential,
+        *,
+        url: str,
+        options: SchemeOptions,
+        attempt: int = 1,
+    ) -> Authenticator:
+        """Build the authenticator for ``challenge`` with ``credential``.
+
+        The password is resolved here: a callable credential is asked with
+        ``(url, realm, attempt)``. Raises
+        :class:`~requests_dav.auth.errors.UnsupportedChallengeError` when the
+        scheme cannot answer with this credential, and
+        :class:`PasswordDeclinedError` (a subclass) when the callback returned
+        ``None``.
+        """
+
+    @property
+    def requires_body(self) -> bool:
+        """True when :meth:`authorize` must read the whole request body."""
+        return False
+
+    @abstractmethod
+    def authorize(self, request: AuthRequest) -> str:
+        """The ``Authorization`` / ``Proxy-Authorization`` value for ``request``."""
+
+    def on_challenge(self, challenge: Challenge) -> bool:
+        """A new challenge of this scheme and realm came back after credentials were sent.
+
+        True: it carries new information, the state is already updated and the
+        same credentials should be tried again. False: the credentials were
+        refused. The default has nothing new to offer.
+        """
+        return False
+
+    def on_success(self, response: AuthResponse, request: AuthRequest) -> None:  # noqa: B027
+        """The server accepted ``request``; read what it says back (RFC 7615).
+
+        The default reads nothing.
+        """
+
+    @abstractmethod
+    def space_prefixes(self, url: str) -> List[str]:
+        """Absolute URL prefixes the protection space covers, learned from ``url``."""
+
+
+def resolve_password(
+    credential: Credential, url: str, realm: Optional[str], attempt: int
+) -> Union[str, bytes]:
+    """Ask ``credential`` for its password (calling a callback with ``(url, realm, attempt)``).
+
+    Raises :class:`PasswordDeclinedError` when the answer is ``None``.
+    """
+    password = credential.password_for(url, realm, attempt)
+    if password is None:
+        where = f" for realm {realm!r}" if realm is not None else ""
+        raise PasswordDeclinedError(
+            f"no password{where}: the password source for user "
+            f"{credential.username!r} declined (returned None)"
+        )
+    return password
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url``: lower-cased, default port filled in, no userinfo.
+
+    IPv6 hosts keep their brackets, as a URL needs them. This is the origin
+    (RFC 6454 section 4) written as the start of an absolute URL prefix.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port if parts.port is not None else _DEFAULT_PORTS.get(scheme)
+    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"

@@ -1,0 +1,747 @@
+"""The Digest authentication scheme (RFC 7616; RFC 2069 compatibility on request).
+
+What is implemented, by section of RFC 7616:
+
+* 3.2 / 3.4.1-3.4.3: ``response = KD(H(A1), nonce ":" nc ":" cnonce ":" qop ":" H(A2))``
+  with ``KD(secret, data) = H(secret ":" data)``; ``A1 = username ":" realm ":"
+  password`` or, for the ``-sess`` algorithms, ``H(username ":" realm ":"
+  password) ":" nonce ":" cnonce``; ``A2 = method ":" uri`` (qop ``auth``) or
+  ``method ":" uri ":" H(entity-body)`` (qop ``auth-int``).
+* 3.3: the challenge: ``realm``, ``nonce``, ``opaque`` (echoed), ``stale``,
+  ``algorithm`` (MD5, MD5-sess, SHA-256, SHA-256-sess, SHA-512-256,
+  SHA-512-256-sess; absent means MD5; anything else is not supported),
+  ``qop`` (``auth``, ``auth-int``), ``domain`` (the protection space),
+  ``charset``, ``userhash``.
+* 3.4: the credentials: ``nc`` counts the requests made with one nonce
+  (8 hex digits, from 00000001, incremented under a lock so concurrent
+  requests never share a count), ``cnonce`` from :mod:`secrets`, ``uri`` is the
+  request-target exactly as sent (absolute-form through a proxy, authority-form
+  for ``CONNECT``).
+* 3.4.4: ``userhash=true``: ``username`` is ``H(username ":" realm)``.
+* 3.4.4 / RFC 8187: ``username*`` when the user name is not printable ASCII.
+* 3.5: ``Authentication-Info`` (RFC 7615): ``nextnonce`` is adopted;
+  ``rspauth`` is verified with ``A2 = ":" uri`` (``auth``) or
+  ``":" uri ":" H(response body)`` (``auth-int``, verified only when the
+  caller passes the response body to :meth:`DigestScheme.on_success`;
+  otherwise it cannot be checked and is skipped). ``cnonce`` and ``nc`` in the
+  answer must be those sent with the request.
+* RFC 2069 (no ``qop``): only with :attr:`SchemeOptions.allow_legacy_digest`.
+
+Choices the RFC leaves open:
+
+* Strings from the wire (realm, nonce, uri) are hashed as the octets they
+  were received as (ISO-8859-1, as field values are decoded by http.client);
+  the user name and a ``str`` password are encoded with the credential's
+  ``encoding`` or UTF-8 (RFC 7616 section 4: servers compare raw bytes). A
+  ``bytes`` password is used as is.
+* Only ``H(username ":" realm ":" password)`` is kept, never the password;
+  the ``-sess`` session key is derived from it per nonce.
+* For ``-sess`` one client nonce is used for all the requests made with a
+  server nonce, so the session key is computed once per nonce (section 3.4.2)
+  whichever way a server interprets "once".
+* ``qop``: with both offered, ``auth-int`` is chosen when the body can be hashed
+  (no body, an in-memory or seekable body, or a buffered stream within its
+  replay limit), else ``auth``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import struct
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    ClassVar,
+    Dict,
+    FrozenSet,
+    List,
+    Mapping,
+    MutableMapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
+from urllib.parse import urljoin, urlsplit
+
+from ..challenge import format_auth_params, parse_auth_info
+from ..errors import ChallengeParseError, MutualAuthenticationError, UnsupportedChallengeError
+from ..rfc8187 import encode_ext_value
+from .base import Authenticator, SchemeOptions, origin_of, resolve_password
+from .basic import basic_space_prefix
+
+if TYPE_CHECKING:
+    from ..body import ReplayableBody
+    from ..challenge import Challenge
+    from ..credentials import Credential
+    from ..messages import AuthRequest, AuthResponse
+
+__all__ = ["ALGORITHMS", "Algorithm", "DigestScheme"]
+
+HashFactory = Callable[[], Any]
+"""A zero-argument constructor of a hashlib-style object (``update``, ``hexdigest``)."""
+
+#: How many sent Authorization values are remembered for rspauth verification.
+SENT_RECORDS_MAX = 256
+#: How many nonces are remembered as already used (so none is retried twice).
+SEEN_NONCES_MAX = 64
+
+
+# -- SHA-512/256 (FIPS 180-4 section 5.3.6.2, section 6.7) ---------------------------------------
+
+
+def _integer_root(value: int, power: int) -> int:
+    """floor(value ** (1 / power)) for a non-negative integer, by Newton's method."""
+    if value < 2:
+        return value
+    guess = 1 << ((value.bit_length() + power - 1) // power)
+    while True:
+        better = ((power - 1) * guess + value // guess ** (power - 1)) // power
+        if better >= guess:
+            return guess
+        guess = better
+
+
+def _first_primes(count: int) -> List[int]:
+    primes: List[int] = []
+    candidate = 2
+    while len(primes) < count:
+        if all(candidate % p for p in primes if p * p <= candidate):
+            primes.append(candidate)
+        candidate += 1
+    return primes
+
+
+_MASK64 = (1 << 64) - 1
+# FIPS 180-4 section 4.2.3: the first 64 bits of the fractional parts of the cube roots of
+# the first eighty primes.
+_SHA512_K: Tuple[int, ...] = tuple(_integer_root(p << 192, 3) & _MASK64 for p in _first_primes(80))
+# FIPS 180-4 section 5.3.6.2: the initial hash value of SHA-512/256.
+_SHA512_256_IV: Tuple[int, ...] = (
+    0x22312194FC2BF72C,
+    0x9F555FA3C84C64C2,
+    0x2393B86B6F53B151,
+    0x963877195940EABD,
+    0x96283EE2A88EFFE3,
+    0xBE5E1E2553863992,
+    0x2B0199FC2C85B8AA,
+    0x0EB72DDC81C52CA2,
+)
+
+
+def _rotr(x: int, n: int) -> int:
+    return ((x >> n) | (x << (64 - n))) & _MASK64
+
+
+class PureSHA512_256:
+    """SHA-512/256 in pure Python (FIPS 180-4 sections 6.4 and 6.7).
+
+    Used only when :func:`hashlib.new` has no ``sha512_256`` (OpenSSL builds
+    without it). hashlib cannot start SHA-512 from other initial values, so the
+    compression function is written out here; it is slow but exact.
+    """
+
+    name = "sha512_256"
+    digest_size = 32
+    block_size = 128
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._state = list(_SHA512_256_IV)
+        self._pending = b""
+        self._length = 0
+        if data:
+            self.update(data)
+
+    def update(self, data: bytes) -> None:
+        """Feed more message bytes."""
+        self._length += len(data)
+        pending = self._pending + bytes(data)
+        whole = len(pending) - len(pending) % 128
+        for offset in range(0, whole, 128):
+            self._compress(pending[offset : offset + 128])
+        self._pending = pending[whole:]
+
+    def copy(self) -> PureSHA512_256:
+        """An independent copy of the current state."""
+        other = PureSHA512_256()
+        other._state = list(self._state)
+        other._pending = self._pending
+        other._length = self._length
+        return other
+
+    def digest(self) -> bytes:
+        """The 32-byte digest of the bytes fed so far (the object stays usable)."""
+        tail = self._pending + b"\x80"
+        tail += b"\x00" * ((112 - len(tail)) % 128)
+        tail += (self._length * 8).to_bytes(16, "big")
+        state = list(self._state)
+        for offset in range(0, len(tail), 128):
+            state = self._rounds(state, tail[offset : offset + 128])
+        return b"".join(word.to_bytes(8, "big") for word in state)[: self.digest_size]
+
+    def hexdigest(self) -> str:
+        """The digest as lower-case hex."""
+        return self.digest().hex()
+
+    def _compress(self, block: bytes) -> None:
+        self._state = self._rounds(self._state, block)
+
+    @staticmethod
+    def _rounds(state: List[int], block: bytes) -> List[int]:
+        w = list(struct.unpack(">16Q", block))
+        for t in range(16, 80):
+            s0 = _rotr(w[t - 15], 1) ^ _rotr(w[t - 15], 8) ^ (w[t - 15] >> 7)
+            s1 = _rotr(w[t - 2], 19) ^ _rotr(w[t - 2], 61) ^ (w[t - 2] >> 6)
+            w.append((w[t - 16] + s0 + w[t - 7] + s1) & _MASK64)
+        a, b, c, d, e, f, g, h = state
+        for t in range(80):
+            t1 = (
+                h
+                + (_rotr(e, 14) ^ _rotr(e, 18) ^ _rotr(e, 41))
+                + ((e & f) ^ (~e & g))
+                + _SHA512_K[t]
+                + w[t]
+            ) & _MASK64
+            t2 = ((_rotr(a, 28) ^ _rotr(a, 34) ^ _rotr(a, 39)) + ((a & b) ^ (a & c) ^ (b & c))) & (
+                _MASK64
+            )
+            h, g, f, e, d, c, b, a = g, f, e, (d + t1) & _MASK64, c, b, a, (t1 + t2) & _MASK64
+        return [(x + y) & _MASK64 for x, y in zip(state, (a, b, c, d, e, f, g, h))]
+
+
+def _sha512_256_factory() -> HashFactory:
+    """hashlib's SHA-512/256 when OpenSSL provides it, else :class:`PureSHA512_256`."""
+    try:
+        hashlib.new("sha512_256")
+    except ValueError:
+        return PureSHA512_256
+    return lambda: hashlib.new("sha512_256")
+
+
+# -- algorithms ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One Digest algorithm (RFC 7616 section 6.1 registry)."""
+
+    name: str  # canonical spelling, e.g. "SHA-256-sess"
+    factory: HashFactory
+    sess: bool
+    rank: int
+
+    def hash(self, data: bytes) -> str:
+        """``H(data)``: the lower-case hex digest."""
+        hasher = self.factory()
+        hasher.update(data)
+        digest: str = hasher.hexdigest()
+        return digest
+
+
+def _make_algorithms() -> Dict[str, Algorithm]:
+    bases: Sequence[Tuple[str, HashFactory, int]] = (
+        ("MD5", hashlib.md5, 100),
+        ("SHA-256", hashlib.sha256, 200),
+        ("SHA-512-256", _sha512_256_factory(), 300),
+    )
+    table: Dict[str, Algorithm] = {}
+    for name, factory, rank in bases:
+        table[name.lower()] = Algorithm(name, factory, False, rank)
+        # The -sess variant sits right below its base: no stronger, one more round trip of state.
+        table[f"{name}-sess".lower()] = Algorithm(f"{name}-sess", factory, True, rank - 5)
+    return table
+
+
+#: The supported algorithms, keyed by lower-cased name (RFC 7616 section 3.3 compares them
+#: case-insensitively).
+ALGORITHMS: Mapping[str, Algorithm] = _make_algorithms()
+
+_QOPS: FrozenSet[str] = frozenset({"auth", "auth-int"})
+
+
+def _algorithm_of(challenge: Challenge) -> Optional[Algorithm]:
+    name = challenge.get("algorithm")
+    if name is None:
+        return ALGORITHMS["md5"]
+    return ALGORITHMS.get(name.strip().lower())
+
+
+def _qops_of(challenge: Challenge) -> Optional[FrozenSet[str]]:
+    """The qop values offered, lower-cased; None when the challenge has no ``qop`` (RFC 2069)."""
+    value = challenge.get("qop")
+    if value is None:
+        return None
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+
+
+def _is_true(value: Optional[str]) -> bool:
+    return value is not None and value.strip().lower() == "true"
+
+
+def _wire(text: str) -> bytes:
+    """The octets a field value was received as (ISO-8859-1), else its UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def _printable_ascii(text: str) -> bool:
+    """True when ``text`` fits a quoted-string using ASCII only (VCHAR, SP, HTAB)."""
+    return all(char == "\t" or " " <= char <= "~" for char in text)
+
+
+def _new_cnonce() -> str:
+    """A fresh client nonce: 128 random bits as hex (RFC 7616 section 3.4)."""
+    return secrets.token_hex(16)
+
+
+def _body_hashable(body: Optional[ReplayableBody]) -> bool:
+    """Whether ``body.hash()`` can succeed without breaking the body (for auth-int)."""
+    if body is None:
+        return True
+    if not body.replayable:
+        return False
+    if body.kind != "stream":
+        return True
+    return body.length is not None and body.length <= body.max_replay_bytes
+
+
+def _header_value(headers: MutableMapping[str, str], name: str) -> Optional[str]:
+    value = headers.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == wanted:
+            return candidate
+    return None
+
+
+class _Sent:
+    """What one authorize() call sent, for checking the rspauth of its answer.
+
+    Holds the session key, so its repr shows nothing.
+    """
+
+    __slots__ = ("cnonce", "ha1", "nc", "nonce", "qop", "uri")
+
+    def __init__(
+        self, nonce: str, nc: int, cnonce: str, qop: Optional[str], uri: str, ha1: str
+    ) -> None:
+        self.nonce = nonce
+        self.nc = nc
+        self.cnonce = cnonce
+        self.qop = qop
+        self.uri = uri
+        self.ha1 = ha1
+
+    def __repr__(self) -> str:
+        return "<sent Digest credentials>"
+
+
+class _NonceState:
+    """The server nonce in use and everything tied to it (replaced whole, under the lock)."""
+
+    __slots__ = ("challenge", "count", "nonce", "opaque", "qops", "session_cnonce", "userhash")
+
+    def __init__(self, challenge: Challenge) -> None:
+        self.challenge = challenge
+        self.nonce = challenge.get("nonce") or ""
+        self.opaque = challenge.get("opaque")
+        self.qops = _qops_of(challenge)
+        self.userhash = _is_true(challenge.get("userhash"))
+        self.count = 0
+        self.session_cnonce = _new_cnonce()
+
+    def renew(self, nonce: str) -> None:
+        self.nonce = nonce
+        self.count = 0
+        self.session_cnonce = _new_cnonce()
+
+
+class DigestScheme(Authenticator):
+    """RFC 7616 Digest for one protection space (one realm, one algorithm).
+
+    Thread-safe: the nonce, its count and the sent-record map are guarded by
+    one lock; body hashing and digest computation happen outside it.
+    """
+
+    scheme: ClassVar[str] = "digest"
+    strength: ClassVar[int] = 20
+
+    def __init__(
+        self,
+        challenge: Challenge,
+        credential: Credential,
+        *,
+        algorithm: Algorithm,
+        ha1: str,
+        username_bytes: bytes,
+        options: SchemeOptions,
+    ) -> None:
+        self.challenge = challenge
+        self.credential = credential
+        self.realm = challenge.realm
+        self.algorithm = algorithm
+        self._options = options
+        self._ha1 = ha1  # H(username ":" realm ":" password); never the password itself
+        self._username_bytes = username_bytes
+        self._lock = threading.Lock()
+        self._state = _NonceState(challenge)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._remember_nonce(self._state.nonce)
+        self._sent: OrderedDict[str, _Sent] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return (
+            f"DigestScheme(realm={self.realm!r}, algorithm={self.algorithm.name!r}, "
+            f"qop={self._preferred_qop(self._state.qops)!r}, user={self.credential.username!r})"
+        )
+
+    # -- class side ----------------------------------------------------------------------------
+
+    @classmethod
+    def supports(cls, challenge: Challenge, options: SchemeOptions) -> bool:
+        """A Digest challenge with realm, nonce, a known algorithm and a usable qop.
+
+        Without ``qop`` (RFC 2069) only when ``options.allow_legacy_digest``,
+        and never with a ``-sess`` algorithm (which needs a client nonce, only
+        sent with a qop).
+        """
+        if challenge.scheme.lower() != cls.scheme:
+            return False
+        if challenge.realm is None or not challenge.get("nonce"):
+            return False
+        algorithm = _algorithm_of(challenge)
+        if algorithm is None:
+            return False
+        qops = _qops_of(challenge)
+        if qops is None:
+            return options.allow_legacy_digest and not algorithm.sess
+        return bool(qops & _QOPS)
+
+    @classmethod
+    def rank(cls, challenge: Challenge) -> int:
+        """SHA-512-256 > SHA-256 > MD5, each ``-sess`` just below its base; no qop last."""
+        algorithm = _algorithm_of(challenge)
+        if algorithm is None:
+            return -1
+        return algorithm.rank + (0 if _qops_of(challenge) is None else 1)
+
+    @classmethod
+    def create(
+        cls,
+        challenge: Challenge,
+        credential: Credential,
+        *,
+        url: str,
+        options: SchemeOptions,
+        attempt: int = 1,
+    ) -> DigestScheme:
+        """Resolve the password once and keep only ``H(username ":" realm ":" password)``.
+
+        Raises :class:`UnsupportedChallengeError` for a challenge
+        :meth:`supports` refuses or a name/password the encoding cannot carry,
+        :class:`~.base.PasswordDeclinedError` when the password callback gives up.
+        """
+        algorithm = _algorithm_of(challenge)
+        if algorithm is None or not cls.supports(challenge, options):
+            raise UnsupportedChallengeError(f"cannot answer this Digest challenge: {challenge!r}")
+        realm = challenge.realm or ""
+        password = resolve_password(credential, url, realm, attempt)
+        encoding = credential.encoding or "utf-8"
+        try:
+            username_bytes = credential.username.encode(encoding)
+        except (UnicodeError, LookupError):
+            raise UnsupportedChallengeError(
+                f"Digest: cannot encode the user name {credential.username!r} as {encoding}"
+            ) from None
+        password_bytes = _password_bytes(password, encoding)
+        ha1 = algorithm.hash(username_bytes + b":" + _wire(realm) + b":" + password_bytes)
+        return cls(
+            challenge,
+            credential,
+            algorithm=algorithm,
+            ha1=ha1,
+            username_bytes=username_bytes,
+            options=options,
+        )
+
+    # -- per request ---------------------------------------------------------------------------
+
+    @property
+    def requires_body(self) -> bool:
+        """True when ``auth-int`` is the qop this authenticator prefers (RFC 7616 section 3.4.3)."""
+        return self._preferred_qop(self._state.qops) == "auth-int"
+
+    def hash_factory(self) -> HashFactory:
+        """The hash constructor of the algorithm, e.g. for ``ReplayableBody.hash``."""
+        return self.algorithm.factory
+
+    def authorize(self, request: AuthRequest) -> str:
+        """``Digest username=..., response=...`` for this request (RFC 7616 section 3.4).
+
+        Takes the next nonce count atomically; hashes the exact body for
+        ``auth-int`` (may raise :class:`~requests_dav.auth.errors.BodyNotReplayableError`
+        when only ``auth-int`` is offered and the body is over its replay limit).
+        """
+        qops = self._state.qops
+        qop = self._qop_for(qops, request.body)
+        body_hash: Optional[str] = None
+        if qop == "auth-int":
+            if request.body is None:
+                body_hash = self.algorithm.hash(b"")
+            else:
+                body_hash = request.body.hash(self.algorithm.factory)
+        with self._lock:
+            state = self._state
+            state.count += 1
+            nc = state.count
+            nonce = state.nonce
+            opaque = state.opaque
+            userhash = state.userhash
+            algorithm_token = state.challenge.get("algorithm")
+            cnonce = state.session_cnonce if self.algorithm.sess else _new_cnonce()
+        uri = request.target
+        ha1 = self._session_key(nonce, cnonce) if qop is not None else self._ha1
+        ha2 = self._ha2(request.method, uri, body_hash)
+        response = self._digest(ha1, nonce, nc, cnonce, qop, ha2)
+
+        params: List[Tuple[str, str, bool]] = list(self._username_params(userhash))
+        params.append(("realm", self.realm or "", True))
+        params.append(("uri", uri, True))
+        if algorithm_token is not None:
+            params.append(("algorithm", algorithm_token.strip(), False))
+        params.append(("nonce", nonce, True))
+        if qop is not None:
+            params.append(("nc", f"{nc:08x}", False))
+            params.append(("cnonce", cnonce, True))
+            params.append(("qop", qop, False))
+        params.append(("response", response, True))
+        if opaque is not None:
+            params.append(("opaque", opaque, True))
+        if userhash:
+            params.append(("userhash", "true", False))
+        value = format_auth_params("Digest", params)
+        with self._lock:
+            self._sent[value] = _Sent(nonce, nc, cnonce, qop, uri, ha1)
+            while len(self._sent) > SENT_RECORDS_MAX:
+                self._sent.popitem(last=False)
+        return value
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def on_challenge(self, challenge: Challenge) -> bool:
+        """Decide whether a new challenge is worth a retry with the same password.
+
+        True (nonce adopted, count reset) when the realm and algorithm are
+        unchanged, the nonce is one never used before, and either the
+        challenge says ``stale=true`` (RFC 7616 section 3.3) or the nonce
+        count in use was above 1, so the request may have been refused for an
+        out-of-order count (Apache's ``AuthDigestNcCheck`` answers that with a
+        plain 401 and a fresh nonce). Each nonce is retried at most once.
+        False otherwise: the credentials were refused.
+        """
+        if challenge.scheme.lower() != self.scheme or challenge.is_proxy != self.challenge.is_proxy:
+            return False
+        algorithm = _algorithm_of(challenge)
+        if challenge.realm != self.realm or algorithm is None:
+            return False
+        if algorithm.name != self.algorithm.name:
+            return False
+        if not type(self).supports(challenge, self._options):
+            return False
+        nonce = challenge.get("nonce") or ""
+        stale = _is_true(challenge.get("stale"))
+        with self._lock:
+            if nonce in self._seen:
+                return False
+            if not stale and self._state.count <= 1:
+                return False
+            self._state = _NonceState(challenge)
+            self._remember_nonce(nonce)
+            self.challenge = challenge
+        return True
+
+    def on_success(
+        self,
+        response: AuthResponse,
+        request: AuthRequest,
+        response_body: Optional[bytes] = None,
+    ) -> None:
+        """Read ``Authentication-Info`` / ``Proxy-Authentication-Info`` (RFC 7616 section 3.5).
+
+        Verifies ``rspauth`` against the values sent with ``request`` (found by
+        its ``Authorization`` / ``Proxy-Authorization`` value) and then adopts
+        ``nextnonce``. A missing field is fine. An ``auth-int`` ``rspauth`` is
+        checked only when ``response_body`` (the exact entity-body octets) is
+        given. Raises :class:`MutualAuthenticationError` when the server's
+        proof does not match, or ``cnonce`` / ``nc`` differ from those sent.
+        """
+        proxy = self.challenge.is_proxy
+        info_header = "Proxy-Authentication-Info" if proxy else "Authentication-Info"
+        lines = response.get_all(info_header)
+        if not lines:
+            return
+        try:
+            info = parse_auth_info(lines, info_header)
+        except ChallengeParseError as exc:
+            raise MutualAuthenticationError(
+                f"cannot read the {info_header} header: {exc.reason}"
+            ) from None
+        sent_value = _header_value(
+            request.headers, "Proxy-Authorization" if proxy else "Authorization"
+        )
+        with self._lock:
+            sent = self._sent.pop(sent_value, None) if sent_value is not None else None
+        rspauth = info.get("rspauth")
+        if sent is not None and rspauth is not None:
+            self._verify(info_header, info, rspauth, sent, response_body)
+        nextnonce = info.get("nextnonce")
+        if nextnonce:
+            with self._lock:
+                if nextnonce != self._state.nonce:
+                    self._state.renew(nextnonce)
+                    self._remember_nonce(nextnonce)
+
+    def space_prefixes(self, url: str) -> List[str]:
+        """The ``domain`` URIs that are same-origin as ``url`` (RFC 7616 section 3.3).
+
+        Each is resolved against ``url``; without ``domain`` the whole origin
+        ``scheme://host:port/``. When ``domain`` names only other origins, the
+        parent directory of ``url`` (it did authenticate there). A proxy's
+        space is its whole origin.
+        """
+        origin = origin_of(url)
+        domain = self.challenge.get("domain")
+        if self.challenge.is_proxy or domain is None or not domain.split():
+            return [origin + "/"]
+        prefixes: List[str] = []
+        for uri in domain.split():
+            resolved = urljoin(url, uri)
+            if origin_of(resolved) != origin:
+                continue
+            path = urlsplit(resolved).path or "/"
+            prefix = origin + path
+            if prefix not in prefixes:
+                prefixes.append(prefix)
+        return prefixes or [basic_space_prefix(url)]
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _preferred_qop(qops: Optional[FrozenSet[str]]) -> Optional[str]:
+        if qops is None:
+            return None
+        if "auth-int" in qops:
+            return "auth-int"
+        return "auth" if "auth" in qops else None
+
+    def _qop_for(
+        self, qops: Optional[FrozenSet[str]], body: Optional[ReplayableBody]
+    ) -> Optional[str]:
+        preferred = self._preferred_qop(qops)
+        if preferred == "auth-int" and qops is not None and "auth" in qops:
+            return "auth-int" if _body_hashable(body) else "auth"
+        return preferred
+
+    def _remember_nonce(self, nonce: str) -> None:
+        self._seen[nonce] = None
+        while len(self._seen) > SEEN_NONCES_MAX:
+            self._seen.popitem(last=False)
+
+    def _username_params(self, userhash: bool) -> List[Tuple[str, str, bool]]:
+        username = self.credential.username
+        if userhash:
+            hashed = self.algorithm.hash(self._username_bytes + b":" + _wire(self.realm or ""))
+            return [("username", hashed, True)]
+        if _printable_ascii(username):
+            return [("username", username, True)]
+        return [("username*", encode_ext_value(username), False)]
+
+    def _session_key(self, nonce: str, cnonce: str) -> str:
+        """H(A1): for ``-sess`` ``H(H(user:realm:pass) ":" nonce ":" cnonce)`` (section 3.4.2)."""
+        if not self.algorithm.sess:
+            return self._ha1
+        return self.algorithm.hash(
+            self._ha1.encode("ascii") + b":" + _wire(nonce) + b":" + _wire(cnonce)
+        )
+
+    def _ha2(self, method: str, uri: str, body_hash: Optional[str]) -> str:
+        """H(A2) (RFC 7616 section 3.4.3); ``method`` is empty for rspauth (section 3.5)."""
+        a2 = _wire(method) + b":" + _wire(uri)
+        if body_hash is not None:
+            a2 += b":" + body_hash.encode("ascii")
+        return self.algorithm.hash(a2)
+
+    def _digest(
+        self, ha1: str, nonce: str, nc: int, cnonce: str, qop: Optional[str], ha2: str
+    ) -> str:
+        """KD(H(A1), ...) (RFC 7616 section 3.4.1; RFC 2069 form without qop)."""
+        data = f"{nonce}:{ha2}" if qop is None else f"{nonce}:{nc:08x}:{cnonce}:{qop}:{ha2}"
+        return self.algorithm.hash(ha1.encode("ascii") + b":" + _wire(data))
+
+    def _verify(
+        self,
+        header: str,
+        info: Mapping[str, str],
+        rspauth: str,
+        sent: _Sent,
+        response_body: Optional[bytes],
+    ) -> None:
+        if "cnonce" in info and info["cnonce"] != sent.cnonce:
+            raise MutualAuthenticationError(
+                f"{header}: the server's cnonce is not the one this client sent"
+            )
+        if "nc" in info:
+            try:
+                echoed = int(info["nc"], 16)
+            except ValueError:
+                echoed = -1
+            if echoed != sent.nc:
+                raise MutualAuthenticationError(
+                    f"{header}: the server's nc {info['nc']!r} is not the {sent.nc:08x} sent"
+                )
+        stated = info.get("qop")
+        qop = stated.strip().lower() if stated is not None else sent.qop
+        if qop != sent.qop:
+            raise MutualAuthenticationError(
+                f"{header}: the server answered for qop={qop!r}, the request used {sent.qop!r}"
+            )
+        body_hash: Optional[str] = None
+        if qop == "auth-int":
+            if response_body is None:
+                return  # cannot verify without the exact response body: documented in on_success
+            body_hash = self.algorithm.hash(response_body)
+        ha2 = self._ha2("", sent.uri, body_hash)
+        expected = self._digest(sent.ha1, sent.nonce, sent.nc, sent.cnonce, qop, ha2)
+        if not hmac.compare_digest(expected, rspauth.strip().lower()):
+            raise MutualAuthenticationError(
+                f"{header}: rspauth does not match: the server did not prove it knows the "
+                f"credentials of user {self.credential.username!r}{_realm_text(self.realm)}"
+            )
+
+
+def _realm_text(realm: Optional[str]) -> str:
+    return f" in realm {realm!r}" if realm is not None else ""
+
+
+def _password_bytes(password: object, encoding: str) -> bytes:
+    """``password`` as octets; errors name the encoding only, never the password."""
+    if isinstance(password, bytes):
+        return password
+    assert isinstance(password, str)
+    failure: Optional[str] = None
+    try:
+        return password.encode(encoding)
+    except LookupError:
+        failure = f"unknown encoding {encoding!r}"
+    except UnicodeError:
+        failure = f"the password has characters {encoding} cannot encode"
+    raise UnsupportedChallengeError(f"Digest authentication: {failure}")
