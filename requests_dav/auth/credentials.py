@@ -1,0 +1,452 @@
+"""Credentials by protection space (RFC 7235 section 2.2; RFC 2617 section 1.2; PEP 268).
+
+A protection space is a canonical root URL (scheme, host, port: :class:`Origin`) plus a realm
+(RFC 7235 section 2.2). Before the server has named a realm only the URL is known, so the store
+is keyed by ``(scheme, host, port, path prefix)`` and, optionally, a realm (PEP 268's two
+lookups). The scheme is part of every key (https credentials never match an http URL); host names
+compare case-insensitively; default ports are filled in; path prefixes match on segment
+boundaries only (``/foo`` covers ``/foo``, ``/foo/`` and ``/foo/x``, never ``/foobar``; ``/foo/``
+covers ``/foo`` too, by convention: see :mod:`requests_dav.auth.urls`).
+
+Proxy credentials are a separate table keyed by the proxy's ``(scheme, host, port)`` (and realm),
+the path being always ``/`` (PEP 268): origin lookups never see proxy entries and vice versa.
+
+After a successful exchange the flow *learns* the space: the scheme's authenticator (which holds
+the negotiated state, e.g. a Digest nonce) is recorded under every prefix it says it covers (RFC
+7617 section 2.2 for Basic, RFC 7616 section 3.3 ``domain`` for Digest), so the next request in
+that space is authorized preemptively. A refused or stale authenticator is dropped again with
+:meth:`Credentials.discard` (draft-ietf-httpbis-p7-auth section 5.1: a client discards
+credentials the server rejected).
+
+Optionally (``netrc=True``) the store falls back to a netrc file for origin lookups, the way
+requests does: ``netrc_file`` if given, else the file named by the ``NETRC`` environment variable,
+else ``~/.netrc`` then ``~/_netrc``.
+
+Every public method of :class:`Credentials` takes one re-entrant lock and is safe to call from
+many threads at once. No repr, str or error message ever contains a password.
+"""
+
+from __future__ import annotations
+
+import netrc as _netrc
+import os
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Tuple,
+    Union,
+)
+from urllib.parse import urljoin
+
+from .urls import Origin, UnsupportedSchemeError, canonical_prefix, path_covers, split_url
+
+if TYPE_CHECKING:
+    from .schemes.base import Authenticator
+
+__all__ = ["Credential", "Credentials", "Origin", "PasswordSource"]
+
+PasswordSource = Union[str, bytes, Callable[[str, Optional[str], int], Union[str, bytes, None]]]
+"""A password, or a callable asked with ``(url, realm, attempt)`` (``attempt`` starts at 1) that
+returns the password, or ``None`` to give up."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A username and password (or password source) for one protection space.
+
+    ``realm`` ``None`` means any realm of the matching space. ``encoding`` overrides the Basic
+    charset for this credential (RFC 7617 section 2.1, e.g. ``"latin-1"`` for old servers);
+    ``None`` leaves it to the scheme. ``repr`` and ``str`` show ``password=<hidden>``; equality
+    does compare passwords.
+    """
+
+    username: str
+    password: PasswordSource = field(repr=False)
+    realm: Optional[str] = None
+    encoding: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.username, str):
+            raise TypeError(f"username must be a str, not {type(self.username).__name__}")
+        password: object = self.password
+        if isinstance(password, (bytearray, memoryview)):
+            object.__setattr__(self, "password", bytes(password))
+        elif not isinstance(password, (str, bytes)) and not callable(password):
+            raise TypeError(
+                "password must be a str, bytes or a callable (url, realm, attempt) -> "
+                f"str | bytes | None, not {type(password).__name__}"
+            )
+        if self.realm is not None and not isinstance(self.realm, str):
+            raise TypeError(f"realm must be a str or None, not {type(self.realm).__name__}")
+        if self.encoding is not None:
+            "".encode(self.encoding)  # LookupError now rather than at the first challenge
+
+    @property
+    def interactive(self) -> bool:
+        """The password is a callable, asked each time (e.g. a prompt)."""
+        return callable(self.password)
+
+    def password_for(
+        self, url: str, realm: Optional[str], attempt: int
+    ) -> Optional[Union[str, bytes]]:
+        """The password to use for ``url`` in ``realm`` on try number ``attempt`` (from 1).
+
+        A callable password source is called with ``(url, realm, attempt)``; ``None`` means
+        "give up". :class:`TypeError` if it returns anything but str, bytes or None.
+        """
+        if attempt < 1:
+            raise ValueError(f"attempt counts from 1, got {attempt}")
+        source = self.password
+        if isinstance(source, (str, bytes)):
+            return source
+        result = source(url, realm, attempt)
+        if result is not None and not isinstance(result, (str, bytes)):
+            raise TypeError(
+                f"the password callable returned {type(result).__name__}; "
+                "expected str, bytes or None"
+            )
+        return result
+
+    def __repr__(self) -> str:
+        password = "<callable>" if self.interactive else "<hidden>"
+        return (
+            f"Credential(username={self.username!r}, password={password}, "
+            f"realm={self.realm!r}, encoding={self.encoding!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class _Entry:
+    credential: Credential
+    serial: int  # insertion order, the tie-breaker: newer first
+
+
+_NetrcCacheKey = Tuple[str, int, int]
+
+
+class Credentials:
+    """The credentials store: origin and proxy credentials, learned spaces, optional netrc.
+
+    Lookup rules (:meth:`find`):
+
+    * ``realm=None`` (no challenge yet): among the entries of the URL's origin whose prefix covers
+      the URL's path, the longest prefix; at equal prefix a realm-less entry first, then the most
+      recently added.
+    * ``realm`` given (a challenge named it): an entry of that realm (case-sensitive, RFC 7235
+      section 2.2) on the URL's origin, those whose prefix covers the path first, longest first,
+      then the others, most recently added first (the realm defines the space, RFC 2617 section
+      1.2); else the realm-less entry with the longest covering prefix.
+    * ``proxy=True``: the same on the proxy table, the path ignored.
+    * Nothing found and netrc enabled (origins only): the netrc entry for the host.
+
+    Learned spaces (:meth:`learn`, :meth:`authenticator_for`, :meth:`discard`, :meth:`forget`,
+    :meth:`clear`) are described on each method.
+    """
+
+    def __init__(self, *, netrc: bool = False, netrc_file: Optional[str] = None) -> None:
+        """``netrc=True`` turns the netrc fallback on; ``netrc_file`` names the file (and turns
+        the fallback on as well): without it ``NETRC`` then ``~/.netrc``, ``~/_netrc`` are used."""
+        self._lock = threading.RLock()
+        self._serial = 0
+        # origin -> (prefix, realm) -> entry
+        self._origin: Dict[Origin, Dict[Tuple[str, Optional[str]], _Entry]] = {}
+        # proxy origin -> realm -> entry
+        self._proxy: Dict[Origin, Dict[Optional[str], _Entry]] = {}
+        # origin -> prefix -> authenticator
+        self._learned: Dict[Origin, Dict[str, Authenticator]] = {}
+        self._learned_proxy: Dict[Origin, Authenticator] = {}
+        self._netrc_enabled = bool(netrc) or netrc_file is not None
+        self._netrc_file = netrc_file
+        self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
+
+    # -- adding -------------------------------------------------------------------------------
+
+    def _next_serial(self) -> int:
+        self._serial += 1
+        return self._serial
+
+    def add(
+        self,
+        url: str,
+        username: str,
+        password: PasswordSource,
+        *,
+        realm: Optional[str] = None,
+        encoding: Optional[str] = None,
+    ) -> None:
+        """Store credentials for ``url`` = ``scheme://host[:port][/prefix]``.
+
+        The prefix covers the paths at and below it on segment boundaries. The same
+        ``(origin, prefix, realm)`` added again replaces the earlier credentials.
+        :class:`ValueError` for a relative URL, a scheme other than http/https, or a URL with user
+        information, a query or a fragment (the message never contains the user information).
+        """
+        origin, path = split_url(url, strict=True)
+        credential = Credential(username, password, realm, encoding)
+        key = (canonical_prefix(path), realm)
+        with self._lock:
+            self._origin.setdefault(origin, {})[key] = _Entry(credential, self._next_serial())
+
+    def add_proxy(
+        self,
+        proxy_url: str,
+        username: str,
+        password: PasswordSource,
+        *,
+        realm: Optional[str] = None,
+        encoding: Optional[str] = None,
+    ) -> None:
+        """Store credentials for the proxy ``scheme://host[:port]`` (any path is ignored: "/")."""
+        origin, _ = split_url(proxy_url, strict=True)
+        credential = Credential(username, password, realm, encoding)
+        with self._lock:
+            self._proxy.setdefault(origin, {})[realm] = _Entry(credential, self._next_serial())
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def find(
+        self, url: str, *, realm: Optional[str] = None, proxy: bool = False
+    ) -> Optional[Credential]:
+        """The credential for ``url`` (and ``realm`` once a challenge named one), or ``None``.
+
+        See the class docstring for the rules. A URL whose scheme is not http/https finds
+        nothing; a relative URL is a :class:`ValueError`.
+        """
+        try:
+            origin, path = split_url(url)
+        except UnsupportedSchemeError:
+            return None
+        with self._lock:
+            if proxy:
+                found = self._find_proxy(origin, realm)
+            else:
+                found = self._find_origin(origin, path, realm)
+        if found is None and not proxy and self._netrc_enabled:
+            found = self._find_netrc(origin, realm)
+        return found
+
+    def _find_origin(self, origin: Origin, path: str, realm: Optional[str]) -> Optional[Credential]:
+        table = self._origin.get(origin)
+        if not table:
+            return None
+        covering = [
+            (prefix, entry_realm, entry)
+            for (prefix, entry_realm), entry in table.items()
+            if path_covers(prefix, path)
+        ]
+        if realm is None:
+            if not covering:
+                return None
+            best = max(
+                covering,
+                key=lambda item: (len(item[0]), item[1] is None, item[2].serial),
+            )
+            return best[2].credential
+        in_realm: List[Tuple[bool, int, int, Credential]] = []
+        for (prefix, entry_realm), entry in table.items():
+            if entry_realm == realm:
+                covers = path_covers(prefix, path)
+                in_realm.append(
+                    (covers, len(prefix) if covers else 0, entry.serial, entry.credential)
+                )
+        if in_realm:
+            return max(in_realm, key=lambda item: item[:3])[3]
+        realmless = [item for item in covering if item[1] is None]
+        if realmless:
+            return max(realmless, key=lambda item: len(item[0]))[2].credential
+        return None
+
+    def _find_proxy(self, origin: Origin, realm: Optional[str]) -> Optional[Credential]:
+        table = self._proxy.get(origin)
+        if not table:
+            return None
+        if realm is not None:
+            entry = table.get(realm) or table.get(None)
+            return entry.credential if entry else None
+        if None in table:
+            return table[None].credential
+        return max(table.values(), key=lambda e: e.serial).credential
+
+    # -- netrc --------------------------------------------------------------------------------
+
+    def _netrc_path(self) -> Optional[str]:
+        if self._netrc_file is not None:
+            return self._netrc_file
+        env = os.environ.get("NETRC")
+        candidates = (env,) if env is not None else ("~/.netrc", "~/_netrc")
+        for candidate in candidates:
+            path = os.path.expanduser(candidate)
+            if os.path.exists(path):
+                return path
+        return None
+
+    def _load_netrc(self) -> Optional[_netrc.netrc]:
+        path = self._netrc_path()
+        if path is None:
+            return None
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if self._netrc_cache is not None and self._netrc_cache[0] == key:
+                return self._netrc_cache[1]
+        parsed: Optional[_netrc.netrc]
+        try:
+            parsed = _netrc.netrc(path)
+        except _netrc.NetrcParseError as exc:
+            # exc.msg may quote a token of the file (possibly a password): never show it
+            warnings.warn(
+                f"ignoring malformed netrc file {exc.filename} (line {exc.lineno})",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            parsed = None
+        except (OSError, UnicodeDecodeError) as exc:
+            warnings.warn(
+                f"ignoring unreadable netrc file {path}: {type(exc).__name__}",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            parsed = None
+        with self._lock:
+            self._netrc_cache = (key, parsed)
+        return parsed
+
+    def _find_netrc(self, origin: Origin, realm: Optional[str]) -> Optional[Credential]:
+        """netrc's model: an entry matches by host name only (any port; http/https only)."""
+        parsed = self._load_netrc()
+        if parsed is None:
+            return None
+        found = None
+        for machine, values in parsed.hosts.items():
+            if machine != "default" and machine.lower().strip("[]") == origin.host:
+                found = values
+                break
+        if found is None:
+            found = parsed.hosts.get("default")
+        if found is None:
+            return None
+        login, account, password = found
+        return Credential(login or account or "", password or "")
+
+    # -- learned protection spaces ------------------------------------------------------------
+
+    def learn(self, url: str, authenticator: Authenticator, *, proxy: bool = False) -> None:
+        """Record ``authenticator`` as the one to use preemptively in its protection space.
+
+        Origins: under every prefix of ``authenticator.space_prefixes(url)`` (resolved against
+        ``url``) that lies on ``url``'s origin; prefixes of another origin are ignored. Proxies:
+        ``url`` is the proxy URL and the whole proxy origin is learned. A later ``learn`` for the
+        same prefix replaces the earlier authenticator.
+        """
+        origin, _ = split_url(url)
+        if proxy:
+            with self._lock:
+                self._learned_proxy[origin] = authenticator
+            return
+        prefixes: List[str] = []
+        for space in authenticator.space_prefixes(url):
+            try:
+                space_origin, space_path = split_url(urljoin(url, space))
+            except ValueError:
+                continue
+            if space_origin == origin:
+                prefixes.append(canonical_prefix(space_path))
+        with self._lock:
+            table = self._learned.setdefault(origin, {})
+            for prefix in prefixes:
+                table[prefix] = authenticator
+
+    def authenticator_for(self, url: str, *, proxy: bool = False) -> Optional[Authenticator]:
+        """The learned authenticator whose prefix covers ``url`` (longest first), or ``None``.
+
+        ``proxy=True``: the one learned for the proxy origin of ``url``.
+        """
+        try:
+            origin, path = split_url(url)
+        except UnsupportedSchemeError:
+            return None
+        with self._lock:
+            if proxy:
+                return self._learned_proxy.get(origin)
+            table = self._learned.get(origin)
+            if not table:
+                return None
+            covering = [prefix for prefix in table if path_covers(prefix, path)]
+            if not covering:
+                return None
+            return table[max(covering, key=len)]
+
+    def discard(self, authenticator: Authenticator) -> None:
+        """Drop ``authenticator`` (compared by identity) from every learned space, origin or proxy.
+
+        Credentials stay: the flow discards the *state* the server refused and may try again.
+        """
+        with self._lock:
+            for origin in list(self._learned):
+                table = self._learned[origin]
+                for prefix in [p for p, a in table.items() if a is authenticator]:
+                    del table[prefix]
+                if not table:
+                    del self._learned[origin]
+            for origin in [o for o, a in self._learned_proxy.items() if a is authenticator]:
+                del self._learned_proxy[origin]
+
+    def forget(self, url: str, *, proxy: bool = False) -> None:
+        """Drop what the store holds for ``url`` and below.
+
+        Origins: the credentials (any realm) and learned authenticators of ``url``'s origin whose
+        prefix is at or below ``url``'s path (``forget("http://h/a")`` drops ``/a`` and ``/a/b``,
+        not ``/ab``), plus the learned authenticators whose prefix covers ``url`` (so no request
+        to ``url`` is authorized preemptively any more). Credentials for a prefix above ``url``
+        stay. ``proxy=True``: every credential and the learned authenticator of that proxy origin.
+        The netrc file is not touched.
+        """
+        origin, path = split_url(url)
+        with self._lock:
+            if proxy:
+                self._proxy.pop(origin, None)
+                self._learned_proxy.pop(origin, None)
+                return
+            below = canonical_prefix(path)
+            table = self._origin.get(origin)
+            if table is not None:
+                for key in [k for k in table if path_covers(below, k[0])]:
+                    del table[key]
+                if not table:
+                    del self._origin[origin]
+            learned = self._learned.get(origin)
+            if learned is not None:
+                for prefix in [p for p in learned if path_covers(below, p) or path_covers(p, path)]:
+                    del learned[prefix]
+                if not learned:
+                    del self._learned[origin]
+
+    def clear(self) -> None:
+        """Drop everything: origin and proxy credentials, learned spaces, the cached netrc."""
+        with self._lock:
+            self._origin.clear()
+            self._proxy.clear()
+            self._learned.clear()
+            self._learned_proxy.clear()
+            self._netrc_cache = None
+
+    def __repr__(self) -> str:
+        with self._lock:
+            origins = sum(len(t) for t in self._origin.values())
+            proxies = sum(len(t) for t in self._proxy.values())
+            learned = sum(len(t) for t in self._learned.values()) + len(self._learned_proxy)
+        return (
+            f"Credentials(origin_entries={origins}, proxy_entries={proxies}, "
+            f"learned_spaces={learned}, netrc={self._netrc_enabled})"
+        )

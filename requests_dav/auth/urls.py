@@ -1,0 +1,181 @@
+"""URL normalisation for protection spaces (RFC 7235 section 2.2; RFC 3986 sections 3, 5.2.4, 6.2).
+
+A protection space is keyed by the *canonical root URL* (RFC 7235 section 2.2): scheme, host and
+port, all compared after normalisation (RFC 3986 section 6.2.2 and 6.2.3):
+
+* the scheme and host are lower-cased; an IPv6 literal is kept without its brackets; a non-ASCII
+  host name is converted to its IDNA (punycode) form;
+* the default port of the scheme (80 for ``http``, 443 for ``https``) is filled in;
+* the path has its dot-segments removed (RFC 3986 section 5.2.4), percent-encodings upper-cased
+  and percent-encoded unreserved characters decoded (section 6.2.2.2); characters that may not
+  appear in a path (non-ASCII, spaces) are percent-encoded as UTF-8; an empty path is ``/``.
+
+Path prefixes match on segment boundaries only (the mistake of bpo-46756, where ``/foo`` matched
+``/foobar``): the prefix ``/foo`` covers ``/foo``, ``/foo/`` and ``/foo/x`` but never ``/foobar``.
+A prefix ending in ``/`` (``/foo/``) covers ``/foo/x`` and, by convention, ``/foo`` itself: a
+client asking for the collection without its trailing slash is in the same space (a WebDAV server
+answers ``/foo`` and ``/foo/`` alike). :func:`canonical_prefix` therefore drops one trailing slash,
+so ``/foo`` and ``/foo/`` are the same key.
+
+Only ``http`` and ``https`` URLs are protection-space URLs here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Tuple
+from urllib.parse import quote, urlsplit
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "Origin",
+    "UnsupportedSchemeError",
+    "canonical_prefix",
+    "normalize_path",
+    "path_covers",
+    "split_url",
+]
+
+DEFAULT_PORTS: Dict[str, int] = {"http": 80, "https": 443}
+"""The schemes a protection space can belong to, with their default ports (RFC 9110 4.2)."""
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+# Characters kept as they are when re-quoting a path: RFC 3986 pchar plus "/" and "%".
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+class UnsupportedSchemeError(ValueError):
+    """An absolute URL whose scheme is not one protection spaces exist for (not http/https)."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The canonical root URL of a protection space (RFC 7235 section 2.2; RFC 6454 section 4).
+
+    ``scheme`` and ``host`` are lower-case, ``port`` is always set (default port filled in),
+    an IPv6 literal is stored without brackets.
+    """
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def from_url(cls, url: str) -> Origin:
+        """The origin of an absolute ``http``/``https`` URL.
+
+        Raises :class:`ValueError` for a relative URL, an unsupported scheme, a missing host or an
+        invalid port. User information in the URL is ignored (and never echoed in a message).
+        """
+        return split_url(url)[0]
+
+    @property
+    def url(self) -> str:
+        """``scheme://host:port`` with brackets around an IPv6 literal."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def _normalize_host(host: str) -> str:
+    host = host.lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _fix_percent(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, for an absolute path."""
+    output: list[str] = []
+    segments = path.split("/")[1:]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if output:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/" + "/".join(output)
+
+
+def normalize_path(path: str) -> str:
+    """The normalised form of a URL path (RFC 3986 sections 5.2.4 and 6.2.2); ``""`` -> ``"/"``."""
+    if not path:
+        return "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    path = quote(path, safe=_PATH_SAFE, encoding="utf-8", errors="strict")
+    path = _PCT.sub(_fix_percent, path)
+    return _remove_dot_segments(path)
+
+
+def canonical_prefix(path: str) -> str:
+    """The key form of a path prefix: normalised, one trailing ``/`` dropped (root stays ``/``)."""
+    path = normalize_path(path)
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return path
+
+
+def path_covers(prefix: str, path: str) -> bool:
+    """Whether the canonical ``prefix`` covers the normalised ``path`` on segment boundaries.
+
+    ``prefix`` must come from :func:`canonical_prefix` and ``path`` from :func:`normalize_path`.
+    ``/foo`` covers ``/foo``, ``/foo/`` and ``/foo/x``, never ``/foobar``; ``/`` covers all.
+    """
+    if prefix == "/":
+        return True
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def split_url(url: str, *, strict: bool = False) -> Tuple[Origin, str]:
+    """Split an absolute URL into its :class:`Origin` and normalised path.
+
+    The query is ignored. With ``strict`` (URLs given to the credential store as keys), a URL
+    carrying user information, a query or a fragment is refused too. Every :class:`ValueError`
+    message names the URL's origin at most, never its user information.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"a URL must be a str, not {type(url).__name__}")
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if not scheme or not parts.netloc:
+        raise ValueError("an absolute URL (scheme://host/...) is required, got a relative URL")
+    if scheme not in DEFAULT_PORTS:
+        raise UnsupportedSchemeError(
+            f"unsupported URL scheme {scheme!r}: protection spaces exist for http and https only"
+        )
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"the {scheme} URL has no host")
+    host = _normalize_host(host)
+    port = parts.port
+    origin = Origin(scheme, host, DEFAULT_PORTS[scheme] if port is None else port)
+    if strict:
+        if "@" in parts.netloc:
+            raise ValueError(
+                f"the URL for {origin} contains user information (user:password@host); "
+                "pass the username and password as arguments instead"
+            )
+        if parts.fragment or url.rstrip().endswith("#"):
+            raise ValueError(f"the URL for {origin} has a fragment; give a path prefix only")
+        if parts.query or url.rstrip().endswith("?"):
+            raise ValueError(f"the URL for {origin} has a query; give a path prefix only")
+    return origin, normalize_path(parts.path)
