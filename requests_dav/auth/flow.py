@@ -1,0 +1,450 @@
+"""The authentication negotiation: one flow, driven by the adapter and by ``auth=``.
+
+Implements the client side of RFC 7235: section 2.1 (a 401/407 carries the
+challenges; several schemes may be offered, the client picks one), section
+3.1 and 3.2 (origin vs proxy: ``WWW-Authenticate``/``Authorization`` vs
+``Proxy-Authenticate``/``Proxy-Authorization``), section 2.2 (protection
+spaces: credentials learned for one space authorize later requests in it
+without a challenge), and PEP 268's body buffering (a request is re-sent
+with the same bytes, or not at all).
+
+The flow is a generator in the manner of httpx's auth flows: it yields the
+request to send, receives the response with ``send()``, and either yields
+an authorized retry or returns a :class:`FlowResult`. Rules:
+
+* the strongest offered scheme that has credentials is tried first; if it is
+  refused the next one is tried, unless a stronger scheme has already
+  succeeded in that space (no silent downgrade);
+* at most one retry per challenge that brings new information (Digest
+  ``stale=true``, a fresh nonce); a challenge repeated after credentials were
+  sent ends the flow and the caller gets that response, whose body is the
+  server's diagnostic (draft-ietf-httpbis-p7-auth section 2.1);
+* origin (401) and proxy (407) challenges are answered in the same flow;
+* a body that cannot be replayed ends the flow with outcome
+  ``"not-replayable"``; the credentials are still learned so that the
+  caller's next attempt is authorized preemptively.
+
+Requests into one protection space from many threads share one challenge:
+while the first request to an origin whose credentials are known is in
+flight, the others wait for it (bounded by ``single_flight_timeout``) and then
+go out authorized preemptively.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, Generator, List, MutableMapping, Optional, Set, Tuple, Type
+
+from .challenge import Challenge, parse_challenges_lenient
+from .credentials import Credentials, Origin
+from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChallengeError
+from .messages import AuthRequest, AuthResponse
+from .schemes import SchemeRegistry
+from .schemes.base import Authenticator, SchemeOptions
+
+__all__ = ["FlowResult", "Negotiator"]
+
+#: Outcomes a flow can end with (``FlowResult.outcome``).
+OUTCOMES = (
+    "ok",  # credentials were sent and the server accepted them
+    "no-challenge",  # the response was not a challenge and no credentials were involved
+    "refused",  # credentials were sent and refused; the caller gets the 401/407
+    "no-credentials",  # challenged, but the store has no credentials for that space
+    "unsupported",  # challenged with no scheme this client can answer
+    "not-replayable",  # the body could not be sent again; credentials are now cached
+    "gave-up",  # max_rounds reached
+)
+
+
+@dataclass
+class FlowResult:
+    """How a negotiation ended. ``detail`` is for people; it never holds a secret."""
+
+    outcome: str
+    detail: str = ""
+    body_error: Optional[BodyNotReplayableError] = None
+    scheme: Optional[str] = None
+    realm: Optional[str] = None
+    rounds: int = 0
+    parse_errors: List[ChallengeParseError] = field(default_factory=list)
+
+    @property
+    def authenticated(self) -> bool:
+        """True when credentials were sent and accepted."""
+        return self.outcome == "ok"
+
+
+@dataclass(frozen=True)
+class _Side:
+    """Origin or proxy: which status, which headers (RFC 7235 sections 3.1, 3.2, 4)."""
+
+    name: str
+    status: int
+    challenge_header: str
+    credentials_header: str
+    info_header: str
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.status == 407
+
+
+ORIGIN = _Side("origin", 401, "WWW-Authenticate", "Authorization", "Authentication-Info")
+PROXY = _Side(
+    "proxy", 407, "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Authentication-Info"
+)
+
+
+@dataclass
+class _SideState:
+    """What one flow knows about one side while it negotiates."""
+
+    url: str
+    authenticator: Optional[Authenticator] = None
+    floor: int = 0  # strength of a scheme that already succeeded in this space
+    tried: Set[Tuple[str, Optional[str]]] = field(default_factory=set)
+    attempt: int = 1
+    refreshed: int = 0  # retries granted for new information (stale, new nonce)
+    confirmed: bool = False  # on_success already ran for the current authenticator
+
+
+class _Gate:
+    """One in-flight negotiation for a (side, origin) key."""
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.done = threading.Event()
+
+
+class Negotiator:
+    """Drives authentication for requests: preemptive credentials, challenges, replay.
+
+    One negotiator is shared by every request of an adapter or ``auth=``
+    object; it is thread-safe. ``credentials`` is the protection-space store,
+    ``registry`` the schemes to use (strongest first), ``options`` the scheme
+    options, ``max_rounds`` the most requests one flow sends, and
+    ``max_password_attempts`` how often a callable password is asked again
+    after a refusal.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        registry: Optional[SchemeRegistry] = None,
+        options: Optional[SchemeOptions] = None,
+        max_rounds: int = 6,
+        max_password_attempts: int = 3,
+        single_flight_timeout: float = 30.0,
+    ) -> None:
+        if max_rounds < 2:
+            raise ValueError("max_rounds must be at least 2 (a request and one retry)")
+        self.credentials = credentials
+        self.registry = registry if registry is not None else SchemeRegistry.default()
+        self.options = options if options is not None else SchemeOptions()
+        self.max_rounds = max_rounds
+        self.max_password_attempts = max_password_attempts
+        self.single_flight_timeout = single_flight_timeout
+        self._lock = threading.Lock()
+        self._gates: Dict[Tuple[str, Origin], _Gate] = {}
+        self._settled: Set[Tuple[str, Origin]] = set()
+
+    def __repr__(self) -> str:
+        return f"<Negotiator {self.credentials!r} max_rounds={self.max_rounds}>"
+
+    # -- public flows -----------------------------------------------------------------
+
+    def auth_flow(self, request: AuthRequest) -> Generator[AuthRequest, AuthResponse, FlowResult]:
+        """Negotiate origin (401) and, when ``request.proxy`` is set, proxy (407) authentication."""
+        sides: List[Tuple[_Side, str]] = [(ORIGIN, request.url)]
+        if request.proxy:
+            sides.append((PROXY, request.proxy))
+        return self._flow(request, sides)
+
+    def connect_flow(
+        self, proxy_url: str, authority: str, headers: MutableMapping[str, str]
+    ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
+        """Negotiate proxy authentication for ``CONNECT authority`` (RFC 9110 section 9.3.6).
+
+        The yielded requests carry ``target=authority``, which Digest uses as
+        its ``uri``; a 200 ends the flow with ``"ok"`` (or ``"no-challenge"``).
+        """
+        request = AuthRequest(
+            method="CONNECT", url=proxy_url, headers=headers, target=authority, proxy=proxy_url
+        )
+        return self._flow(request, [(PROXY, proxy_url)])
+
+    # -- the flow -----------------------------------------------------------------------
+
+    def _flow(
+        self, request: AuthRequest, sides: List[Tuple[_Side, str]]
+    ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
+        states: Dict[_Side, _SideState] = {}
+        held: List[Tuple[str, Origin]] = []
+        errors: List[ChallengeParseError] = []
+        try:
+            for side, url in sides:
+                state = states[side] = _SideState(url=url)
+                learned = self._preemptive(side, url)
+                if learned is None and self._has_credentials(side, url):
+                    key = self._key(side, url)
+                    if self._enter_gate(key):
+                        held.append(key)
+                    learned = self._preemptive(side, url)
+                if learned is not None:
+                    state.authenticator = learned
+                    state.floor = learned.strength
+            self._authorize_all(request, states)
+
+            rounds = 0
+            while True:
+                response = yield request
+                rounds += 1
+                challenged = self._challenged_side(response, states)
+                if challenged is None:
+                    result = self._finish(request, response, states, rounds)
+                    result.parse_errors = errors
+                    self._settle(held)
+                    return result
+                side = challenged
+                if side is ORIGIN and PROXY in states:
+                    self._succeeded(PROXY, states[PROXY], request, response)
+                if rounds >= self.max_rounds:
+                    return FlowResult(
+                        "gave-up",
+                        f"stopped after {rounds} requests without authenticating",
+                        rounds=rounds,
+                        parse_errors=errors,
+                    )
+                state = states[side]
+                challenges, line_errors = parse_challenges_lenient(
+                    response.get_all(side.challenge_header), side.challenge_header
+                )
+                errors.extend(line_errors)
+                previous = state.authenticator
+                chosen, why = self._next_authenticator(side, state, challenges)
+                if chosen is None:
+                    outcome, detail = why
+                    return FlowResult(
+                        outcome,
+                        detail,
+                        scheme=previous.scheme if previous is not None else None,
+                        realm=previous.realm if previous is not None else None,
+                        rounds=rounds,
+                        parse_errors=errors,
+                    )
+                if request.body is not None:
+                    try:
+                        request.body.rewind()
+                    except BodyNotReplayableError as exc:
+                        self.credentials.learn(state.url, chosen, proxy=side.is_proxy)
+                        return FlowResult(
+                            "not-replayable",
+                            f"{side.name} asked for {chosen.scheme} credentials"
+                            f"{_realm_text(chosen.realm)} but the body cannot be sent again; "
+                            "the credentials are cached, send the request again",
+                            body_error=exc,
+                            scheme=chosen.scheme,
+                            realm=chosen.realm,
+                            rounds=rounds,
+                            parse_errors=errors,
+                        )
+                state.authenticator = chosen
+                state.confirmed = False
+                try:
+                    self._authorize_all(request, states)
+                except BodyNotReplayableError as exc:
+                    return FlowResult(
+                        "not-replayable",
+                        f"{chosen.scheme} needs the whole body (auth-int) and it is over the "
+                        "replay limit",
+                        body_error=exc,
+                        scheme=chosen.scheme,
+                        realm=chosen.realm,
+                        rounds=rounds,
+                        parse_errors=errors,
+                    )
+        finally:
+            self._release(held)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _preemptive(self, side: _Side, url: str) -> Optional[Authenticator]:
+        return self.credentials.authenticator_for(url, proxy=side.is_proxy)
+
+    def _has_credentials(self, side: _Side, url: str) -> bool:
+        return self.credentials.find(url, proxy=side.is_proxy) is not None
+
+    @staticmethod
+    def _challenged_side(
+        response: AuthResponse, states: Dict[_Side, _SideState]
+    ) -> Optional[_Side]:
+        if response.status == PROXY.status and PROXY in states:
+            return PROXY
+        if response.status == ORIGIN.status and ORIGIN in states:
+            return ORIGIN
+        return None
+
+    def _authorize_all(self, request: AuthRequest, states: Dict[_Side, _SideState]) -> None:
+        """Set fresh credentials for every side that has an authenticator (new nc for Digest)."""
+        for side, state in states.items():
+            if state.authenticator is not None:
+                request.headers[side.credentials_header] = state.authenticator.authorize(request)
+
+    def _next_authenticator(
+        self, side: _Side, state: _SideState, challenges: List[Challenge]
+    ) -> Tuple[Optional[Authenticator], Tuple[str, str]]:
+        """Pick what answers this challenge: the same authenticator again, or a new one."""
+        previous = state.authenticator
+        refused = False
+        if previous is not None:
+            same = [
+                c for c in challenges if c.scheme == previous.scheme and c.realm == previous.realm
+            ]
+            if same:
+                if state.refreshed < 2 and previous.on_challenge(same[0]):
+                    state.refreshed += 1
+                    return previous, ("ok", "")
+                refused = True
+                self.credentials.discard(previous)
+                state.tried.add((previous.scheme, previous.realm))
+                if previous.credential.interactive and state.attempt < self.max_password_attempts:
+                    state.attempt += 1
+                    again = self._create(type(previous), same[0], state, previous.realm)
+                    if again is not None:
+                        return again, ("ok", "")
+        candidates = self.registry.candidates(challenges, self.options)
+        if not challenges or not candidates:
+            if refused:
+                return None, self._refusal(side, previous)
+            offered = ", ".join(sorted({c.scheme for c in challenges})) or "no parsable challenge"
+            return None, ("unsupported", f"{side.name} offered {offered}; no scheme can answer it")
+        found_credentials = False
+        for scheme_cls, challenge in candidates:
+            if scheme_cls.strength < state.floor:
+                continue
+            key = (scheme_cls.scheme, challenge.realm)
+            if key in state.tried:
+                found_credentials = True
+                continue
+            state.tried.add(key)
+            made = self._create(scheme_cls, challenge, state, challenge.realm)
+            if made is not None:
+                return made, ("ok", "")
+            if (
+                self.credentials.find(state.url, realm=challenge.realm, proxy=side.is_proxy)
+                is not None
+            ):
+                found_credentials = True
+        if refused or found_credentials:
+            return None, self._refusal(side, previous)
+        realms = ", ".join(sorted({repr(c.realm) for c in challenges if c.realm is not None}))
+        return None, (
+            "no-credentials",
+            f"no credentials for the {side.name} protection space of {Origin.from_url(state.url)}"
+            + (f" (realm {realms})" if realms else ""),
+        )
+
+    def _create(
+        self,
+        scheme_cls: Type[Authenticator],
+        challenge: Challenge,
+        state: _SideState,
+        realm: Optional[str],
+    ) -> Optional[Authenticator]:
+        credential = self.credentials.find(state.url, realm=realm, proxy=challenge.is_proxy)
+        if credential is None:
+            return None
+        try:
+            return scheme_cls.create(
+                challenge, credential, url=state.url, options=self.options, attempt=state.attempt
+            )
+        except UnsupportedChallengeError:
+            return None
+
+    @staticmethod
+    def _refusal(side: _Side, previous: Optional[Authenticator]) -> Tuple[str, str]:
+        if previous is None:
+            return ("refused", f"the {side.name} refused every scheme this client could offer")
+        return (
+            "refused",
+            f"the {side.name} refused the {previous.scheme} credentials for user "
+            f"{previous.credential.username!r}{_realm_text(previous.realm)}",
+        )
+
+    def _succeeded(
+        self, side: _Side, state: _SideState, request: AuthRequest, response: AuthResponse
+    ) -> bool:
+        authenticator = state.authenticator
+        if authenticator is None or state.confirmed:
+            return False
+        state.confirmed = True
+        authenticator.on_success(response, request)
+        self.credentials.learn(state.url, authenticator, proxy=side.is_proxy)
+        return True
+
+    def _finish(
+        self,
+        request: AuthRequest,
+        response: AuthResponse,
+        states: Dict[_Side, _SideState],
+        rounds: int,
+    ) -> FlowResult:
+        used: Optional[Authenticator] = None
+        for side, state in states.items():
+            if state.authenticator is None:
+                continue
+            self._succeeded(side, state, request, response)
+            if side is ORIGIN or used is None:
+                used = state.authenticator
+        if used is None:
+            return FlowResult("no-challenge", rounds=rounds)
+        return FlowResult(
+            "ok",
+            f"authenticated with {used.scheme}{_realm_text(used.realm)}",
+            scheme=used.scheme,
+            realm=used.realm,
+            rounds=rounds,
+        )
+
+    # -- single flight --------------------------------------------------------------------
+
+    @staticmethod
+    def _key(side: _Side, url: str) -> Tuple[str, Origin]:
+        return (side.name, Origin.from_url(url))
+
+    def _enter_gate(self, key: Tuple[str, Origin]) -> bool:
+        """Become the one negotiating for ``key``, or wait for the one who is.
+
+        Returns True when this flow now holds the gate. A key whose first flow
+        completed is settled: nobody waits on it again.
+        """
+        me = threading.get_ident()
+        with self._lock:
+            if key in self._settled:
+                return False
+            gate = self._gates.get(key)
+            if gate is None:
+                self._gates[key] = _Gate(me)
+                return True
+            if gate.owner == me:
+                return False
+        gate.done.wait(self.single_flight_timeout)
+        return False
+
+    def _settle(self, held: List[Tuple[str, Origin]]) -> None:
+        with self._lock:
+            self._settled.update(held)
+
+    def _release(self, held: List[Tuple[str, Origin]]) -> None:
+        with self._lock:
+            for key in held:
+                gate = self._gates.pop(key, None)
+                if gate is not None:
+                    gate.done.set()
+        held.clear()
+
+
+def _realm_text(realm: Optional[str]) -> str:
+    return f" (realm {realm!r})" if realm is not None else ""
