@@ -54,3 +54,38 @@ class ProxyAuthenticationError(AuthenticationError):
 
 class DAVError(HTTPError, RequestsDAVError):
     """A WebDAV request failed (RFC 4918); see :mod:`requests_dav.dav.errors`."""
+
+
+class ProxyTunnelAuthenticationError(ProxyAuthenticationError):
+    """The proxy refused to open an HTTPS tunnel: a final ``407`` to ``CONNECT``.
+
+    RFC 9110 section 9.3.6 (CONNECT), RFC 7235 section 3.2 (407). ``status``
+    is the proxy's status code, ``proxy`` its URL (never with userinfo),
+    ``authority`` the ``host:port`` asked for, ``scheme`` and ``realm`` what
+    was refused (the scheme of the credentials sent, or ``None`` when none
+    could be sent), ``offered`` the schemes the proxy challenged with and
+    ``outcome`` the flow's verdict (``"refused"``, ``"no-credentials"``, ...).
+    No secret is kept.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        proxy: str,
+        authority: str,
+        scheme: Optional[str] = None,
+        realm: Optional[str] = None,
+        offered: tuple[str, ...] = (),
+        outcome: str = "refused",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.status = status
+        self.proxy = proxy
+        self.authority = authority
+        self.scheme = scheme
+        self.realm = realm
+        self.offered = offered
+        self.outcome = outcome

@@ -1,0 +1,84 @@
+"""Turning a refused CONNECT into an exception, and finding it again (RFC 7235 section 3.2).
+
+A final ``407`` to ``CONNECT`` (RFC 9110 section 9.3.6) becomes a
+:class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError` naming the
+proxy, the scheme and realm that were refused and the schemes the proxy
+offered (its ``Proxy-Authenticate`` challenges, RFC 7235 section 4.3), with
+no secret in it. requests wraps every ``OSError`` raised below
+``HTTPAdapter.send`` in a ``ConnectionError``; :func:`tunnel_error` digs the
+original back out for the adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Set
+
+from ..auth.challenge import parse_challenges_lenient
+from ..auth.messages import AuthResponse
+from ..exceptions import ProxyTunnelAuthenticationError
+
+
+def refused_error(
+    *,
+    proxy: str,
+    authority: str,
+    response: AuthResponse,
+    sent_authorization: Optional[str],
+    result: Any,
+) -> ProxyTunnelAuthenticationError:
+    """The exception for a CONNECT the flow gave up on after ``response`` (a 407)."""
+    challenges, _ = parse_challenges_lenient(
+        response.get_all("Proxy-Authenticate"), "Proxy-Authenticate"
+    )
+    offered: List[str] = []
+    for challenge in challenges:
+        if challenge.scheme not in offered:
+            offered.append(challenge.scheme)
+    scheme: Optional[str] = getattr(result, "scheme", None)
+    if scheme is None and sent_authorization:
+        scheme = sent_authorization.split(None, 1)[0].lower()
+    realm: Optional[str] = getattr(result, "realm", None)
+    if realm is None and scheme is not None:
+        realm = next((c.realm for c in challenges if c.scheme == scheme), None)
+    outcome = str(getattr(result, "outcome", "refused"))
+    detail = str(getattr(result, "detail", "") or "")
+    if sent_authorization is None and outcome == "refused":
+        outcome = "no-credentials"
+    realm_text = f" (realm {realm!r})" if realm is not None else ""
+    if sent_authorization:
+        what = f"{scheme} credentials{realm_text} refused"
+    else:
+        what = "no credentials to send"
+    message = (
+        f"proxy {proxy} answered CONNECT {authority} with {response.status}: {what}; "
+        f"offered: {', '.join(offered) or 'nothing parsable'}"
+    )
+    if detail:
+        message += f"; {detail}"
+    return ProxyTunnelAuthenticationError(
+        message,
+        status=response.status,
+        proxy=proxy,
+        authority=authority,
+        scheme=scheme,
+        realm=realm,
+        offered=tuple(offered),
+        outcome=outcome,
+    )
+
+
+def tunnel_error(exc: BaseException) -> Optional[ProxyTunnelAuthenticationError]:
+    """The refused-tunnel error behind ``exc`` (requests' ConnectionError, urllib3's errors)."""
+    seen: Set[int] = set()
+    pending: List[Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ProxyTunnelAuthenticationError):
+            return current
+        pending.extend(current.args)
+        for name in ("reason", "original_error", "__cause__", "__context__"):
+            pending.append(getattr(current, name, None))
+    return None
