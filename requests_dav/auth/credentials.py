@@ -114,9 +114,8 @@ class Credential:
         return result
 
     def __repr__(self) -> str:
-        password = "<callable>" if self.interactive else "<hidden>"
         return (
-            f"Credential(username={self.username!r}, password={password}, "
+            f"Credential(username={self.username!r}, password=<hidden>, "
             f"realm={self.realm!r}, encoding={self.encoding!r})"
         )
 

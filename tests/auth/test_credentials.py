@@ -163,6 +163,7 @@ class TestCredential:
         assert cred.password_for("http://h/a", "realm", 3) is None
         assert asked == [("http://h/a", "realm", n) for n in (1, 2, 3)]
         assert SECRET not in repr(cred)
+        assert "password=<hidden>" in repr(cred)
         with pytest.raises(ValueError):
             cred.password_for("http://h/a", None, 0)
 
