@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _abnf
 from .errors import ChallengeParseError
@@ -90,6 +90,10 @@ class Challenge:
 
     def __hash__(self) -> int:
         return hash((self.scheme, frozenset(self.params.items()), self.token68, self.header))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # MappingProxyType cannot be pickled or deep-copied; rebuild from a dict.
+        return (type(self), (self.scheme, dict(self.params), self.token68, self.header))
 
     def __repr__(self) -> str:
         parts = [repr(self.scheme)]
