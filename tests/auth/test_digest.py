@@ -854,3 +854,44 @@ def test_unencodable_password_error_names_no_secret() -> None:
         create(rfc_challenge(), password="\u20ac-secret", encoding="latin-1")
     assert "secret" not in str(caught.value)
     assert caught.value.__context__ is None or caught.value.__suppress_context__
+
+
+def test_charset_utf8_normalizes_to_nfc(fixed_cnonce: object) -> None:
+    decomposed_user, decomposed_password = "Jo\u0308rg", "pa\u0301ss"
+    challenge = rfc_challenge(extra=", charset=UTF-8")
+    auth = create(challenge, username=decomposed_user, password=decomposed_password)
+    params = params_of(auth.authorize(make_request()))
+    assert params["username*"] == "J\u00f6rg"
+    assert params["response"] == expected_response(
+        "md5",
+        user="J\u00f6rg",
+        realm=RFC_REALM,
+        password="p\u00e1ss",
+        nonce=RFC_NONCE,
+        cnonce=RFC_CNONCE,
+        nc="00000001",
+        qop="auth",
+        method="GET",
+        uri="/dir/index.html",
+    )
+    # without the announcement the octets are used as given
+    plain = create(rfc_challenge(), username=decomposed_user, password=decomposed_password)
+    assert params_of(plain.authorize(make_request()))["username*"] == decomposed_user
+
+
+def test_pure_sha512_256_used_when_hashlib_lacks_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_new = hashlib.new
+
+    def without_sha512_256(name: str, *args: object, **kwargs: object) -> object:
+        if name.lower().replace("-", "_").replace("/", "_") == "sha512_256":
+            raise ValueError(f"unsupported hash type {name}")
+        return real_new(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashlib, "new", without_sha512_256)
+    factory = digest_module._sha512_256_factory()
+    assert factory is PureSHA512_256
+    hasher = factory()
+    hasher.update(b"abc")
+    assert hasher.hexdigest() == (
+        "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
+    )

@@ -40,17 +40,31 @@ Choices the RFC leaves open:
   server nonce, so the session key is computed once per nonce (section 3.4.2)
   whichever way a server interprets "once".
 * ``qop``: with both offered, ``auth-int`` is chosen when the body can be hashed
-  (no body, an in-memory or seekable body, or a buffered stream within its
-  replay limit), else ``auth``.
+  without risk (no body, an in-memory body, a seekable file), else ``auth``. A
+  stream body (generator, pipe) is read ahead and hashed only when ``auth-int``
+  is the only qop offered; past its replay limit that raises
+  :class:`~requests_dav.auth.errors.BodyNotReplayableError`.
+  :attr:`DigestScheme.requires_body` is True when ``auth-int`` is preferred.
+* ``charset=UTF-8`` (section 4): user name and password are normalized to
+  Unicode NFC first, unless the credential names its own ``encoding``.
+* ``on_success`` verifies ``rspauth`` only for requests this authenticator
+  authorized (it keeps the nonce, nc and cnonce of the last
+  :data:`SENT_RECORDS_MAX` values it produced, keyed by header value); for
+  any other request the field is read for ``nextnonce`` only.
+* The password callback answering ``None`` raises
+  :class:`~requests_dav.auth.schemes.base.PasswordDeclinedError`, a subclass of
+  :class:`~requests_dav.auth.errors.UnsupportedChallengeError`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import struct
 import threading
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import (
@@ -245,7 +259,8 @@ class Algorithm:
 
 def _make_algorithms() -> Dict[str, Algorithm]:
     bases: Sequence[Tuple[str, HashFactory, int]] = (
-        ("MD5", hashlib.md5, 100),
+        # MD5 is what the server demands here, not our choice: allowed even under FIPS policy
+        ("MD5", functools.partial(hashlib.md5, usedforsecurity=False), 100),
         ("SHA-256", hashlib.sha256, 200),
         ("SHA-512-256", _sha512_256_factory(), 300),
     )
@@ -302,7 +317,10 @@ def _new_cnonce() -> str:
 
 
 def _body_hashable(body: Optional[ReplayableBody]) -> bool:
-    """Whether ``body.hash()`` can succeed without breaking the body (for auth-int)."""
+    """Whether ``body.hash()`` is safe: it cannot outgrow the replay buffer and break the body.
+
+    A stream's length is unknown until it has been read, so a stream is not.
+    """
     if body is None:
         return True
     if not body.replayable:
@@ -382,7 +400,8 @@ class DigestScheme(Authenticator):
         *,
         algorithm: Algorithm,
         ha1: str,
-        username_bytes: bytes,
+        username: str,
+        encoding: str,
         options: SchemeOptions,
     ) -> None:
         self.challenge = challenge
@@ -391,7 +410,8 @@ class DigestScheme(Authenticator):
         self.algorithm = algorithm
         self._options = options
         self._ha1 = ha1  # H(username ":" realm ":" password); never the password itself
-        self._username_bytes = username_bytes
+        self._username = username  # as sent: NFC when the challenge announced charset=UTF-8
+        self._username_bytes = username.encode(encoding)
         self._lock = threading.Lock()
         self._state = _NonceState(challenge)
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -455,12 +475,19 @@ class DigestScheme(Authenticator):
             raise UnsupportedChallengeError(f"cannot answer this Digest challenge: {challenge!r}")
         realm = challenge.realm or ""
         password = resolve_password(credential, url, realm, attempt)
+        username = credential.username
         encoding = credential.encoding or "utf-8"
+        charset = (challenge.get("charset") or "").strip().lower()
+        if not credential.encoding and charset in ("utf-8", "utf8"):
+            # RFC 7616 section 4: with charset=UTF-8 the server expects NFC (RFC 7613 profiles)
+            username = unicodedata.normalize("NFC", username)
+            if isinstance(password, str):
+                password = unicodedata.normalize("NFC", password)
         try:
-            username_bytes = credential.username.encode(encoding)
+            username_bytes = username.encode(encoding)
         except (UnicodeError, LookupError):
             raise UnsupportedChallengeError(
-                f"Digest: cannot encode the user name {credential.username!r} as {encoding}"
+                f"Digest: cannot encode the user name {username!r} as {encoding}"
             ) from None
         password_bytes = _password_bytes(password, encoding)
         ha1 = algorithm.hash(username_bytes + b":" + _wire(realm) + b":" + password_bytes)
@@ -469,7 +496,8 @@ class DigestScheme(Authenticator):
             credential,
             algorithm=algorithm,
             ha1=ha1,
-            username_bytes=username_bytes,
+            username=username,
+            encoding=encoding,
             options=options,
         )
 
@@ -491,8 +519,8 @@ class DigestScheme(Authenticator):
         ``auth-int`` (may raise :class:`~requests_dav.auth.errors.BodyNotReplayableError`
         when only ``auth-int`` is offered and the body is over its replay limit).
         """
-        qops = self._state.qops
-        qop = self._qop_for(qops, request.body)
+        state = self._state  # one snapshot: nonce and qop choice stay a consistent pair
+        qop = self._qop_for(state.qops, request.body)
         body_hash: Optional[str] = None
         if qop == "auth-int":
             if request.body is None:
@@ -500,7 +528,6 @@ class DigestScheme(Authenticator):
             else:
                 body_hash = request.body.hash(self.algorithm.factory)
         with self._lock:
-            state = self._state
             state.count += 1
             nc = state.count
             nonce = state.nonce
@@ -657,7 +684,7 @@ class DigestScheme(Authenticator):
             self._seen.popitem(last=False)
 
     def _username_params(self, userhash: bool) -> List[Tuple[str, str, bool]]:
-        username = self.credential.username
+        username = self._username
         if userhash:
             hashed = self.algorithm.hash(self._username_bytes + b":" + _wire(self.realm or ""))
             return [("username", hashed, True)]
