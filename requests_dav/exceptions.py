@@ -89,3 +89,46 @@ class ProxyTunnelAuthenticationError(ProxyAuthenticationError):
         self.realm = realm
         self.offered = offered
         self.outcome = outcome
+
+
+class LengthRequiredError(BodyNotReplayableError):
+    """A chunked body had to be sent with ``Content-Length`` and does not fit the replay buffer.
+
+    Raised by :class:`~requests_dav.adapter.AuthAdapter` after ``411 Length
+    Required`` (RFC 9110 section 15.5.12), or before sending to a peer known to
+    speak HTTP/1.0, which must never get a chunked body (RFC 2145 section 2.3).
+    ``bytes_sent`` and ``limit`` as for :class:`BodyNotReplayableError`.
+    """
+
+
+class AuthenticationFailedError(AuthenticationError):
+    """A negotiation ended without authenticating (raised by ``adapter.raise_for_auth``).
+
+    ``outcome`` is the flow's verdict (``"refused"``, ``"no-credentials"``,
+    ``"unsupported"``, ``"not-replayable"``, ``"gave-up"``), ``url`` the URL
+    (no userinfo), ``status`` the final status, ``scheme``/``realm`` what was
+    tried, ``bytes_sent``/``limit`` the body's state when it could not be sent
+    again (else ``None``). No secret is kept.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcome: str,
+        url: str,
+        status: int,
+        scheme: Optional[str] = None,
+        realm: Optional[str] = None,
+        bytes_sent: Optional[int] = None,
+        limit: Optional[int] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.outcome = outcome
+        self.url = url
+        self.status = status
+        self.scheme = scheme
+        self.realm = realm
+        self.bytes_sent = bytes_sent
+        self.limit = limit

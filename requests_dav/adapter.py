@@ -1,0 +1,736 @@
+"""``AuthAdapter``: HTTP authentication with body replay for any requests session.
+
+Mount it (``session.mount("https://", AuthAdapter(credentials))``) and every
+request through it is driven by the sans-I/O core's
+:meth:`~requests_dav.auth.flow.Negotiator.auth_flow`:
+
+* RFC 9110 section 11 / RFC 7235 sections 2-4: a ``401`` (``WWW-Authenticate``)
+  or, for requests sent to a plain-HTTP forward proxy, a ``407``
+  (``Proxy-Authenticate``) is answered by sending the request again with
+  ``Authorization`` / ``Proxy-Authorization``; learned protection spaces get
+  their credentials preemptively (no extra round trip);
+* PEP 268 body buffering: the retry carries the *same bytes*. Bytes are sent
+  again as they are, a seekable file is rewound (never copied), any other
+  file or iterable is teed into a buffer of at most ``max_replay_bytes``.
+  Past the limit the caller gets the ``401``/``407`` back, the credentials
+  cached, and can send again;
+* RFC 9112 section 9.6 / RFC 9110 section 7.6.1: an intermediate ``401``/``407``
+  is read (at most :data:`MAX_DRAIN_BYTES`) and its connection is closed when
+  the server did not get the whole body (it answered early and hung up, as
+  rclone and nginx do) or said ``Connection: close``, so the retry goes out on
+  a fresh connection;
+* RFC 9110 section 15.5.12 (``411 Length Required``) and RFC 2145 section 2.3
+  (never send chunked to a peer known to speak HTTP/1.0): the body is sent
+  again with ``Content-Length`` from the buffer when it fits, else
+  :class:`~requests_dav.exceptions.LengthRequiredError`;
+* RFC 9110 section 10.1.1 / 15.5.18: ``417 Expectation Failed`` is retried
+  without ``Expect``.
+
+The response the caller gets is an ordinary :class:`requests.Response`: the
+intermediate responses are in ``response.history`` (as requests' own
+``HTTPDigestAuth`` does) and the negotiation's
+:class:`~requests_dav.auth.flow.FlowResult` is ``response.auth_result`` (read
+it with :func:`auth_result`; :func:`raise_for_auth` turns a failed negotiation
+into an exception that says why).
+
+With the ``responses`` library active (it patches ``HTTPAdapter.send``), the
+adapter's flow still runs: each attempt (the unauthenticated request, the
+authorized retry) reaches the mocks, so tests can script ``401`` then ``200``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from typing import Any, Callable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
+
+from requests import cookies as _cookies
+from requests import utils as _utils
+from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
+from requests.exceptions import RequestException
+from requests.models import PreparedRequest, Response
+from requests.structures import CaseInsensitiveDict
+from requests.utils import select_proxy, urldefragauth
+from urllib3.exceptions import HTTPError as _Urllib3HTTPError
+
+from . import exceptions
+from .auth import errors as core_errors
+from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
+from .auth.credentials import Credentials, Origin
+from .auth.flow import FlowResult, Negotiator
+from .auth.messages import AuthRequest, AuthResponse
+from .auth.schemes import SchemeRegistry
+from .auth.schemes.base import SchemeOptions
+from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo
+
+__all__ = [
+    "DEFAULT_MAX_REPLAY_BYTES",
+    "MAX_DRAIN_BYTES",
+    "RESULT_ATTRIBUTE",
+    "AuthAdapter",
+    "WireBody",
+    "auth_result",
+    "raise_for_auth",
+]
+
+logger = logging.getLogger(__name__)
+
+# requests' helpers, typed (its stubs leave them untyped)
+_get_cookie_header: Callable[[Any, Any], Optional[str]] = _cookies.get_cookie_header
+_extract_cookies: Callable[[Any, Any, Any], None] = _cookies.extract_cookies_to_jar
+_prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
+
+MAX_DRAIN_BYTES = 64 * 1024
+"""How much of an intermediate 401/407/411/417 entity is read; past it the connection is closed."""
+
+RESULT_ATTRIBUTE = "auth_result"
+"""Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
+
+#: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
+#: an unknown transfer coding; 411 / 400 in practice).
+_HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
+
+
+# -- the body on the wire ---------------------------------------------------------------------
+
+
+class WireBody:
+    """What requests and urllib3 send: one pass over a :class:`ReplayableBody`, file-like.
+
+    urllib3 reads it with ``read(blocksize)``; iterating it yields the remaining
+    chunks; ``responses`` reads it whole. ``tell()`` and ``seek(0)`` let urllib3's
+    ``Retry`` and requests' 307/308 redirect handling rewind it, which replays
+    the same bytes (from the buffer for a stream) or raises
+    :class:`~requests_dav.exceptions.BodyNotReplayableError` (an ``OSError``, so
+    requests reports ``UnrewindableBodyError``) instead of sending an empty or
+    truncated body. ``complete`` says whether the whole body was handed out.
+    """
+
+    def __init__(self, body: ReplayableBody) -> None:
+        self.body = body
+        self._chunks: Optional[Iterator[bytes]] = None
+        self._pending = b""
+        self._offset = 0
+        self._position = 0
+        self._complete = False
+
+    def __repr__(self) -> str:
+        return f"<WireBody position={self._position} of {self.body!r}>"
+
+    @property
+    def complete(self) -> bool:
+        """The whole body has been handed out by this pass."""
+        return self._complete
+
+    def _next(self) -> Optional[bytes]:
+        if self._complete:
+            return None
+        if self._chunks is None:
+            self._chunks = iter(self.body)
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            self._complete = True
+        return chunk
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        """Up to ``size`` bytes (all the rest for ``-1``/``None``); ``b""`` at the end."""
+        if size is None or size < 0:
+            parts = [self._pending[self._offset :]]
+            self._pending, self._offset = b"", 0
+            while True:
+                chunk = self._next()
+                if chunk is None:
+                    break
+                parts.append(chunk)
+            data = b"".join(parts)
+            self._position += len(data)
+            return data
+        if size == 0:
+            return b""
+        while self._offset >= len(self._pending):
+            chunk = self._next()
+            if chunk is None:
+                return b""
+            self._pending, self._offset = chunk, 0
+        data = self._pending[self._offset : self._offset + size]
+        self._offset += len(data)
+        self._position += len(data)
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        rest = self._pending[self._offset :]
+        self._pending, self._offset = b"", 0
+        if rest:
+            self._position += len(rest)
+            yield rest
+        while True:
+            chunk = self._next()
+            if chunk is None:
+                return
+            self._position += len(chunk)
+            yield chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self.body.replayable
+
+    def tell(self) -> int:
+        """Bytes handed out by this pass."""
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Only ``seek(0)`` (rewind: the same bytes again) and seeking to :meth:`tell` work."""
+        if whence == io.SEEK_SET and offset == self._position and self._chunks is None:
+            return offset
+        if whence == io.SEEK_SET and offset == 0:
+            self.rewind()
+            return 0
+        raise io.UnsupportedOperation("a request body can only be rewound to its start")
+
+    def rewind(self) -> None:
+        """Start a new pass (rewinds the :class:`ReplayableBody` if a pass had begun)."""
+        try:
+            self.body.rewind()
+        except core_errors.BodyNotReplayableError as exc:
+            raise exceptions.BodyNotReplayableError(
+                exc.reason, bytes_sent=exc.bytes_sent, limit=exc.limit
+            ) from exc
+        self._chunks = None
+        self._pending, self._offset = b"", 0
+        self._position = 0
+        self._complete = False
+
+
+def replayable_body(
+    request: PreparedRequest, max_replay_bytes: int
+) -> Tuple[Optional[ReplayableBody], Optional[WireBody]]:
+    """Wrap ``request.body`` for replay; a non-bytes body is replaced by a :class:`WireBody`.
+
+    The :class:`WireBody` stays on ``request`` (with ``_body_position = 0``) so
+    that requests' redirect handling (which copies the request and rewinds its
+    body for 307/308) replays the same bytes instead of an exhausted
+    generator. A body that already is a :class:`WireBody` (a redirect, a
+    resend, or ``auth=`` and the adapter together) is rewound and reused.
+    """
+    body = request.body
+    if body is None:
+        return None, None
+    if isinstance(body, WireBody):
+        body.rewind()
+        return body.body, body
+    wrapped = ReplayableBody.wrap(body, max_replay_bytes=max_replay_bytes)
+    if wrapped is None or wrapped.kind == "bytes":
+        return wrapped, None
+    wire = WireBody(wrapped)
+    request.body = wire  # type: ignore[assignment]
+    vars(request)["_body_position"] = 0  # requests rewinds it on 307/308 (rewind_body)
+    return wrapped, wire
+
+
+# -- reading responses ------------------------------------------------------------------------
+
+
+def auth_response(response: Response) -> AuthResponse:
+    """The core's view of ``response``: status and every header field line, in order.
+
+    urllib3's header dict yields repeated fields (several ``WWW-Authenticate``
+    lines) separately; requests' joined dict is the fallback.
+    """
+    raw_headers = getattr(response.raw, "headers", None)
+    items = getattr(raw_headers, "items", None)
+    lines = list(items()) if callable(items) else list(response.headers.items())
+    return AuthResponse(status=int(response.status_code), headers=lines)
+
+
+def wants_close(response: Response) -> bool:
+    """The server will close the connection (RFC 9112 section 9.6; HTTP/1.0 without keep-alive)."""
+    tokens = {t.strip().lower() for t in response.headers.get("Connection", "").split(",")}
+    if "close" in tokens:
+        return True
+    return getattr(response.raw, "version", 11) == 10 and "keep-alive" not in tokens
+
+
+def release_intermediate(response: Response, reusable: bool) -> None:
+    """Read an intermediate response (at most :data:`MAX_DRAIN_BYTES`) and free its connection.
+
+    The entity stays readable as ``response.content`` (the server's diagnostic).
+    The connection goes back to the pool only when ``reusable`` (the caller
+    knows the server has nothing of the request left to read), the server did
+    not say ``Connection: close`` and the entity was read to its end;
+    otherwise it is closed and the next attempt opens a fresh one. Read errors
+    (a server that answered early and reset the connection) are swallowed: the
+    response itself is what the flow needs.
+    """
+    reuse = reusable and not wants_close(response)
+    raw: Any = response.raw
+    parts: List[bytes] = []
+    size = 0
+    stream = getattr(raw, "stream", None)
+    # urllib3 hands the connection back to the pool the moment the entity has been read; one
+    # that must not be reused is kept out of the pool until it is closed (no other thread may
+    # pick it up in between).
+    hold = not reuse and raw is not None and "release_conn" not in vars(raw)
+    if hold:
+        raw.release_conn = _keep_connection
+    try:
+        if callable(stream):
+            for chunk in stream(16384, decode_content=True):
+                parts.append(chunk)
+                size += len(chunk)
+                if size > MAX_DRAIN_BYTES:
+                    reuse = False
+                    break
+    except (_Urllib3HTTPError, OSError, ValueError):
+        reuse = False
+    finally:
+        if hold:
+            del raw.release_conn
+    response._content = b"".join(parts)[:MAX_DRAIN_BYTES]
+    vars(response)["_content_consumed"] = True
+    if raw is not None:
+        if not reuse:
+            close = getattr(raw, "close", None)
+            if callable(close):
+                close()
+        release = getattr(raw, "release_conn", None)
+        if callable(release):
+            release()
+
+
+def _keep_connection() -> None:
+    """Stands in for ``release_conn`` while an intermediate response is read."""
+
+
+def close_after_use(response: Response) -> None:
+    """Close ``response``'s connection instead of pooling it once the caller is done with it.
+
+    For an error answer to a request with a body: the server may not have read
+    that body (cheroot answers 401 to a chunked PUT and then parses the chunks
+    as the next request), so the connection must not carry another request.
+    The response itself stays unread (``stream=True`` keeps working).
+    """
+    raw: Any = response.raw
+    release = getattr(raw, "release_conn", None)
+    if raw is None or not callable(release) or "release_conn" in vars(raw):
+        return
+
+    def close_then_release() -> None:
+        connection = getattr(raw, "connection", None)
+        if connection is not None:
+            connection.close()
+        release()
+
+    raw.release_conn = close_then_release
+
+
+# -- results and errors -----------------------------------------------------------------------
+
+
+def auth_result(response: Response) -> Optional[FlowResult]:
+    """The :class:`FlowResult` of the negotiation that produced ``response``, if any."""
+    result = getattr(response, RESULT_ATTRIBUTE, None)
+    return result if isinstance(result, FlowResult) else None
+
+
+def safe_url(url: Optional[str]) -> str:
+    """``url`` without userinfo or fragment, for messages and logs (never a secret)."""
+    if not url:
+        return ""
+    try:
+        return str(urldefragauth(url))
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def raise_for_auth(response: Response) -> None:
+    """Raise :class:`~requests_dav.exceptions.AuthenticationFailedError` if authentication failed.
+
+    Does nothing when the negotiation succeeded or was not needed. The error
+    names the URL, the status, the scheme and realm, why (``outcome`` and the
+    core's ``detail``), and for an unreplayable body how many bytes had been
+    sent and the limit. ``response`` is attached. No secret is in the message.
+    """
+    result = auth_result(response)
+    if result is None or result.outcome in ("ok", "no-challenge"):
+        return
+    url = safe_url(response.url)
+    status = int(response.status_code)
+    message = f"{status} for {url}: authentication {result.outcome}"
+    if result.detail:
+        message += f": {result.detail}"
+    bytes_sent: Optional[int] = None
+    limit: Optional[int] = None
+    if result.body_error is not None:
+        bytes_sent, limit = result.body_error.bytes_sent, result.body_error.limit
+        message += f" (body not replayable: {result.body_error})"
+    raise exceptions.AuthenticationFailedError(
+        message,
+        outcome=result.outcome,
+        url=url,
+        status=status,
+        scheme=result.scheme,
+        realm=result.realm,
+        bytes_sent=bytes_sent,
+        limit=limit,
+        response=response,
+        request=response.request,
+    )
+
+
+def to_requests_error(
+    exc: core_errors.AuthCoreError,
+    *,
+    request: Optional[PreparedRequest] = None,
+    response: Optional[Response] = None,
+) -> RequestException:
+    """The requests-rooted twin (:mod:`requests_dav.exceptions`) of a core error."""
+    if isinstance(exc, core_errors.ChallengeParseError):
+        return exceptions.ChallengeParseError(
+            exc.header, exc.position, exc.reason, exc.value, request=request, response=response
+        )
+    if isinstance(exc, core_errors.BodyNotReplayableError):
+        return exceptions.BodyNotReplayableError(
+            exc.reason,
+            bytes_sent=exc.bytes_sent,
+            limit=exc.limit,
+            request=request,
+            response=response,
+        )
+    if isinstance(exc, core_errors.MutualAuthenticationError):
+        return exceptions.MutualAuthenticationError(str(exc), request=request, response=response)
+    return exceptions.AuthenticationError(str(exc), request=request, response=response)
+
+
+def _cookie_refresh(
+    request: PreparedRequest,
+) -> Optional[Any]:
+    """A copy of the request's cookie jar when its Cookie header came from that jar."""
+    jar = getattr(request, "_cookies", None)
+    if jar is None:
+        return None
+    sent = request.headers.get("Cookie")
+    if sent is not None and sent != _get_cookie_header(jar, request):
+        return None  # a Cookie header the caller set by hand: leave it alone
+    return jar.copy()
+
+
+def carry_cookies(
+    jar: Optional[Any],
+    response: Response,
+    request: PreparedRequest,
+    headers: MutableMapping[str, str],
+) -> None:
+    """Cookies set by an intermediate response go out with the retry (as HTTPDigestAuth does)."""
+    if jar is None or "Set-Cookie" not in response.headers:
+        return
+    _extract_cookies(jar, response.request, response.raw)
+    value = _get_cookie_header(jar, request)
+    if value:
+        headers["Cookie"] = value
+
+
+# -- the adapter ------------------------------------------------------------------------------
+
+
+class _Send:
+    """Per-request state of one :meth:`AuthAdapter.send` (never shared between threads)."""
+
+    def __init__(
+        self,
+        request: PreparedRequest,
+        body: Optional[ReplayableBody],
+        wire: Optional[WireBody],
+        peer: Origin,
+        kwargs: Any,
+    ) -> None:
+        self.request = request
+        self.body = body
+        self.wire = wire
+        self.peer = peer
+        self.kwargs = kwargs
+        self.history: List[Response] = []
+        self.force_length = False
+        self.jar = _cookie_refresh(request)
+
+
+class AuthAdapter(HTTPAdapter):
+    """A :class:`requests.adapters.HTTPAdapter` that authenticates (RFC 7235) and replays bodies.
+
+    ``credentials`` is the protection-space store
+    (:class:`~requests_dav.auth.credentials.Credentials`; an empty one by
+    default, reachable as ``adapter.credentials``). ``max_replay_bytes`` bounds
+    the buffer of a non-seekable body (PEP 268). ``registry`` and ``options``
+    choose the schemes (:class:`~requests_dav.auth.schemes.SchemeRegistry`,
+    :class:`~requests_dav.auth.schemes.SchemeOptions`). Every other keyword
+    (``max_retries``, ``pool_connections``, ``pool_maxsize``, ``pool_block``)
+    goes to :class:`~requests.adapters.HTTPAdapter`.
+
+    Thread-safe: one adapter serves every thread of a session; requests into
+    one protection space share one challenge (the negotiator's single flight).
+    Proxies: requests to ``http://`` targets through a forward proxy answer
+    ``407`` in the same flow; HTTPS tunnels answer ``407`` on ``CONNECT``
+    through :func:`requests_dav.proxy.build_proxy_manager`. Credentials in a
+    proxy URL (``http://user:pass@proxy:3128``) are never sent preemptively in
+    clear: they are registered in the store as proxy credentials and used when
+    the proxy asks.
+    """
+
+    def __init__(
+        self,
+        credentials: Optional[Credentials] = None,
+        *,
+        max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
+        registry: Optional[SchemeRegistry] = None,
+        options: Optional[SchemeOptions] = None,
+        **kwargs: Any,
+    ) -> None:
+        if max_replay_bytes < 0:
+            raise ValueError(f"max_replay_bytes must be >= 0, got {max_replay_bytes}")
+        self._credentials = credentials if credentials is not None else Credentials()
+        self._negotiator = Negotiator(self._credentials, registry=registry, options=options)
+        self.max_replay_bytes = max_replay_bytes
+        self._state_lock = threading.Lock()
+        self._http10_peers: Set[Origin] = set()
+        self._proxy_users: Set[Tuple[str, str]] = set()
+        super().__init__(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"<AuthAdapter {self._credentials!r} max_replay_bytes={self.max_replay_bytes}>"
+
+    def __getstate__(self) -> Any:
+        raise TypeError("an AuthAdapter holds credentials and locks and cannot be pickled")
+
+    @property
+    def credentials(self) -> Credentials:
+        """The protection-space store this adapter authenticates from."""
+        return self._credentials
+
+    @property
+    def negotiator(self) -> Negotiator:
+        """The negotiator shared by every request of this adapter."""
+        return self._negotiator
+
+    # -- proxies (seams for requests_dav.proxy) ------------------------------------------------
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """urllib3 manager for ``proxy`` whose HTTPS tunnels answer 407 on CONNECT.
+
+        Built by :func:`requests_dav.proxy.build_proxy_manager` with this
+        adapter's negotiator; SOCKS proxies get requests' own manager.
+        """
+        if proxy in self.proxy_manager:
+            return self.proxy_manager[proxy]
+        if proxy.lower().startswith("socks"):
+            return super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager = build_proxy_manager(
+            proxy,
+            negotiator=self._negotiator,
+            proxy_headers=self.proxy_headers(proxy),
+            num_pools=vars(self).get("_pool_connections", DEFAULT_POOLSIZE),
+            maxsize=vars(self).get("_pool_maxsize", DEFAULT_POOLSIZE),
+            block=vars(self).get("_pool_block", DEFAULT_POOLBLOCK),
+            **proxy_kwargs,
+        )
+        self.proxy_manager[proxy] = manager
+        return manager
+
+    def proxy_headers(self, proxy: str) -> dict[str, str]:
+        """No preemptive ``Proxy-Authorization``: userinfo goes to the store as proxy credentials.
+
+        requests would send ``Basic`` built from ``http://user:pass@proxy`` on
+        every request; here the proxy's own challenge decides the scheme
+        (RFC 7235 section 3.2), Digest included.
+        """
+        self._register_proxy(proxy)
+        return {}
+
+    def _register_proxy(self, proxy: str) -> str:
+        """The proxy URL without userinfo; its userinfo is added to the store once."""
+        info = proxy_userinfo(proxy)
+        if info is None:
+            return strip_userinfo(proxy)
+        clean, username, password = info
+        key = (proxy, clean)
+        with self._state_lock:
+            if key in self._proxy_users:
+                return clean
+            self._proxy_users.add(key)
+        self._credentials.add_proxy(clean, username, password)
+        return clean
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Optional[Mapping[str, str]] = None,
+    ) -> Response:
+        """Send ``request``, answering 401/407 challenges; see the module docstring."""
+        kwargs = {
+            "stream": stream,
+            "timeout": timeout,
+            "verify": verify,
+            "cert": cert,
+            "proxies": proxies,
+        }
+        url = str(request.url)
+        body, wire = replayable_body(request, self.max_replay_bytes)
+        proxy = select_proxy(url, proxies)
+        forward_proxy: Optional[str] = None
+        if proxy and not proxy.lower().startswith("socks"):
+            proxy = _prepend_scheme(proxy, "http")
+            clean = self._register_proxy(proxy)
+            if not url.lower().startswith("https:"):
+                forward_proxy = clean
+        peer = Origin.from_url(forward_proxy or url)
+        auth_request = AuthRequest(
+            method=str(request.method or "GET"),
+            url=safe_url(url),
+            headers=CaseInsensitiveDict(request.headers),
+            body=body,
+            target=self.request_url(request, proxies),
+            proxy=forward_proxy,
+        )
+        state = _Send(request, body, wire, peer, kwargs)
+        flow = self._negotiator.auth_flow(auth_request)
+        try:
+            outgoing = next(flow)
+        except core_errors.AuthCoreError as exc:
+            raise to_requests_error(exc, request=request) from exc
+        while True:
+            response, reusable = self._attempt(state, outgoing)
+            try:
+                outgoing = flow.send(auth_response(response))
+            except StopIteration as stop:
+                result: FlowResult = stop.value
+                break
+            except core_errors.AuthCoreError as exc:
+                release_intermediate(response, reusable)
+                response.history = list(state.history)
+                raise to_requests_error(exc, request=response.request, response=response) from exc
+            release_intermediate(response, reusable)
+            state.history.append(response)
+            logger.debug(
+                "%s %s: %d, sending again (%s)",
+                request.method,
+                safe_url(url),
+                response.status_code,
+                _challenge_names(response),
+            )
+            carry_cookies(state.jar, response, request, outgoing.headers)
+        response.history = state.history
+        setattr(response, RESULT_ATTRIBUTE, result)
+        if not reusable and int(response.status_code) >= 400:
+            close_after_use(response)
+        logger.debug(
+            "%s %s: %d after %d request(s), authentication %s",
+            request.method,
+            safe_url(url),
+            response.status_code,
+            len(state.history) + 1,
+            result.outcome,
+        )
+        return response
+
+    def _attempt(self, state: _Send, outgoing: AuthRequest) -> Tuple[Response, bool]:
+        """Send one request of the flow, fixing the framing on 411, HTTP/1.0 peers and 417.
+
+        Returns the response and whether its connection may carry the next
+        attempt: only when the request had no body. A server that answers a
+        challenge before reading the body either reads and discards the rest
+        or closes, but not all do: cheroot (WsgiDAV) answers 401 to a chunked
+        PUT without reading it and keeps the connection, then parses the
+        chunks as the next request; rclone and nginx stop reading
+        mid-upload. The retry of a request with a body therefore always goes
+        out on a fresh connection (one TCP handshake per challenge).
+        """
+        fixes = 0
+        while True:
+            wire = state.request.copy()
+            wire.headers = CaseInsensitiveDict(outgoing.headers)
+            chunked = wire.body is not None and "Content-Length" not in wire.headers
+            if chunked and (state.force_length or self._is_http10(state.peer)):
+                self._send_with_length(state, wire)
+                chunked = False
+            elif state.wire is not None:
+                state.wire.rewind()
+                wire.body = state.wire  # type: ignore[assignment]
+            response = super().send(wire, **state.kwargs)
+            sent: object = wire.body
+            reusable = sent is None or sent == b"" or sent == ""
+            if getattr(response.raw, "version", 11) == 10:
+                self._remember_http10(state.peer)
+            status = int(response.status_code)
+            refused_chunked = chunked and (
+                status == 411
+                or (status in _HTTP10_CHUNKED_REFUSALS and self._is_http10(state.peer))
+            )
+            expectation_failed = status == 417 and "Expect" in wire.headers
+            if fixes >= 2 or not (refused_chunked or expectation_failed):
+                return response, reusable
+            fixes += 1
+            if expectation_failed:
+                if not self._can_replay(state):
+                    return response, reusable
+                outgoing.headers.pop("Expect", None)
+            else:
+                state.force_length = True
+            release_intermediate(response, reusable)
+            state.history.append(response)
+            logger.debug(
+                "%s %s: %d, sending again %s",
+                wire.method,
+                safe_url(wire.url),
+                status,
+                "without Expect" if expectation_failed else "with Content-Length",
+            )
+
+    @staticmethod
+    def _can_replay(state: _Send) -> bool:
+        return state.body is None or state.body.kind == "bytes" or state.body.replayable
+
+    def _send_with_length(self, state: _Send, wire: PreparedRequest) -> None:
+        """Replace a chunked body by the buffered bytes and ``Content-Length`` (RFC 9112 6.2)."""
+        body = state.body
+        assert body is not None
+        try:
+            body.rewind()
+            data = body.read_all()
+        except core_errors.BodyNotReplayableError as exc:
+            raise exceptions.LengthRequiredError(
+                f"{state.peer} needs Content-Length (411 Length Required, or an HTTP/1.0 peer "
+                f"per RFC 2145) and the chunked body does not fit the replay buffer: {exc.reason}",
+                bytes_sent=exc.bytes_sent,
+                limit=exc.limit,
+                request=state.request,
+                response=state.history[-1] if state.history else None,
+            ) from exc
+        wire.headers.pop("Transfer-Encoding", None)
+        wire.headers["Content-Length"] = str(len(data))
+        wire.body = data
+
+    def _is_http10(self, peer: Origin) -> bool:
+        with self._state_lock:
+            return peer in self._http10_peers
+
+    def _remember_http10(self, peer: Origin) -> None:
+        with self._state_lock:
+            if peer not in self._http10_peers:
+                logger.debug("%s speaks HTTP/1.0: no chunked bodies to it (RFC 2145)", peer)
+            self._http10_peers.add(peer)
+
+
+def _challenge_names(response: Response) -> str:
+    names = []
+    for header in ("WWW-Authenticate", "Proxy-Authenticate"):
+        value = response.headers.get(header)
+        if value:
+            names.append(f"{header}: {value.split(None, 1)[0]}")
+    return ", ".join(names) or "no challenge"
