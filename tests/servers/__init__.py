@@ -1,0 +1,1 @@
+"""Real servers for the integration tests; see README.md and tests/conftest.py."""
