@@ -1,0 +1,146 @@
+"""Session fixtures for the real-server test bed (see tests/servers/README.md).
+
+Every server starts lazily, once per session, the first time a test asks for its fixture;
+all of them stop at the end of the session. Tests marked needs_apache / needs_squid /
+needs_nginx / needs_rclone are skipped when the binary is missing, or fail when CI=true.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from servers.apache import ApacheServer
+from servers.common import ServerBase, Testbed, require_binary
+from servers.nginx import NginxServer
+from servers.rclone import RcloneServer
+from servers.squid import SquidServer
+from servers.wsgidav_server import WsgiDAVServer
+
+#: marker -> binaries it needs (require_binary arguments)
+MARKER_BINARIES: dict[str, list[tuple[str, str]]] = {
+    "needs_apache": [("apache2", "Apache httpd (Debian apache2)")],
+    "needs_squid": [("squid", "squid")],
+    "needs_nginx": [("nginx", "nginx (Debian nginx-extras or nginx)")],
+    "needs_rclone": [("rclone", "rclone")],
+}
+
+#: fixture -> markers a test using it gets automatically (so `-m needs_squid` selects it)
+FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
+    "apache_server": ("needs_apache",),
+    "squid_basic": ("needs_squid", "needs_apache"),
+    "squid_digest": ("needs_squid", "needs_apache"),
+    "nginx_server": ("needs_nginx",),
+    "rclone_server": ("needs_rclone",),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        present = {mark.name for mark in item.iter_markers()}
+        for fixture, markers in FIXTURE_MARKERS.items():
+            if fixture in fixtures:
+                for marker in markers:
+                    if marker not in present:
+                        item.add_marker(marker)
+                        present.add(marker)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, with CI=true, fail) tests whose needs_* binaries are missing."""
+    for marker in item.iter_markers():
+        for binary, what in MARKER_BINARIES.get(marker.name, ()):
+            require_binary(binary, what)
+
+
+@pytest.fixture(scope="session")
+def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Testbed]:
+    """Registry of the session's servers, set up before and torn down after all of them.
+
+    Server fixtures only send SIGTERM in their teardown; this one then waits for all of
+    them together (squid alone needs about 2 s to stop) and tidies their directories.
+    """
+    bed = Testbed(tmp_path_factory)
+    yield bed
+    bed.close()
+
+
+@pytest.fixture(scope="session")
+def wsgidav_server(testbed: Testbed) -> Iterator[WsgiDAVServer]:
+    """WsgiDAV in-process: shares open, basic (Basic only), digest (Digest only)."""
+    from servers import wsgidav_server as module
+
+    server = module.start(testbed.server_dir("wsgidav"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def apache_server(testbed: Testbed) -> Iterator[ApacheServer]:
+    """Apache httpd + mod_dav_fs on HTTP and HTTPS (see servers/apache.py for the shares)."""
+    from servers import apache as module
+
+    server = module.start(testbed.server_dir("apache", "www-data"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+def _squid(scheme: str, testbed: Testbed, targets: list[ServerBase]) -> SquidServer:
+    from servers import squid as module
+
+    ports: list[int] = []
+    for target in targets:
+        ports.append(target.port)
+        https_port = getattr(target, "https_port", None)
+        if https_port is not None:
+            ports.append(https_port)
+    server = module.start(testbed.server_dir(f"squid-{scheme}", "proxy"), scheme, ports)
+    testbed.add(server)
+    return server
+
+
+@pytest.fixture(scope="session")
+def squid_basic(
+    testbed: Testbed, apache_server: ApacheServer, wsgidav_server: WsgiDAVServer
+) -> Iterator[SquidServer]:
+    """squid demanding Basic proxy auth; forwards only to the Apache and WsgiDAV ports."""
+    require_binary("squid", "squid")
+    server = _squid("basic", testbed, [apache_server, wsgidav_server])
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def squid_digest(
+    testbed: Testbed, apache_server: ApacheServer, wsgidav_server: WsgiDAVServer
+) -> Iterator[SquidServer]:
+    """squid accepting only Digest proxy auth; forwards only to the Apache and WsgiDAV ports."""
+    require_binary("squid", "squid")
+    server = _squid("digest", testbed, [apache_server, wsgidav_server])
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def nginx_server(testbed: Testbed) -> Iterator[NginxServer]:
+    """nginx + dav_ext: shares open and basic."""
+    from servers import nginx as module
+
+    server = module.start(testbed.server_dir("nginx", "www-data"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def rclone_server(testbed: Testbed) -> Iterator[RcloneServer]:
+    """rclone serve webdav: shares open and basic, one process (and port) each."""
+    from servers import rclone as module
+
+    server = module.start(testbed.server_dir("rclone"))
+    testbed.add(server)
+    yield server
+    server.terminate()
