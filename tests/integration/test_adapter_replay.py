@@ -142,7 +142,7 @@ def pipe_reader(data: bytes) -> io.BufferedReader:
             writer.write(data)
 
     threading.Thread(target=feed, daemon=True).start()
-    return open(read_fd, "rb")  # noqa: SIM115 (closed by the test)
+    return open(read_fd, "rb")
 
 
 BODIES: dict[str, Callable[[bytes], Any]] = {
@@ -167,7 +167,11 @@ def test_challenged_put_stores_identical_bytes(server: ServerBase, share: str, k
     name = unique(f"{kind}.bin")
     body = BODIES[kind](data)
     mark = server.mark()
-    response = session.put(server.url(share, name), data=body, timeout=30)
+    try:
+        response = session.put(server.url(share, name), data=body, timeout=30)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
     assert response.status_code in (201, 204), response.text
     assert [r.status_code for r in response.history] == [401]
     result = auth_result(response)
