@@ -13,11 +13,11 @@ from urllib.parse import quote, unquote, urlsplit
 
 import click
 
-from ..dav.errors import PropPatchError
+from ..dav.errors import DAVError, InvalidSyncTokenError, PropPatchError
 from ..dav.hrefs import href_to_path, same_path
 from ..dav.requestbodies import clark
 from .app import State, clean_url, cli, global_options, origin_of, prepare
-from .errors import EXIT_USAGE, CLIError
+from .errors import EXIT_CONFLICT, EXIT_HTTP, EXIT_USAGE, CLIError
 from .output import format_date, format_size, jsonable, table
 
 URL = click.argument("url", metavar="URL")
@@ -86,7 +86,10 @@ def _entry(item: Any, root: str) -> Dict[str, Any]:
 @click.option("-H", "--human-readable", "human", is_flag=True, help="Sizes in K, M, G.")
 @global_options
 def ls_command(url: str, recursive: bool, human: bool) -> None:
-    """List a collection (or show a file): type, size, modification date and name."""
+    """List a collection: type, size, date, name.
+
+    A file URL shows the file itself.
+    """
     state = _state()
     session, target = _target(state, url)
     root = href_to_path(target, target)
@@ -144,7 +147,10 @@ class _Progress:
 @click.argument("file", required=False, type=click.Path(dir_okay=True, allow_dash=True))
 @global_options
 def get_command(url: str, file: Optional[str]) -> None:
-    """Download URL to FILE (default: the URL's last segment, in the current directory)."""
+    """Download URL to FILE.
+
+    FILE defaults to the last segment of the URL, in the current directory.
+    """
     state = _state()
     session, target = _target(state, url)
     if file is None:
@@ -311,7 +317,10 @@ def mv_command(src: str, dst: str, no_overwrite: bool) -> None:
 @_NO_OVERWRITE
 @global_options
 def cp_command(src: str, dst: str, no_overwrite: bool) -> None:
-    """Copy SRC to DST on the same server (COPY; a collection with all its members)."""
+    """Copy SRC to DST on the same server (COPY).
+
+    A collection is copied with all its members.
+    """
     _transfer("copy", src, dst, not no_overwrite)
 
 
@@ -363,7 +372,11 @@ def _value_text(value: Any) -> str:
 def props_command(
     url: str, names: Tuple[str, ...], assignments: Tuple[str, ...], removals: Tuple[str, ...]
 ) -> None:
-    """Show the properties of URL, or change them (PROPPATCH, all or nothing)."""
+    """Show or change the properties of URL.
+
+    Without --set/--remove, every property is shown (PROPFIND allprop). With them,
+    one PROPPATCH applies all changes or none, and each property's status is shown.
+    """
     state = _state()
     session, target = _target(state, url)
     if assignments or removals:
@@ -471,7 +484,7 @@ def unlock_command(url: str, token: str) -> None:
 @URL
 @global_options
 def options_command(url: str) -> None:
-    """Show what the server offers at URL: DAV classes, methods, extensions (OPTIONS)."""
+    """Show DAV classes, methods and extensions (OPTIONS)."""
     state = _state()
     session, target = _target(state, url)
     capabilities = session.options(target)
@@ -494,17 +507,33 @@ def options_command(url: str) -> None:
 @cli.command(
     "sync",
     epilog="Without --token, lists every member and prints the token to start from. "
-    "Exit 7 with an invalid-token message when the server forgot the token: sync again "
-    "without it.",
+    "Exit 5 when the server no longer accepts the token: sync again without it.",
 )
 @URL
 @click.option("--token", metavar="TOKEN", help="The sync token of the previous run.")
 @global_options
 def sync_command(url: str, token: Optional[str]) -> None:
-    """Print the changes in the collection URL since TOKEN (RFC 6578 sync-collection)."""
+    """Print the changes since a sync token (RFC 6578).
+
+    Sends a sync-collection REPORT for the collection URL.
+    """
     state = _state()
     session, target = _target(state, url)
-    result = session.sync_collection(target, sync_token=token)
+    try:
+        result = session.sync_collection(target, sync_token=token)
+    except InvalidSyncTokenError as exc:
+        raise CLIError(
+            f"the server no longer accepts this sync token: run sync without --token ({exc})",
+            EXIT_CONFLICT,
+            exc.status,
+        ) from exc
+    except DAVError as exc:
+        if exc.status in (405, 501) or (exc.status == 403 and not exc.conditions):
+            raise CLIError(
+                f"{target} does not offer sync-collection (RFC 6578): {exc}", EXIT_HTTP,
+                exc.status,
+            ) from exc
+        raise
     root = href_to_path(target, target)
     changed = [_entry(item, root) for item in result.changed]
     removed = [href_to_path(str(item.url), target) for item in result.removed]
@@ -541,7 +570,12 @@ def sync_command(url: str, token: Optional[str]) -> None:
               help="Port for the server (default: a free one).")
 @global_options
 def demo_command(serve: bool, no_walkthrough: bool, port: int) -> None:
-    """Start an embedded WebDAV server with Digest auth and walk through what the library does."""
+    """Run the guided demo on an embedded WebDAV server.
+
+    Starts WsgiDAV with Digest authentication on a free port of 127.0.0.1 and walks
+    through what the library does, printing the requests the server received. Each
+    step checks its claim: the exit code is 0 only when all of them hold.
+    """
     from ..demo import walkthrough
 
     state = _state()
