@@ -148,14 +148,17 @@ Script = Callable[[int, Seen], Union[Reply, str]]
 class ScriptedProxy:
     """A forward proxy that answers CONNECT #n with script(n, request)."""
 
-    def __init__(self, script: Script, origin_port: int) -> None:
+    def __init__(
+        self, script: Script, origin_port: int, tls: Optional[ssl.SSLContext] = None
+    ) -> None:
         self.script = script
+        self.tls = tls
         self.origin_port = origin_port
         self.seen: List[Seen] = []
         self.connections = 0
         self.listener = socket.create_server((HOST, 0))
         self.port = int(self.listener.getsockname()[1])
-        self.url = f"http://{HOST}:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{HOST}:{self.port}"
         self._open: List[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -171,6 +174,12 @@ class ScriptedProxy:
             threading.Thread(target=self._serve, args=(conn, self.connections), daemon=True).start()
 
     def _serve(self, conn: socket.socket, number: int) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             while True:
@@ -241,11 +250,15 @@ class ScriptedProxy:
 
 
 @pytest.fixture
-def make_proxy(origin: Origin) -> Iterator[Callable[[Script], ScriptedProxy]]:
+def make_proxy(origin: Origin, cert: Tuple[Path, Path]) -> Iterator[Callable[..., ScriptedProxy]]:
     proxies: List[ScriptedProxy] = []
 
-    def make(script: Script) -> ScriptedProxy:
-        proxy = ScriptedProxy(script, origin.port)
+    def make(script: Script, tls: bool = False) -> ScriptedProxy:
+        context = None
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(cert[0]), str(cert[1]))
+        proxy = ScriptedProxy(script, origin.port, context)
         proxies.append(proxy)
         return proxy
 
@@ -352,6 +365,21 @@ def test_407_with_body_keepalive_retried_on_same_connection(make_proxy, origin, 
     assert proxy.seen[0].get("Proxy-Authorization") is None
     assert proxy.seen[1].target == f"{HOST}:{origin.port}"
     assert proxy.seen[1].get("Host") == f"{HOST}:{origin.port}"
+    assert_clean_origin(origin)
+
+
+@pytest.mark.parametrize("reuse", [True, False], ids=["keep-alive", "close"])
+def test_https_proxy_tls_to_the_proxy_then_tls_in_tls(make_proxy, origin, cert, reuse) -> None:
+    """An https:// proxy: CONNECT goes inside TLS to the proxy, also after a reconnect."""
+
+    def script(n: int, seen: Seen) -> Union[Reply, str]:
+        return TUNNEL if basic_ok(seen) else Reply(headers=[basic()], close=not reuse)
+
+    proxy = make_proxy(script, tls=True)
+    assert proxy.url.startswith("https://")
+    with session_for(proxy, creds_for(proxy), cert) as session:
+        assert get(session, origin).status_code == 200
+    assert [s.connection for s in proxy.seen] == ([1, 1] if reuse else [1, 2])
     assert_clean_origin(origin)
 
 
