@@ -131,9 +131,9 @@ class State:
             origin_of(urls[0]), auth=credentials, default_timeout=settings.timeout
         )
         if settings.ca_bundle:
-            session.verify = settings.ca_bundle
+            session.verify = session.explicit_verify = settings.ca_bundle
         elif settings.insecure:
-            session.verify = False
+            session.verify = session.explicit_verify = False
             import urllib3
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -151,11 +151,21 @@ def _session_class() -> Any:
         def __init__(self, *args: Any, default_timeout: float, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.default_timeout = default_timeout
+            self.explicit_verify: Union[bool, str, None] = None
 
         def send(self, request: Any, **kwargs: Any) -> Any:
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = self.default_timeout
             return super().send(request, **kwargs)
+
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> Any:
+            # requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE override session.verify;
+            # --ca-bundle and --insecure are explicit and must win
+            if verify is None and self.explicit_verify is not None:
+                verify = self.explicit_verify
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
 
     return CLISession
 

@@ -82,6 +82,7 @@ class Failure:
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+_TLS_REASON = re.compile(r"(certificate verify failed[^'\"]*?|[A-Z_]+ alert[^'\"]*?)\s*\(_ssl")
 
 
 class Scrubber:
@@ -134,7 +135,7 @@ def _network_reason(exc: BaseException) -> str:
         return "timed out"
     text = str(exc)
     if isinstance(exc, requests.exceptions.SSLError):
-        match = re.search(r"(certificate verify failed[^'\")]*|SSL[^'\"()]*error[^'\")]*)", text)
+        match = _TLS_REASON.search(text)
         return f"TLS error: {match.group(1).strip()}" if match else "TLS error"
     match = _ERRNO.search(text)
     if match:
