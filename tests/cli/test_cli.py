@@ -489,3 +489,54 @@ def test_jsonable_and_sizes() -> None:
     moment = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
     assert jsonable({"a": (moment, b"x")}) == {"a": ["2024-01-02T03:04:05+00:00", "x"]}
     assert format_size(2048, human=True) == "2.0K" and format_size(None) == "-"
+
+
+# -- the test bed: Basic auth, proxies from the environment, TLS ----------------------------
+
+
+def test_basic_share_of_the_testbed_wsgidav(wsgidav_server: Any) -> None:
+    from servers.common import BOB, BOB_PASSWORD
+
+    name = f"cli-{uuid.uuid4().hex[:8]}.txt"
+    (wsgidav_server.root("basic") / name).write_text("basic")
+    url = wsgidav_server.url("basic", name)
+    result = run(["cat", url], user=BOB, password=BOB_PASSWORD)  # UTF-8 Basic (RFC 7617)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "basic"
+    assert run(["cat", url], user=BOB, password="nope").exit_code == EXIT_AUTH
+
+
+@pytest.mark.needs_squid
+def test_proxy_and_its_credentials_from_the_environment(
+    squid_digest: Any, wsgidav_server: Any
+) -> None:
+    from servers.common import ALICE, ALICE_PASSWORD
+
+    url = wsgidav_server.url("open")
+    mark = squid_digest.mark()
+    proxy = squid_digest.proxy_url_with(ALICE, ALICE_PASSWORD)
+    env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
+    result = run(["--debug", "ls", url], user=None, password=None, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert ALICE_PASSWORD not in result.stdout + result.stderr
+    records = squid_digest.requests_since(mark, at_least=2)
+    assert [r.status for r in records][:2] == [407, 207]
+    assert records[1].auth_scheme == "Digest"  # the proxy's own challenge chose the scheme
+
+    bad_proxy = squid_digest.proxy_url_with(ALICE, "wrong-proxy-pw")
+    env = {"HTTP_PROXY": bad_proxy, "http_proxy": bad_proxy, "NO_PROXY": "", "no_proxy": ""}
+    refused = run(["ls", url], user=None, password=None, env=env)
+    assert refused.exit_code == EXIT_AUTH and "407" in refused.stderr
+    assert "wrong-proxy-pw" not in refused.stdout + refused.stderr
+
+
+@pytest.mark.needs_apache
+def test_tls_ca_bundle_and_insecure(apache_server: Any) -> None:
+    url = apache_server.https_url("open")
+    unverified = run(["ls", url], user=None, password=None)
+    assert unverified.exit_code == EXIT_NETWORK and "TLS" in unverified.stderr
+    trusted = run(["--ca-bundle", apache_server.ca_cert, "ls", url], user=None, password=None)
+    assert trusted.exit_code == 0, trusted.stderr
+    insecure = run(["ls", url, "--insecure"], user=None, password=None)
+    assert insecure.exit_code == 0, insecure.stderr
+    assert "verification is off" in insecure.stderr
