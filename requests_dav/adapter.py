@@ -404,7 +404,7 @@ def to_requests_error(
     return exceptions.AuthenticationError(str(exc), request=request, response=response)
 
 
-def _cookie_refresh(
+def retry_cookie_jar(
     request: PreparedRequest,
 ) -> Optional[Any]:
     """A copy of the request's cookie jar when its Cookie header came from that jar."""
@@ -453,7 +453,7 @@ class _Send:
         self.kwargs = kwargs
         self.history: List[Response] = []
         self.force_length = False
-        self.jar = _cookie_refresh(request)
+        self.jar = retry_cookie_jar(request)
 
 
 class AuthAdapter(HTTPAdapter):

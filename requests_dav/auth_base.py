@@ -1,0 +1,339 @@
+"""Drop-in ``auth=`` objects: the same negotiation as :class:`~requests_dav.adapter.AuthAdapter`.
+
+``requests.put(url, data=generator(), auth=DigestAuth("u", "p"))`` stores the
+right bytes. A response hook alone cannot do that: by the time it sees the
+401 the generator has been consumed (requests' own ``HTTPDigestAuth`` re-sends
+it empty). So :meth:`HTTPAuth.__call__`, which requests runs while preparing
+the request, wraps the body (PEP 268 body buffering: bytes as they are, a
+seekable file rewound, anything else teed into a buffer of at most
+``max_replay_bytes``; ``Content-Length`` / chunked framing unchanged) and
+starts the :class:`~requests_dav.auth.flow.Negotiator` flow, which puts
+preemptive credentials on the request when the protection space is known
+(RFC 7235 section 2.2). The response hook registered on that request then
+drives the flow: a 401 (RFC 7235 section 3.1) is answered by sending a copy
+of the request with ``Authorization`` through ``response.connection`` (the
+adapter), the intermediate responses go to ``response.history`` (as
+``HTTPDigestAuth`` does), ``Authentication-Info`` is verified (RFC 7615,
+RFC 7616 section 3.5), and the :class:`~requests_dav.auth.flow.FlowResult` is
+``response.auth_result``.
+
+Flow state lives with each prepared request, never in the auth object or a
+thread-local, so one object may serve many threads at once; protection spaces
+and Digest nonces are shared through the negotiator (one challenge per space).
+
+requests copies hooks onto redirected requests. The hook never answers a
+challenge from another origin (scheme, host, port) than the one the request
+was prepared for (requests' ``HTTPDigestAuth`` does, handing the new origin a
+response computed with the old credentials), and it strips its own
+``Authorization`` before requests builds a redirect, so a Digest response made
+for one URI is never sent to another. A same-origin redirect target that
+challenges is answered with a fresh flow.
+
+``auth=`` only sees origin authentication: ``407`` belongs to the proxy and is
+answered by :class:`~requests_dav.adapter.AuthAdapter`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterable, List, Optional, Set, Type
+
+from requests.auth import AuthBase
+from requests.models import PreparedRequest, Response
+from requests.structures import CaseInsensitiveDict
+
+from .adapter import (
+    RESULT_ATTRIBUTE,
+    WireBody,
+    auth_response,
+    carry_cookies,
+    close_after_use,
+    release_intermediate,
+    replayable_body,
+    retry_cookie_jar,
+    safe_url,
+    to_requests_error,
+)
+from .auth import errors as core_errors
+from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
+from .auth.challenge import Challenge
+from .auth.credentials import Credentials, Origin
+from .auth.flow import FlowResult, Negotiator
+from .auth.messages import AuthRequest
+from .auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
+from .auth.schemes.base import SchemeOptions
+
+__all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+# requests' method, typed (its stubs leave it untyped)
+_register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.register_hook
+
+
+def _origin_root(url: str) -> str:
+    origin = Origin.from_url(url)
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host
+    return f"{origin.scheme}://{host}:{origin.port}/"
+
+
+class _Exchange:
+    """One prepared request's negotiation: its flow, body and history (one thread at a time)."""
+
+    def __init__(
+        self,
+        prepared: PreparedRequest,
+        origin: Origin,
+        body: Optional[ReplayableBody],
+        wire: Optional[WireBody],
+    ) -> None:
+        self.prepared = prepared
+        self.origin = origin
+        self.body = body
+        self.wire = wire
+        self.flow: Any = None
+        self.outgoing: Optional[AuthRequest] = None
+        self.handled = False
+        self.set_headers: List[str] = []
+
+
+class HTTPAuth(AuthBase):
+    """Negotiate the strongest scheme the server offers (RFC 7235 section 4.1), with body replay.
+
+    ``username``/``password`` are used for whichever origin the request goes
+    to (like requests' ``HTTPBasicAuth``); ``credentials`` is a full
+    protection-space store instead (or as well). ``max_replay_bytes`` bounds
+    the buffer of a non-seekable body; ``options`` are the scheme options.
+    Thread-safe: share one object between threads and sessions.
+    """
+
+    def __init__(
+        self,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        *,
+        credentials: Optional[Credentials] = None,
+        max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
+        options: Optional[SchemeOptions] = None,
+    ) -> None:
+        if username is None and credentials is None:
+            raise TypeError("give a username and password, or a Credentials store")
+        if max_replay_bytes < 0:
+            raise ValueError(f"max_replay_bytes must be >= 0, got {max_replay_bytes}")
+        self.username = username
+        self._password = password if password is not None else ""
+        self.credentials = credentials if credentials is not None else Credentials()
+        self.max_replay_bytes = max_replay_bytes
+        self.options = options if options is not None else SchemeOptions()
+        self.negotiator = Negotiator(
+            self.credentials, registry=self._registry(), options=self.options
+        )
+        self._lock = threading.Lock()
+        self._origins: Set[Origin] = set()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(username={self.username!r})"
+
+    @classmethod
+    def _schemes(cls) -> Optional[Iterable[Type[Authenticator]]]:
+        """The schemes to negotiate; ``None``: the default registry (Basic, Digest, plugins)."""
+        return None
+
+    def _registry(self) -> Optional[SchemeRegistry]:
+        schemes = self._schemes()
+        return SchemeRegistry(schemes) if schemes is not None else None
+
+    def _add_user(self, url: str) -> None:
+        """Register username/password for the origin of ``url`` (once per origin)."""
+        if self.username is None:
+            return
+        origin = Origin.from_url(url)
+        with self._lock:
+            if origin in self._origins:
+                return
+            self._origins.add(origin)
+        self.credentials.add(_origin_root(url), self.username, self._password)
+
+    # -- requests' AuthBase protocol -----------------------------------------------------------
+
+    def __call__(self, r: PreparedRequest) -> PreparedRequest:
+        url = safe_url(r.url)
+        self._add_user(url)
+        self._before_flow(url)
+        body, wire = replayable_body(r, self.max_replay_bytes)
+        exchange = _Exchange(r, Origin.from_url(url), body, wire)
+        auth_request = AuthRequest(
+            method=str(r.method or "GET"),
+            url=url,
+            headers=CaseInsensitiveDict(r.headers),
+            body=body,
+            target=r.path_url,
+        )
+        exchange.flow = self.negotiator.auth_flow(auth_request)
+        try:
+            exchange.outgoing = next(exchange.flow)
+        except core_errors.AuthCoreError as exc:
+            raise to_requests_error(exc, request=r) from exc
+        for name in ("Authorization",):
+            value = exchange.outgoing.headers.get(name)
+            if value is not None and r.headers.get(name) != value:
+                r.headers[name] = value
+                exchange.set_headers.append(name)
+
+        def hook(response: Response, **kwargs: Any) -> Response:
+            return self._handle(exchange, response, kwargs)
+
+        _register_hook(r, "response", hook)
+        return r
+
+    def _before_flow(self, url: str) -> None:
+        """Subclass hook run before each flow starts (BasicAuth: learn the space preemptively)."""
+
+    # -- the response hook ---------------------------------------------------------------------
+
+    def _handle(self, exchange: _Exchange, response: Response, kwargs: Any) -> Response:
+        if response.request is None or response.request.url is None:
+            return response
+        if Origin.from_url(safe_url(response.request.url)) != exchange.origin:
+            return response  # another origin (a redirect): never answer it with these credentials
+        if exchange.handled:
+            return self._redirected(exchange, response, kwargs)
+        exchange.handled = True
+        if int(response.status_code) in _REDIRECTS:
+            # requests builds the redirect from the prepared request: do not let a header made
+            # for this URI (a Digest response) travel to another
+            for name in exchange.set_headers:
+                exchange.prepared.headers.pop(name, None)
+        return self._drive(exchange, exchange.flow, response, kwargs)
+
+    def _drive(self, exchange: _Exchange, flow: Any, response: Response, kwargs: Any) -> Response:
+        history: List[Response] = []
+        reusable = exchange.body is None or exchange.body.length == 0
+        jar = retry_cookie_jar(exchange.prepared)
+        while True:
+            try:
+                outgoing: AuthRequest = flow.send(auth_response(response))
+            except StopIteration as stop:
+                result: FlowResult = stop.value
+                break
+            except core_errors.AuthCoreError as exc:
+                release_intermediate(response, reusable)
+                raise to_requests_error(exc, request=response.request, response=response) from exc
+            release_intermediate(response, reusable)
+            history.append(response)
+            carry_cookies(jar, response, exchange.prepared, outgoing.headers)
+            response = self._send(exchange, outgoing, response, kwargs)
+        if history:
+            response.history = [*response.history, *history]
+        setattr(response, RESULT_ATTRIBUTE, result)
+        if not reusable and int(response.status_code) >= 400:
+            close_after_use(response)
+        return response
+
+    @staticmethod
+    def _send(
+        exchange: _Exchange, outgoing: AuthRequest, previous: Response, kwargs: Any
+    ) -> Response:
+        prep = exchange.prepared.copy()
+        prep.headers = CaseInsensitiveDict(outgoing.headers)
+        if exchange.wire is not None:
+            exchange.wire.rewind()
+            prep.body = exchange.wire  # type: ignore[assignment]
+        connection = previous.connection
+        sent: Response = connection.send(prep, **kwargs)
+        sent.request = prep
+        return sent
+
+    def _redirected(self, exchange: _Exchange, response: Response, kwargs: Any) -> Response:
+        """A same-origin redirect target (the hook was copied onto it) that asks for credentials."""
+        request = response.request
+        if int(response.status_code) != 401 or request is None:
+            return response
+        url = safe_url(request.url)
+        body_obj: object = request.body
+        wire = body_obj if isinstance(body_obj, WireBody) else None
+        body = wire.body if wire is not None else ReplayableBody.wrap(request.body)
+        target = _Exchange(request, exchange.origin, body, wire)
+        auth_request = AuthRequest(
+            method=str(request.method or "GET"),
+            url=url,
+            headers=CaseInsensitiveDict(request.headers),
+            body=body,
+            target=request.path_url,
+        )
+        flow = self.negotiator.auth_flow(auth_request)
+        try:
+            first: AuthRequest = next(flow)
+        except core_errors.AuthCoreError as exc:
+            raise to_requests_error(exc, request=request, response=response) from exc
+        if first.headers.get("Authorization") != request.headers.get("Authorization"):
+            # the space is known: the answer is to the request the flow wanted, not this one
+            release_intermediate(response, body is None)
+            retry = self._send(target, first, response, kwargs)
+            retry.history = [*retry.history, response]
+            response = retry
+        return self._drive(target, flow, response, kwargs)
+
+
+class BasicAuth(HTTPAuth):
+    """RFC 7617 Basic, sent preemptively like requests' ``HTTPBasicAuth`` (UTF-8 by default).
+
+    ``encoding`` overrides the charset (e.g. ``"latin-1"`` for old servers, RFC
+    7617 section 2.1). Only Basic is answered. Unlike ``HTTPBasicAuth``, a
+    body is still replayable when the server refuses and asks for a realm.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        encoding: Optional[str] = None,
+        *,
+        max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
+    ) -> None:
+        options = SchemeOptions(basic_encoding=encoding) if encoding else None
+        super().__init__(username, password, max_replay_bytes=max_replay_bytes, options=options)
+        self.encoding = encoding
+
+    @classmethod
+    def _schemes(cls) -> Optional[Iterable[Type[Authenticator]]]:
+        return [BasicScheme]
+
+    def _before_flow(self, url: str) -> None:
+        """Teach the store Basic for the whole origin, so the first request carries it."""
+        root = _origin_root(url)
+        if self.credentials.authenticator_for(url) is not None:
+            return
+        credential = self.credentials.find(url)
+        if credential is None:
+            return
+        try:
+            authenticator = BasicScheme.create(
+                Challenge("basic", {}), credential, url=root, options=self.options
+            )
+        except core_errors.UnsupportedChallengeError as exc:
+            raise to_requests_error(exc) from exc
+        self.credentials.learn(root, authenticator)
+
+
+class DigestAuth(HTTPAuth):
+    """RFC 7616 Digest only (MD5, SHA-256, SHA-512-256, ``-sess``, qop auth/auth-int).
+
+    The first request of a protection space is challenged; later ones in the
+    same space (``domain``) are authorized preemptively with the shared nonce
+    and increasing nonce counts, from any thread.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
+        options: Optional[SchemeOptions] = None,
+    ) -> None:
+        super().__init__(username, password, max_replay_bytes=max_replay_bytes, options=options)
+
+    @classmethod
+    def _schemes(cls) -> Optional[Iterable[Type[Authenticator]]]:
+        return [DigestScheme]
