@@ -59,7 +59,10 @@ def test_requests_put_with_digest_auth_stores_a_generator(server: ServerBase) ->
     data = payload()
     name = unique("digest-gen.bin")
     response = requests.put(
-        server.url("digest", name), data=generator(data), auth=DigestAuth(ALICE, ALICE_PASSWORD)
+        server.url("digest", name),
+        data=generator(data),
+        auth=DigestAuth(ALICE, ALICE_PASSWORD),
+        timeout=30,
     )
     assert response.status_code in (201, 204), response.text
     assert [r.status_code for r in response.history] == [401]
@@ -76,6 +79,7 @@ def test_requests_own_digest_auth_loses_the_generator(apache_server: ServerBase)
         apache_server.url("digest", name),
         data=generator(data),
         auth=HTTPDigestAuth(ALICE, ALICE_PASSWORD),
+        timeout=30,
     )
     assert response.status_code in (201, 204)
     assert (apache_server.root("digest") / name).read_bytes() == b""  # silent data loss
@@ -103,7 +107,8 @@ def test_http_auth_replays_every_body_kind(server: ServerBase, share: str, kind:
 def test_basic_auth_is_preemptive_and_utf8(server: ServerBase) -> None:
     name = unique("preemptive.txt")
     mark = server.mark()
-    response = requests.put(server.url("basic", name), data=b"hi", auth=BasicAuth(BOB, BOB_PASSWORD))
+    auth = BasicAuth(BOB, BOB_PASSWORD)
+    response = requests.put(server.url("basic", name), data=b"hi", auth=auth, timeout=30)
     assert response.status_code in (201, 204)
     assert response.history == []
     records = server.requests_since(mark, at_least=1)
@@ -171,6 +176,7 @@ def test_wrong_password_returns_the_401_with_a_reason(server: ServerBase) -> Non
         server.url("digest", unique("refused.txt")),
         data=b"x",
         auth=DigestAuth(ALICE, "not-the-password"),
+        timeout=30,
     )
     assert response.status_code == 401
     result = auth_result(response)
