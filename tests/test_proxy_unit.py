@@ -542,6 +542,28 @@ def test_connect_request_wire_format(make_proxy, origin, cert) -> None:
     assert conn.tunnel_rounds == 1 and conn.tunnel_connections == 1
 
 
+@pytest.mark.parametrize("status", [200, 407])
+def test_pool_without_negotiator_behaves_like_urllib3(make_proxy, origin, cert, status) -> None:
+    def script(n: int, seen: Seen) -> Union[Reply, str]:
+        return TUNNEL if status == 200 else Reply(headers=[basic()])
+
+    proxy = make_proxy(script)
+    manager = build_proxy_manager(proxy.url, negotiator=Negotiator(Credentials()))
+    pool = manager.connection_from_url(f"https://{HOST}:{origin.port}/x")
+    pool.negotiator = None  # type: ignore[attr-defined]
+    conn = pool._new_conn()
+    conn.ca_certs = str(cert[0])
+    if status == 200:
+        pool._prepare_proxy(conn)
+        assert conn.sock is not None
+        conn.close()
+    else:
+        with pytest.raises(OSError, match="Tunnel connection failed: 407"):
+            pool._prepare_proxy(conn)
+        assert conn.sock is None
+    assert proxy.seen[0].get("Proxy-Authorization") is None
+
+
 def test_authority_form() -> None:
     assert authority_of("127.0.0.1", 443) == "127.0.0.1:443"
     assert authority_of("::1", 8443) == "[::1]:8443"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
@@ -130,6 +131,31 @@ def test_https_connect_one_tunnel_many_requests(
     assert statuses(tunnel_records(squid, mark, 2)) == [407, 200]
 
 
+def test_https_connect_from_threads_costs_one_challenge(
+    squid: SquidServer, apache_server: ApacheServer
+) -> None:
+    """8 threads, one session, a tunnel each: one 407 for the proxy space, not one per thread."""
+    url = apache_server.https_url("open")
+    mark = squid.mark()
+    threads = 8
+    with session_with(store_for(squid), squid.proxies()) as session:
+        session.mount("https://", AuthAdapter(store_for(squid), pool_maxsize=threads))
+        with ThreadPoolExecutor(threads) as pool:
+            codes = list(
+                pool.map(
+                    lambda _: (
+                        session.get(
+                            url, verify=apache_server.ca_cert, headers=CLOSE, timeout=20
+                        ).status_code
+                    ),
+                    range(threads),
+                )
+            )
+    assert codes == [200] * threads
+    records = tunnel_records(squid, mark, threads + 1)
+    assert sorted(statuses(records)) == [200] * threads + [407]
+
+
 @pytest.mark.parametrize(("user", "password"), [(ALICE, ALICE_PASSWORD), (BOB, BOB_PASSWORD)])
 def test_https_connect_credentials_from_proxy_url(
     squid: SquidServer, apache_server: ApacheServer, user: str, password: str
@@ -238,6 +264,21 @@ def test_learned_proxy_credentials_stay_with_the_proxy(
     assert len(origin_headers) == 2
     for headers in origin_headers:
         assert "HTTP_PROXY_AUTHORIZATION" not in headers
+
+
+def test_redirect_through_proxy_sends_no_basic_from_userinfo(
+    squid: SquidServer, apache_server: ApacheServer
+) -> None:
+    """requests' rebuild_proxies puts Basic userinfo on a redirected request; it must not leave."""
+    url = apache_server.url("open").rstrip("/")  # mod_dir answers 301 to ".../open/"
+    mark = squid.mark()
+    with session_with(proxies=squid.proxies(ALICE, ALICE_PASSWORD)) as session:
+        response = session.get(url, timeout=20)
+    assert response.status_code == 200
+    assert [r.status_code for r in response.history] == [301]
+    records = squid.requests_since(mark, at_least=3)
+    assert statuses(records) == [407, 301, 200]
+    assert {r.auth_scheme for r in records[1:]} == {SCHEME[squid.auth_scheme]}
 
 
 # -- 7: proxy and origin challenges in one exchange ---------------------------------------
