@@ -83,6 +83,10 @@ CHUNK_SIZE = 65536
 #: Error bodies larger than this are not parsed for a DAV ``error`` element.
 MAX_ERROR_BODY = 1 << 20
 
+#: Methods whose success is a 207 Multi-Status; for every other method a 207 means failure
+#: (RFC 4918 sections 9.6.1, 9.8.8, 9.9.4, 9.10.9).
+_MULTISTATUS_METHODS = frozenset({"PROPFIND", "PROPPATCH", "REPORT", "SEARCH"})
+
 #: Methods whose requests get an ``If`` header from the lock store, with what they affect:
 #: (members below the URL, membership of the URL's parent).
 _WRITE_METHODS: Dict[str, Tuple[bool, bool]] = {
@@ -337,7 +341,14 @@ class DAVSession(requests.Session):
     def request(  # type: ignore[override]
         self, method: str, url: Any, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        """:meth:`requests.Session.request`, with ``url`` resolved by :meth:`url`."""
+        """:meth:`requests.Session.request`, with ``url`` resolved by :meth:`url`.
+
+        A ``verify`` set on the session (a CA bundle path, or False) wins over the
+        ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` environment variables, which plain requests
+        lets override it (psf/requests#3829).
+        """
+        if len(args) < 12 and kwargs.get("verify") is None and self.verify is not True:
+            kwargs["verify"] = self.verify
         return super().request(method, self.url(url), *args, **kwargs)
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
@@ -367,35 +378,55 @@ class DAVSession(requests.Session):
         target: Target,
         *,
         body: Optional[bytes] = None,
+        data: Any = None,
         headers: Optional[Mapping[str, str]] = None,
         ok: Sequence[int] = (),
         stream: bool = False,
     ) -> requests.Response:
+        """Send one WebDAV request; raise the matching DAVError for a failure.
+
+        ``body`` is an XML body (sent with its Content-Type); ``data`` any other body.
+        """
         all_headers: Dict[str, str] = {}
         if body is not None:
             all_headers["Content-Type"] = XML_CONTENT_TYPE
+            data = body
         all_headers.update(headers or {})
-        response = super().request(
+        response = self.request(
             method,
             self.url(target),
-            data=body,
+            data=data,
             headers=all_headers,
             stream=stream,
             allow_redirects=method in ("GET", "HEAD", "OPTIONS"),
         )
-        if response.status_code >= 300 and response.status_code not in ok:
+        status = response.status_code
+        if status == 207 and method not in _MULTISTATUS_METHODS:
+            # A write answered with 207 failed in part, or in whole: Apache answers a PUT
+            # into a locked collection with 207 (423 for the lock root), never 423 itself.
+            self._raise_multistatus(response, method)
+        if status >= 300 and status not in ok:
             self._raise(response)
         return response
 
     def _raise(self, response: requests.Response, message: Optional[str] = None) -> None:
         error = self._error_element(response)
-        raise errors.error_for(response, error=error, message=message)
+        multistatus = None
+        if error is None and _is_xml(response) and 0 < len(response.content) <= MAX_ERROR_BODY:
+            # Some failures carry a multistatus body (Apache: 424 for a MOVE into a locked
+            # collection, with 423 for the collection inside): keep it.
+            try:
+                multistatus = parse_multistatus(response.content, response.url)
+            except MultiStatusParseError:
+                multistatus = None
+            if multistatus is not None:
+                error = _first_error(multistatus)
+        raise errors.error_for(response, error=error, multistatus=multistatus, message=message)
 
     @staticmethod
     def _error_element(response: requests.Response) -> Optional[Dict[str, Any]]:
         """The DAV ``error`` element of an error body (RFC 4918 section 16), if it has one."""
-        ctype = response.headers.get("Content-Type", "").lower()
-        if "xml" not in ctype:
+        if not _is_xml(response):
             return None
         try:
             body = response.content
@@ -523,8 +554,6 @@ class DAVSession(requests.Session):
         if kwargs:
             return super().delete(self.url(url), **kwargs)
         response = self._send("DELETE", url)
-        if response.status_code == 207:
-            self._raise_multistatus(response, "DELETE")
         return response
 
     def _raise_multistatus(self, response: requests.Response, what: str) -> None:
@@ -553,8 +582,6 @@ class DAVSession(requests.Session):
         if depth is not None:
             headers["Depth"] = depth
         response = self._send(method, src, headers=headers)
-        if response.status_code == 207:
-            self._raise_multistatus(response, method)
         return _write_result(response, url=headers["Destination"])
 
     def copy(
@@ -877,11 +904,7 @@ class DAVSession(requests.Session):
                 body = _stream_with_progress(iter(lambda: data.read(CHUNK_SIZE), b""), progress)
         else:
             body = _stream_with_progress(data, progress)
-        response = super().request(
-            "PUT", self.url(path), data=body, headers=headers, allow_redirects=False
-        )
-        if response.status_code >= 300:
-            self._raise(response)
+        response = self._send("PUT", path, data=body, headers=headers)
         return _write_result(response)
 
     def makedirs(self, path: Target, exist_ok: bool = True) -> None:
@@ -918,6 +941,10 @@ class DAVSession(requests.Session):
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _is_xml(response: requests.Response) -> bool:
+    return "xml" in response.headers.get("Content-Type", "").lower()
 
 
 def _clark(name: str) -> str:
