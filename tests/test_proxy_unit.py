@@ -26,7 +26,11 @@ from requests.adapters import HTTPAdapter
 from requests_dav.auth.challenge import parse_auth_info
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.flow import Negotiator
-from requests_dav.exceptions import ProxyAuthenticationError, ProxyTunnelAuthenticationError
+from requests_dav.exceptions import (
+    MutualAuthenticationError,
+    ProxyAuthenticationError,
+    ProxyTunnelAuthenticationError,
+)
 from requests_dav.proxy import (
     AuthProxyManager,
     TunnelAuthHTTPSConnection,
@@ -141,8 +145,13 @@ class Reply:
     close: bool = False  # Connection: close, and close after the reply
 
 
-TUNNEL = "tunnel"
-Script = Callable[[int, Seen], Union[Reply, str]]
+@dataclass
+class Tunnel:
+    headers: List[Tuple[str, str]] = field(default_factory=list)
+
+
+TUNNEL = Tunnel()
+Script = Callable[[int, Seen], Union[Reply, Tunnel]]
 
 
 class ScriptedProxy:
@@ -197,8 +206,9 @@ class ScriptedProxy:
                 seen = Seen(number, method, target, headers)
                 self.seen.append(seen)
                 reply = self.script(len(self.seen), seen)
-                if reply == TUNNEL:
-                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                if isinstance(reply, Tunnel):
+                    extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers)
+                    conn.sendall(f"HTTP/1.1 200 Connection established\r\n{extra}\r\n".encode())
                     self._relay(conn)
                     return
                 assert isinstance(reply, Reply)
@@ -351,7 +361,7 @@ def assert_clean_origin(origin: Origin) -> None:
 
 
 def test_407_with_body_keepalive_retried_on_same_connection(make_proxy, origin, cert) -> None:
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         if basic_ok(seen):
             return TUNNEL
         return Reply(headers=[basic()], body=b"x" * 5000)
@@ -372,7 +382,7 @@ def test_407_with_body_keepalive_retried_on_same_connection(make_proxy, origin, 
 def test_https_proxy_tls_to_the_proxy_then_tls_in_tls(make_proxy, origin, cert, reuse) -> None:
     """An https:// proxy: CONNECT goes inside TLS to the proxy, also after a reconnect."""
 
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         return TUNNEL if basic_ok(seen) else Reply(headers=[basic()], close=not reuse)
 
     proxy = make_proxy(script, tls=True)
@@ -385,7 +395,7 @@ def test_https_proxy_tls_to_the_proxy_then_tls_in_tls(make_proxy, origin, cert, 
 
 @pytest.mark.parametrize("shape", ["connection-close", "no-length", "big-body"])
 def test_407_that_ends_the_connection_gets_a_fresh_one(make_proxy, origin, cert, shape) -> None:
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         if basic_ok(seen):
             return TUNNEL
         if shape == "connection-close":
@@ -404,7 +414,7 @@ def test_407_that_ends_the_connection_gets_a_fresh_one(make_proxy, origin, cert,
 def test_two_proxy_authenticate_lines_strongest_scheme_wins(make_proxy, origin, cert) -> None:
     authority = f"{HOST}:{origin.port}"
 
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         if digest_ok(seen, "abc", authority):
             return TUNNEL
         return Reply(headers=[basic(), digest("abc")])
@@ -419,7 +429,7 @@ def test_two_proxy_authenticate_lines_strongest_scheme_wins(make_proxy, origin, 
 def test_digest_stale_on_connect_is_retried_with_the_new_nonce(make_proxy, origin, cert) -> None:
     authority = f"{HOST}:{origin.port}"
 
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         if n == 1:
             return Reply(headers=[digest("old")])
         if n == 2:
@@ -436,10 +446,8 @@ def test_digest_stale_on_connect_is_retried_with_the_new_nonce(make_proxy, origi
 
 def test_refusal_after_credentials_raises_without_secrets(make_proxy, origin, cert) -> None:
     proxy = make_proxy(lambda n, seen: Reply(headers=[basic()]))
-    with (
-        session_for(proxy, creds_for(proxy, password="wrong-Pa55"), cert) as session,
-        pytest.raises(requests.exceptions.ConnectionError) as info,
-    ):
+    session = session_for(proxy, creds_for(proxy, password="wrong-Pa55"), cert)
+    with session, pytest.raises(requests.exceptions.ConnectionError) as info:
         get(session, origin)
     error = tunnel_error(info.value)
     assert isinstance(error, ProxyTunnelAuthenticationError)
@@ -462,13 +470,11 @@ def test_refusal_after_credentials_raises_without_secrets(make_proxy, origin, ce
 
 def test_no_credentials_for_the_proxy(make_proxy, origin, cert) -> None:
     proxy = make_proxy(lambda n, seen: Reply(headers=[digest("q")]))
-    with (
-        session_for(proxy, Credentials(), cert) as session,
-        pytest.raises(requests.exceptions.ConnectionError) as info,
-    ):
+    session = session_for(proxy, Credentials(), cert)
+    with session, pytest.raises(requests.exceptions.ConnectionError) as info:
         get(session, origin)
     error = tunnel_error(info.value)
-    assert error is not None
+    assert isinstance(error, ProxyTunnelAuthenticationError)
     assert (error.status, error.scheme, error.outcome) == (407, None, "no-credentials")
     assert "no credentials" in str(error)
     assert len(proxy.seen) == 1
@@ -476,15 +482,13 @@ def test_no_credentials_for_the_proxy(make_proxy, origin, cert) -> None:
 
 def test_other_refusals_stay_requests_proxy_errors(make_proxy, origin, cert) -> None:
     proxy = make_proxy(lambda n, seen: Reply(status=403, reason="Forbidden", headers=[]))
-    with (
-        session_for(proxy, creds_for(proxy), cert) as session,
-        pytest.raises(requests.exceptions.ProxyError, match="403"),
-    ):
+    session = session_for(proxy, creds_for(proxy), cert)
+    with session, pytest.raises(requests.exceptions.ProxyError, match="403"):
         get(session, origin)
 
 
 def test_second_tunnel_is_authorized_preemptively(make_proxy, origin, cert) -> None:
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         return TUNNEL if basic_ok(seen) else Reply(headers=[basic()])
 
     proxy = make_proxy(script)
@@ -503,7 +507,7 @@ def test_second_tunnel_is_authorized_preemptively(make_proxy, origin, cert) -> N
 def test_stale_proxy_authorization_from_requests_never_leaves(make_proxy, origin, cert) -> None:
     """requests puts Basic userinfo in proxy headers and (on redirects) in request headers."""
 
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         return TUNNEL if basic_ok(seen) else Reply(headers=[basic()])
 
     proxy = make_proxy(script)
@@ -544,7 +548,7 @@ def test_connect_request_wire_format(make_proxy, origin, cert) -> None:
 
 @pytest.mark.parametrize("status", [200, 407])
 def test_pool_without_negotiator_behaves_like_urllib3(make_proxy, origin, cert, status) -> None:
-    def script(n: int, seen: Seen) -> Union[Reply, str]:
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
         return TUNNEL if status == 200 else Reply(headers=[basic()])
 
     proxy = make_proxy(script)
@@ -562,6 +566,44 @@ def test_pool_without_negotiator_behaves_like_urllib3(make_proxy, origin, cert, 
             pool._prepare_proxy(conn)
         assert conn.sock is None
     assert proxy.seen[0].get("Proxy-Authorization") is None
+
+
+def test_bad_proxy_rspauth_on_connect_is_a_mutual_authentication_error(
+    make_proxy, origin, cert
+) -> None:
+    """RFC 7616 section 3.5 / RFC 7615: a proxy that cannot prove it knows the password."""
+
+    def script(n: int, seen: Seen) -> Union[Reply, Tunnel]:
+        value = seen.get("Proxy-Authorization")
+        if value is None:
+            return Reply(headers=[digest("m")])
+        params = parse_auth_info(value[len("Digest ") :])
+        info = f'rspauth="{"0" * 32}", qop=auth, nc={params["nc"]}, cnonce="{params["cnonce"]}"'
+        return Tunnel(headers=[("Proxy-Authentication-Info", info)])
+
+    proxy = make_proxy(script)
+    before = len(origin.seen)
+    session = session_for(proxy, creds_for(proxy), cert)
+    with session, pytest.raises(requests.exceptions.RequestException) as info:
+        get(session, origin)
+    error = tunnel_error(info.value)
+    assert isinstance(error, MutualAuthenticationError), repr(info.value)
+    assert PASSWORD not in str(error)
+    assert len(origin.seen) == before  # no request went through the unproven tunnel
+
+
+def test_crlf_in_proxy_headers_is_refused(make_proxy, origin) -> None:
+    proxy = make_proxy(lambda n, seen: TUNNEL)
+    manager = build_proxy_manager(
+        proxy.url,
+        negotiator=Negotiator(Credentials()),
+        proxy_headers={"X-Note": "a\r\nInjected: 1"},
+    )
+    pool = manager.connection_from_url(f"https://{HOST}:{origin.port}/x")
+    conn = pool._new_conn()
+    with pytest.raises(ValueError, match="CR, LF or NUL"):
+        pool._prepare_proxy(conn)
+    assert proxy.seen == []
 
 
 def test_authority_form() -> None:

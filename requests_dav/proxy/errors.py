@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Set
 
+from ..auth import errors as _core
 from ..auth.challenge import parse_challenges_lenient
+from ..auth.errors import AuthCoreError
 from ..auth.messages import AuthResponse
-from ..exceptions import ProxyTunnelAuthenticationError
+from ..exceptions import (
+    ChallengeParseError,
+    MutualAuthenticationError,
+    ProxyAuthenticationError,
+    ProxyTunnelAuthenticationError,
+    RequestsDAVError,
+)
 
 
 def refused_error(
@@ -67,8 +75,26 @@ def refused_error(
     )
 
 
-def tunnel_error(exc: BaseException) -> Optional[ProxyTunnelAuthenticationError]:
-    """The refused-tunnel error behind ``exc`` (requests' ConnectionError, urllib3's errors)."""
+def as_requests_error(exc: AuthCoreError) -> RequestsDAVError:
+    """The requests-rooted twin of a core error raised by the CONNECT flow.
+
+    In practice :class:`~requests_dav.auth.errors.MutualAuthenticationError`:
+    the proxy's ``Proxy-Authentication-Info`` ``rspauth`` did not match (RFC 7616
+    section 3.5, RFC 7615 section 4).
+    """
+    if isinstance(exc, _core.MutualAuthenticationError):
+        return MutualAuthenticationError(f"proxy: {exc}")
+    if isinstance(exc, _core.ChallengeParseError):
+        return ChallengeParseError(exc.header, exc.position, exc.reason, exc.value)
+    return ProxyAuthenticationError(f"proxy authentication failed: {exc}")
+
+
+def tunnel_error(exc: BaseException) -> Optional[RequestsDAVError]:
+    """The requests-dav error behind ``exc`` (requests' ConnectionError, urllib3's errors).
+
+    Usually a :class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError`
+    (a final 407 to CONNECT); None when ``exc`` has no requests-dav cause.
+    """
     seen: Set[int] = set()
     pending: List[Any] = [exc]
     while pending:
@@ -76,7 +102,7 @@ def tunnel_error(exc: BaseException) -> Optional[ProxyTunnelAuthenticationError]
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ProxyTunnelAuthenticationError):
+        if isinstance(current, RequestsDAVError):
             return current
         pending.extend(current.args)
         for name in ("reason", "original_error", "__cause__", "__context__"):

@@ -28,7 +28,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.proxy import connection_requires_http_tunnel
 
-from ..exceptions import ProxyTunnelAuthenticationError
+from ..auth.errors import AuthCoreError
+from ..exceptions import RequestsDAVError
+from .errors import as_requests_error
 from .tunnel import ConnectNegotiator, TunnelAuthHTTPSConnection
 
 __all__ = [
@@ -41,9 +43,9 @@ __all__ = [
 
 
 class _TunnelRefused(Exception):
-    """Carries a refused-tunnel error past urllib3's retry and wrapping machinery."""
+    """Carries a tunnel's authentication error past urllib3's retry and wrapping machinery."""
 
-    def __init__(self, error: ProxyTunnelAuthenticationError) -> None:
+    def __init__(self, error: RequestsDAVError) -> None:
         super().__init__(str(error))
         self.error = error
 
@@ -53,8 +55,9 @@ class TunnelAuthHTTPSConnectionPool(HTTPSConnectionPool):
 
     A refused CONNECT is not retried by urllib3 (``Retry`` counts connection
     errors; credentials do not get better by repetition) and reaches
-    requests as the :class:`ProxyTunnelAuthenticationError` itself (which
-    requests then wraps in ``ConnectionError``; see
+    requests as the
+    :class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError` itself
+    (which requests then wraps in ``ConnectionError``; see
     :func:`requests_dav.proxy.tunnel_error`).
     """
 
@@ -70,8 +73,10 @@ class TunnelAuthHTTPSConnectionPool(HTTPSConnectionPool):
     def _prepare_proxy(self, conn: Any) -> None:
         try:
             super()._prepare_proxy(conn)
-        except ProxyTunnelAuthenticationError as exc:
+        except RequestsDAVError as exc:
             raise _TunnelRefused(exc) from None
+        except AuthCoreError as exc:
+            raise _TunnelRefused(as_requests_error(exc)) from exc
 
     def urlopen(self, method: str, url: str, *args: Any, **kwargs: Any) -> BaseHTTPResponse:
         """urllib3's ``urlopen``; never carries ``Proxy-Authorization`` into a tunnel."""

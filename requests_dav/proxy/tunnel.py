@@ -19,6 +19,7 @@ does TLS to the origin as usual.
 from __future__ import annotations
 
 import http.client
+import re
 from typing import (
     Any,
     Generator,
@@ -49,6 +50,8 @@ ConnectFlow = Generator[AuthRequest, AuthResponse, Any]
 #: ``Host`` is written from the authority, ``Proxy-Authorization`` only ever
 #: comes from the flow (a stale one from requests or urllib3 is dropped).
 _OWN_FIELDS = frozenset({"host", "proxy-authorization"})
+#: Bytes that would split or end a header line (request smuggling into the proxy).
+_FORBIDDEN = re.compile(r"[\r\n\0]")
 
 
 class ConnectNegotiator(Protocol):
@@ -257,6 +260,8 @@ class TunnelAuthHTTPSConnection(HTTPSConnection):
         for name, value in headers.items():
             if name.lower() != "host":
                 lines.append(f"{name}: {value}")
+        if any(_FORBIDDEN.search(line) for line in lines):
+            raise ValueError("CONNECT request line or header contains CR, LF or NUL")
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         assert self.sock is not None
         self.sock.sendall(data)
