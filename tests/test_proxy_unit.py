@@ -22,6 +22,7 @@ from typing import Callable, Iterator, List, Optional, Tuple, Union
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from requests_dav.auth.challenge import parse_auth_info
 from requests_dav.auth.credentials import Credentials
@@ -447,6 +448,7 @@ def test_digest_stale_on_connect_is_retried_with_the_new_nonce(make_proxy, origi
 def test_refusal_after_credentials_raises_without_secrets(make_proxy, origin, cert) -> None:
     proxy = make_proxy(lambda n, seen: Reply(headers=[basic()]))
     session = session_for(proxy, creds_for(proxy, password="wrong-Pa55"), cert)
+    session.get_adapter("https://").max_retries = Retry(connect=3, total=3)
     with session, pytest.raises(requests.exceptions.ConnectionError) as info:
         get(session, origin)
     error = tunnel_error(info.value)
@@ -461,7 +463,7 @@ def test_refusal_after_credentials_raises_without_secrets(make_proxy, origin, ce
     )
     assert error.offered == ("basic",)
     assert error.proxy == proxy.url and error.authority == f"{HOST}:{origin.port}"
-    assert len(proxy.seen) == 2  # one challenge, one refused answer: no loop, no urllib3 retry
+    assert len(proxy.seen) == 2  # one challenge, one refused answer: no loop, no Retry
     for text in (str(error), repr(error), str(info.value)):
         assert "wrong-Pa55" not in text
         assert proxy.seen[1].get("Proxy-Authorization") not in text
