@@ -199,6 +199,11 @@ class HTTPAuth(AuthBase):
         if exchange.handled:
             return self._redirected(exchange, response, kwargs)
         exchange.handled = True
+        sent_body: object = exchange.prepared.body
+        if exchange.wire is not None and sent_body is not exchange.wire:
+            # a transport replaced the body (``responses`` reads it into bytes): requests must
+            # not try to seek it for a redirect
+            vars(exchange.prepared)["_body_position"] = None
         if int(response.status_code) in _REDIRECTS:
             # requests builds the redirect from the prepared request: do not let a header made
             # for this URI (a Digest response) travel to another

@@ -540,3 +540,45 @@ def test_urllib3_retry_replays_a_generator_body() -> None:
         server.close()
     assert response.status_code == 201
     assert stored == [b"same bytes", b"same bytes"]  # plain requests would re-send b""
+
+
+@responses.activate
+def test_307_redirect_replays_the_generator_through_the_adapter() -> None:
+    bodies: List[Tuple[str, bytes]] = []
+
+    def first(request: Any) -> Tuple[int, Dict[str, str], bytes]:
+        bodies.append(("first", body_of(request)))
+        return 307, {"Location": "http://dav.test/dir/moved.bin"}, b""
+
+    def moved(request: Any) -> Tuple[int, Dict[str, str], bytes]:
+        bodies.append(("moved", body_of(request)))
+        return 201, {}, b""
+
+    responses.add_callback("PUT", URL, callback=first)
+    responses.add_callback("PUT", "http://dav.test/dir/moved.bin", callback=moved)
+    response = session_with(Credentials()).put(URL, data=gen(b"kept ", b"bytes"))
+    assert response.status_code == 201
+    assert bodies == [("first", b"kept bytes"), ("moved", b"kept bytes")]  # requests: b""
+
+
+@responses.activate
+def test_same_origin_redirect_with_digest_auth_is_answered_afresh() -> None:
+    calls: List[Any] = []
+    digest = digest_server(calls)
+    moved = "http://dav.test/dir/moved.bin"
+
+    def first(request: Any) -> Tuple[int, Dict[str, str], bytes]:
+        status, headers, body = digest(request)
+        if status == 200:
+            return 307, {**headers, "Location": moved}, b""
+        return status, headers, body
+
+    responses.add_callback("PUT", URL, callback=first)
+    responses.add_callback("PUT", moved, callback=digest)
+    response = requests.put(URL, data=gen(b"ab"), auth=DigestAuth(USER, PASSWORD), timeout=5)
+    assert response.status_code == 200
+    uris = [digest_params(c)["uri"] if c else None for c in calls]
+    # the Digest response made for /dir/file.bin never went to /dir/moved.bin
+    assert uris[:2] == [None, "/dir/file.bin"]
+    assert all(uri in (None, "/dir/moved.bin") for uri in uris[2:])
+    assert body_of(responses.calls[-1].request) == b"ab"
