@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import click
 
+from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
 from ..dav.errors import DAVError, InvalidSyncTokenError, PropPatchError
 from ..dav.hrefs import href_to_path, same_path
 from ..dav.requestbodies import clark
@@ -22,6 +23,8 @@ from .output import format_date, format_size, jsonable, table
 
 URL = click.argument("url", metavar="URL")
 #: what ``ls`` asks for (not allprop: cheaper, and every server answers it)
+#: uploads larger than this (and stdin) authenticate first: see ``_preflight``
+PREFLIGHT_BYTES = DEFAULT_MAX_REPLAY_BYTES
 LISTING_PROPS = ["resourcetype", "getcontentlength", "getlastmodified", "getetag", "getcontenttype"]
 
 
@@ -174,8 +177,9 @@ def get_command(url: str, file: Optional[str]) -> None:
 
 @cli.command(
     "put",
-    epilog="FILE '-' reads stdin (sent chunked; replayed from a buffer after a 401). "
-    "A URL ending in '/' receives the file under its own name.",
+    epilog="FILE '-' reads stdin (sent chunked). A URL ending in '/' receives the file under "
+    "its own name. Small files are replayed byte-identical after a 401; stdin and files over "
+    "1 MiB are preceded by a PROPFIND that authenticates, so the body goes out once.",
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @URL
@@ -191,6 +195,8 @@ def put_command(file: str, url: str, create_only: bool, content_type: Optional[s
     session, target = _target(state, url)
     size = None if file == "-" else os.path.getsize(file)
     source: Any = sys.stdin.buffer if file == "-" else file
+    if size is None or size > PREFLIGHT_BYTES:
+        _preflight(session, target)
     with state.output.progress(size, _name(target)) as bar:
         result = session.upload(
             source,
@@ -210,6 +216,22 @@ def put_command(file: str, url: str, create_only: bool, content_type: Optional[s
             + (f", {sent} bytes)" if sent is not None else ")")
         ),
     )
+
+
+def _preflight(session: Any, target: str) -> None:
+    """Authenticate with a Depth 0 PROPFIND before a large or streamed upload.
+
+    The PUT then carries credentials at once, so a big body is not sent twice (many
+    servers read the whole body before answering 401) and a stream larger than the
+    replay buffer is never refused after the fact; wrong credentials fail before any
+    byte of the upload is sent. Any answer but 401/407 (404 for a new file) is fine.
+    Not HEAD: WsgiDAV sends a body with its 401 to HEAD, which breaks the connection.
+    """
+    try:
+        session.exists(target)
+    except DAVError as exc:
+        if exc.status in (401, 407):
+            raise
 
 
 def _request_length(response: Any) -> Optional[int]:
