@@ -154,15 +154,37 @@ def test_put_get_cat_roundtrip(area: tuple[str, Path], tmp_path: Path) -> None:
     assert text["encoding"] == "base64" and text["size"] == len(payload)
 
 
-def test_put_from_stdin_is_replayed_after_401(server: DemoServer, area: tuple[str, Path]) -> None:
+def test_small_put_is_replayed_after_401(
+    server: DemoServer, area: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, directory = area
+    source = tmp_path / "small.txt"
+    source.write_text("small\n" * 100)
+    before = len(server.records)
+    assert run(["put", str(source), url]).exit_code == 0
+    records = server.records[before:]
+    assert [(r.method, r.status) for r in records] == [("PUT", 401), ("PUT", 201)]
+    assert (directory / "small.txt").read_text() == source.read_text()
+
+
+def test_put_from_stdin_authenticates_first(server: DemoServer, area: tuple[str, Path]) -> None:
     url, directory = area
     before = len(server.records)
-    data = "line of text\n" * 5000
+    data = "line of text\n" * 200_000  # 2.6 MB: more than the replay buffer
     result = run(["put", "-", url + "stdin.txt"], input=data)
     assert result.exit_code == 0, result.stderr
     assert (directory / "stdin.txt").read_text() == data
-    puts = [r for r in server.records[before:] if r.method == "PUT"]
-    assert [r.status for r in puts] == [401, 201]
+    records = server.records[before:]
+    assert [(r.method, r.status) for r in records] == [
+        ("PROPFIND", 401), ("PROPFIND", 404), ("PUT", 201)
+    ]
+    assert records[2].auth_scheme == "digest"
+
+    before = len(server.records)
+    refused = run(["put", "-", url + "refused.txt"], input=data, password="wrong-pw-789")
+    assert refused.exit_code == EXIT_AUTH
+    assert all(r.method == "PROPFIND" for r in server.records[before:])  # no body was sent
+    assert not (directory / "refused.txt").exists()
 
 
 def test_get_default_file_name(area: tuple[str, Path], tmp_path: Path, monkeypatch: Any) -> None:
