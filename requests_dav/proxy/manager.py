@@ -20,6 +20,7 @@ gets, and nothing of it ever goes inside a tunnel to the origin.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
@@ -63,11 +64,13 @@ class TunnelAuthHTTPSConnectionPool(HTTPSConnectionPool):
 
     ConnectionCls = TunnelAuthHTTPSConnection
     negotiator: Optional[ConnectNegotiator] = None
+    connect_lock: Optional[threading.Lock] = None
 
     def _new_conn(self) -> Any:
         conn = super()._new_conn()
         if isinstance(conn, TunnelAuthHTTPSConnection):
             conn.negotiator = self.negotiator
+            conn.connect_lock = self.connect_lock
         return conn
 
     def _prepare_proxy(self, conn: Any) -> None:
@@ -94,11 +97,16 @@ class TunnelAuthHTTPSConnectionPool(HTTPSConnectionPool):
 
 
 class AuthProxyManager(ProxyManager):
-    """urllib3's ``ProxyManager`` with :class:`TunnelAuthHTTPSConnectionPool` for HTTPS."""
+    """urllib3's ``ProxyManager`` with :class:`TunnelAuthHTTPSConnectionPool` for HTTPS.
+
+    One ``connect_lock`` per manager (per proxy) orders the first CONNECT of
+    concurrent tunnels; see :meth:`TunnelAuthHTTPSConnection._first_round`.
+    """
 
     def __init__(self, proxy_url: str, *, negotiator: ConnectNegotiator, **kwargs: Any) -> None:
         super().__init__(proxy_url, **kwargs)
         self.negotiator = negotiator
+        self.connect_lock = threading.Lock()
         self.pool_classes_by_scheme = {
             "http": HTTPConnectionPool,
             "https": TunnelAuthHTTPSConnectionPool,
@@ -114,6 +122,7 @@ class AuthProxyManager(ProxyManager):
         pool = super()._new_pool(scheme, host, port, request_context)
         if isinstance(pool, TunnelAuthHTTPSConnectionPool):
             pool.negotiator = self.negotiator
+            pool.connect_lock = self.connect_lock
         return pool
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import threading
 from typing import (
     Any,
     Generator,
@@ -134,13 +135,15 @@ def drain(response: http.client.HTTPResponse, limit: int = MAX_DRAIN_BYTES) -> b
 class TunnelAuthHTTPSConnection(HTTPSConnection):
     """urllib3's HTTPS connection whose CONNECT answers proxy challenges.
 
-    ``negotiator`` is set per connection by the pool that creates it (see
-    :mod:`requests_dav.proxy.manager`), never globally. Without a negotiator,
+    ``negotiator`` and ``connect_lock`` are set per connection by the pool
+    that creates it (see :mod:`requests_dav.proxy.manager`), never globally. Without a negotiator,
     or without a tunnel (a direct connection), it behaves exactly like its
     base class.
     """
 
     negotiator: Optional[ConnectNegotiator] = None
+    #: Shared by the connections to one proxy (see :meth:`_first_round`); set by the pool.
+    connect_lock: Optional[threading.Lock] = None
     #: Count of TCP connections opened to the proxy for the last tunnel (tests, diagnostics).
     tunnel_connections: int = 0
     #: CONNECT requests sent for the last tunnel.
@@ -186,11 +189,14 @@ class TunnelAuthHTTPSConnection(HTTPSConnection):
             return
         exchange.connections += 1
         try:
-            if exchange.request is None:
-                exchange.request = next(exchange.flow)
+            first = exchange.request is None
             reused = False
             while True:
-                response, answer = self._round(exchange, reused)
+                if first:
+                    response, answer = self._first_round(exchange)
+                    first = False
+                else:
+                    response, answer = self._round(exchange, reused)
                 if 200 <= answer.status < 300:
                     response.close()  # a 2xx to CONNECT has no content: never read it
                     self._finish(exchange, answer)
@@ -209,6 +215,25 @@ class TunnelAuthHTTPSConnection(HTTPSConnection):
         except BaseException:
             self.close()  # also clears has_connected_to_proxy: urllib3 reports a ProxyError
             raise
+
+    def _first_round(self, exchange: _Exchange) -> Tuple[http.client.HTTPResponse, AuthResponse]:
+        """The first CONNECT, serialized per proxy by ``connect_lock`` when there is one.
+
+        Preemptive Digest credentials carry a nonce count (RFC 7616 section
+        3.4); squid invalidates a nonce whose counts arrive out of order, so
+        tunnels opened from many threads at once would each be challenged
+        again. Holding the lock from computing the credentials until the
+        proxy's answer is read keeps the counts in order on the wire. The
+        flow's single-flight wait (the first negotiation for the proxy) also
+        happens under it; later rounds never take the lock.
+        """
+        lock = self.connect_lock
+        if lock is None:
+            exchange.request = next(exchange.flow)
+            return self._round(exchange, reused=False)
+        with lock:
+            exchange.request = next(exchange.flow)
+            return self._round(exchange, reused=False)
 
     def _round(
         self, exchange: _Exchange, reused: bool
