@@ -1,0 +1,186 @@
+"""Client overhead of ``AuthAdapter`` against a plain ``HTTPAdapter`` on an open server.
+
+Run ``python benchmarks/bench_overhead.py [--requests 100] [--repeat 15] [--profile]``.
+
+The server is the minimal keep-alive HTTP/1.1 server of
+:class:`_common.OpenServer`, in its own process on 127.0.0.1, with no
+authentication: it answers a small ``200`` (``201`` for PUT) as fast as
+Python can, so what differs between the two clients is their own work.
+Two sessions share the server, one with
+:class:`requests_dav.adapter.AuthAdapter` mounted (an empty credential store:
+nothing to authenticate, the flow ends with ``no-challenge``), one with
+:class:`requests.adapters.HTTPAdapter`. Each repetition sends ``--requests``
+sequential requests through each (in alternating order between repetitions,
+after a warm-up), for:
+
+``GET``
+    a GET of a small resource;
+``PUT 1 KiB``
+    a PUT of 1 KiB of bytes (``Content-Length``).
+``PUT generator``
+    a PUT of a 1 KiB body from a generator (chunked; ``AuthAdapter`` tees it
+    into its replay buffer).
+
+The table gives the median requests/s over the repetitions (and the slowest
+and fastest), the client's CPU time per request (``time.process_time``: the
+server runs in another process), and the ratios of ``AuthAdapter`` to
+``HTTPAdapter``: the median over the repetitions of the ratio within each
+back-to-back pair, which cancels most of the drift of a shared machine (the
+target is at least 0.95x in requests/s). ``--profile`` runs cProfile over
+``AuthAdapter`` GETs and prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import requests
+from requests.adapters import HTTPAdapter
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import OpenServer, print_machine, print_table
+
+from requests_dav.adapter import AuthAdapter
+from requests_dav.auth.credentials import Credentials
+
+TIMEOUT = 10
+PAYLOAD = b"p" * 1024
+
+
+def _generator() -> Iterator[bytes]:
+    yield PAYLOAD[:512]
+    yield PAYLOAD[512:]
+
+
+OPERATIONS: Dict[str, Callable[[requests.Session, str], requests.Response]] = {
+    "GET": lambda s, url: s.get(url, timeout=TIMEOUT),
+    "PUT 1 KiB": lambda s, url: s.put(url, data=PAYLOAD, timeout=TIMEOUT),
+    "PUT generator": lambda s, url: s.put(url, data=_generator(), timeout=TIMEOUT),
+}
+
+
+def sessions() -> List[Tuple[str, requests.Session]]:
+    """``AuthAdapter`` then the ``HTTPAdapter`` baseline, each on its own session."""
+    auth = requests.Session()
+    auth.mount("http://", AuthAdapter(Credentials()))
+    plain = requests.Session()
+    plain.mount("http://", HTTPAdapter())
+    return [("AuthAdapter", auth), ("HTTPAdapter", plain)]
+
+
+def timed(
+    operation: Callable[[requests.Session, str], requests.Response],
+    session: requests.Session,
+    url: str,
+    count: int,
+) -> Tuple[float, float]:
+    """``(requests per second, client CPU microseconds per request)`` over ``count`` requests."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(count):
+        response = operation(session, url)
+        if response.status_code >= 300:
+            raise RuntimeError(f"unexpected status {response.status_code}")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return count / wall, cpu / count * 1e6
+
+
+def measure(url: str, count: int, repeat: int, ops: List[str]) -> List[List[Any]]:
+    """Rows of the table; each repetition is a back-to-back pair (the ratio is per pair)."""
+    clients = sessions()
+    rows: List[List[Any]] = []
+    for op_name in ops:
+        operation = OPERATIONS[op_name]
+        for _, session in clients:  # warm-up: connections open, code paths hot
+            timed(operation, session, url, max(5, count // 5))
+        rates: Dict[str, List[float]] = {name: [] for name, _ in clients}
+        cpus: Dict[str, List[float]] = {name: [] for name, _ in clients}
+        for rep in range(repeat):
+            order = clients if rep % 2 == 0 else list(reversed(clients))
+            for name, session in order:
+                rate, cpu = timed(operation, session, url, count)
+                rates[name].append(rate)
+                cpus[name].append(cpu)
+        base_rates, base_cpus = rates["HTTPAdapter"], cpus["HTTPAdapter"]
+        for name, _ in clients:
+            paired = statistics.median(a / b for a, b in zip(rates[name], base_rates))
+            paired_cpu = statistics.median(a / b for a, b in zip(cpus[name], base_cpus))
+            rows.append(
+                [
+                    op_name,
+                    name,
+                    statistics.median(rates[name]),
+                    min(rates[name]),
+                    max(rates[name]),
+                    statistics.median(cpus[name]),
+                    paired,
+                    paired_cpu,
+                ]
+            )
+    for _, session in clients:
+        session.close()
+    return rows
+
+
+def profile(url: str, count: int, limit: int = 25) -> None:
+    """cProfile of ``count`` AuthAdapter GETs, the top functions by own and cumulative time."""
+    session = sessions()[0][1]
+    timed(OPERATIONS["GET"], session, url, 20)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    timed(OPERATIONS["GET"], session, url, count)
+    profiler.disable()
+    session.close()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(limit)
+    stats.sort_stats("tottime").print_stats(limit)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100, help="requests per repetition")
+    parser.add_argument("--repeat", type=int, default=15, help="repetitions (median kept)")
+    parser.add_argument("--ops", default=",".join(OPERATIONS), help="comma-separated operations")
+    parser.add_argument("--profile", action="store_true", help="also profile AuthAdapter GETs")
+    parser.add_argument("--no-machine", action="store_true", help="do not print the machine")
+    args = parser.parse_args(argv)
+    ops = [op for op in args.ops.split(",") if op]
+    if not args.no_machine:
+        print_machine()
+    with OpenServer() as server:
+        url = server.url("/file.txt")
+        rows = measure(url, args.requests, args.repeat, ops)
+        print_table(
+            f"Adapter overhead: {args.requests} sequential requests x {args.repeat} "
+            "repetitions, open server (no auth)",
+            [
+                "operation",
+                "adapter",
+                "req/s (median)",
+                "min",
+                "max",
+                "client CPU us/req",
+                "req/s vs HTTPAdapter",
+                "CPU/req vs HTTPAdapter",
+            ],
+            rows,
+            [
+                "target: AuthAdapter at least 0.95x the requests/s of a plain HTTPAdapter",
+                "vs HTTPAdapter: median over the repetitions of the ratio within each pair",
+                "client CPU: time.process_time of the client process (the server is another "
+                "process)",
+            ],
+        )
+        if args.profile:
+            profile(url, args.requests)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
