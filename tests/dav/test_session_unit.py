@@ -681,3 +681,56 @@ def test_report_with_an_element_body(mock: responses.RequestsMock, dav: DAVSessi
     result = dav.report("", E("{urn:x}my-report", E("{DAV:}prop")), depth=1)
     assert len(result) == 1
     assert body_of(mock.calls[0]).tag == "{urn:x}my-report"
+
+
+# -- a 207 to a write is a failure; error bodies that are multistatus documents -----------
+
+
+def test_207_to_put_lock_and_mkcol_raise(mock: responses.RequestsMock, dav: DAVSession) -> None:
+    body = ms(resp("/root/col", "423 Locked"), resp("/root/col/f", "424 Failed Dependency"))
+    for method, path in (("PUT", "col/f"), ("MKCOL", "col/f"), ("LOCK", "col/f")):
+        mock.add(method, BASE + path, body=body, status=207, headers=XML)
+    with pytest.raises(errors.MultiStatusError) as info:
+        dav.upload(b"x", "col/f")
+    assert info.value.failures == {BASE + "col": 423, BASE + "col/f": 424}
+    with pytest.raises(errors.MultiStatusError):
+        dav.mkcol("col/f")
+    with pytest.raises(errors.MultiStatusError):
+        dav.lock("col/f")
+    assert len(dav.lock_store) == 0
+
+
+def test_an_error_with_a_multistatus_body_keeps_it(
+    mock: responses.RequestsMock, dav: DAVSession
+) -> None:
+    body = ms(resp("/root/col", "423 Locked",
+                   error="<D:error><D:lock-token-submitted><D:href>/root/col</D:href>"
+                   "</D:lock-token-submitted></D:error>"))
+    mock.add("MOVE", BASE + "a", body=body, status=424, headers=XML)
+    with pytest.raises(errors.FailedDependencyError) as info:
+        dav.move("a", "col/a")
+    assert info.value.multistatus is not None
+    assert [r.status for r in info.value.multistatus] == [423]
+    assert info.value.has_condition("{DAV:}lock-token-submitted")
+
+
+def test_session_verify_wins_over_the_ca_bundle_environment(
+    mock: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bundle.pem")
+    seen: list[Any] = []
+    mock.add_callback("GET", "https://h/dav/f", callback=lambda r: (200, {}, b""))
+    dav = DAVSession("https://h/dav/")
+    dav.verify = "/my/ca.pem"
+    original = dav.adapter.send
+
+    def spy(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        seen.append(kwargs.get("verify"))
+        return original(request, **kwargs)
+
+    monkeypatch.setattr(dav.adapter, "send", spy)
+    dav.get("f")
+    assert seen == ["/my/ca.pem"]
+    dav.verify = True
+    dav.get("f")
+    assert seen[-1] == "/nonexistent/bundle.pem"  # requests' own rule when verify is True
