@@ -1,0 +1,111 @@
+"""Smoke tests of the benchmarks: each runs with tiny sizes, exits 0 and prints its table.
+
+No timing is asserted: the figures depend on the machine. The three runs go
+in parallel (each is its own process) to keep this to a few seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+TINY: Dict[str, List[str]] = {
+    "bench_roundtrips.py": ["--requests", "3", "--threads", "1,2", "--put-bytes", "65536"],
+    "bench_replay_memory.py": [
+        "--limit-mib",
+        "0.25",
+        "--factor",
+        "4",
+        "--quick",
+        "--jobs",
+        "3",
+        "--cases",
+        "requests-primed,adapter-challenged,adapter-challenged-drain",
+    ],
+    "bench_overhead.py": ["--requests", "5", "--repeat", "1"],
+}
+
+#: a title each benchmark's table starts with
+TITLES: Dict[str, List[str]] = {
+    "bench_roundtrips.py": ["== Round trips: 3 GETs", "== Generator PUT of 65,536 bytes"],
+    "bench_replay_memory.py": ["== Replay memory: generator uploads"],
+    "bench_overhead.py": ["== Adapter overhead: 5 sequential requests"],
+}
+
+
+@pytest.fixture(scope="module")
+def runs() -> Iterator[Dict[str, subprocess.CompletedProcess[str]]]:
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, str(BENCHMARKS / name), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in TINY.items()
+    }
+    done = {}
+    try:
+        for name, process in processes.items():
+            out, err = process.communicate(timeout=120)
+            done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        yield done
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_benchmark_runs_and_prints_a_table(
+    runs: Dict[str, subprocess.CompletedProcess[str]], name: str
+) -> None:
+    run = runs[name]
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    for title in TITLES[name]:
+        starts = [i for i, line in enumerate(lines) if line.startswith(title)]
+        assert starts, f"no table {title!r} in:\n{run.stdout}"
+        header, rule, first_row = lines[starts[0] + 1 : starts[0] + 4]
+        assert " | " in header and "-+-" in rule and " | " in first_row
+    assert "machine: cpu " in run.stdout
+
+
+def test_roundtrips_table_counts_requests_on_the_wire(
+    runs: Dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = runs["bench_roundtrips.py"].stdout.splitlines()
+    adapter = [r for r in rows if r.startswith("AuthAdapter ")]
+    assert adapter, runs["bench_roundtrips.py"].stdout
+    cells = [c.strip() for c in adapter[0].split("|")]  # the first table, 1 thread
+    assert cells[1:4] == ["1", "3", "3"]  # 1 thread, N=3, every GET answered 200
+    assert int(cells[4]) >= 4  # on the wire: at least N+1
+
+
+def test_replay_memory_stores_byte_identical_files(
+    runs: Dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = [r for r in runs["bench_replay_memory.py"].stdout.splitlines() if "AuthAdapter" in r]
+    assert len(rows) == 2
+    for row in rows:
+        assert row.rstrip().endswith("yes"), row
+
+
+def test_run_all_plans_every_benchmark() -> None:
+    spec = importlib.util.spec_from_file_location("run_all", BENCHMARKS / "run_all.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    names = [command[0] for command in module.plan(quick=True, only=None)]
+    assert names[:3] == ["bench_roundtrips.py", "bench_replay_memory.py", "bench_overhead.py"]
+    if (BENCHMARKS / "bench_multistatus.py").exists():
+        assert "bench_multistatus.py" in names
+    assert [c[0] for c in module.plan(quick=False, only=["overhead"])] == ["bench_overhead.py"]
