@@ -562,3 +562,40 @@ def test_tls_ca_bundle_and_insecure(apache_server: Any) -> None:
     insecure = run(["ls", url, "--insecure"], user=None, password=None)
     assert insecure.exit_code == 0, insecure.stderr
     assert "verification is off" in insecure.stderr
+
+
+def test_awkward_names_round_trip(area: tuple[str, Path], tmp_path: Path) -> None:
+    url, directory = area
+    name = "ü b#1;+%.txt"
+    source = tmp_path / name
+    source.write_text("awkward")
+    assert run(["put", str(source), url]).exit_code == 0  # quoted from the file name
+    assert (directory / name).read_text() == "awkward"
+    listing = out_json(run(["--json", "ls", url]))
+    assert [e["name"] for e in listing["entries"]] == [name]
+    back = run(["cat", listing["entries"][0]["url"]])
+    assert back.exit_code == 0 and back.stdout == "awkward"
+
+
+def test_timeout_is_a_network_error() -> None:
+    with socket.socket() as listener:  # accepts connections (backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        result = run(["--timeout", "0.3", "ls", url])
+    assert result.exit_code == EXIT_NETWORK and "timed out" in result.stderr
+
+
+def test_missing_cli_extra_is_explained(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    import sys
+
+    from requests_dav import cli as package
+
+    monkeypatch.setitem(sys.modules, "click", None)  # type: ignore[arg-type]
+    monkeypatch.delitem(sys.modules, "requests_dav.cli.commands")
+    monkeypatch.delitem(sys.modules, "requests_dav.cli.app")
+    monkeypatch.delitem(sys.modules, "requests_dav.cli.output")
+    with pytest.raises(SystemExit) as exit_info:
+        package.main(["--help"])
+    assert exit_info.value.code == 1
+    assert 'pip install "requests-dav[cli]"' in capsys.readouterr().err
