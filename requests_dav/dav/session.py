@@ -347,6 +347,7 @@ class DAVSession(requests.Session):
         ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` environment variables, which plain requests
         lets override it (psf/requests#3829).
         """
+        # ``verify`` is the 12th positional parameter after ``url``
         if len(args) < 12 and kwargs.get("verify") is None and self.verify is not True:
             kwargs["verify"] = self.verify
         return super().request(method, self.url(url), *args, **kwargs)
@@ -801,7 +802,8 @@ class DAVSession(requests.Session):
                     yield item
 
     def exists(self, path: Target) -> bool:
-        """True when ``path`` is mapped (a Depth 0 PROPFIND answered 207, not 404)."""
+        """True when ``path`` is mapped: a Depth 0 PROPFIND (RFC 4918 section 9.1) answered
+        207, not 404."""
         try:
             self.propfind(path, ["resourcetype"], depth=0)
         except errors.NotFoundError:
@@ -809,7 +811,8 @@ class DAVSession(requests.Session):
         return True
 
     def info(self, path: Target, props: Union[str, Iterable[str], None] = None) -> DAVResponse:
-        """The properties of one resource (Depth 0 PROPFIND; allprop by default)."""
+        """The properties of one resource: Depth 0 PROPFIND (RFC 4918 section 9.1), allprop
+        by default."""
         url = self.url(path)
         result = self.propfind(url, props, depth=0)
         items = list(result)
@@ -826,7 +829,8 @@ class DAVSession(requests.Session):
         file_or_path: Union[str, os.PathLike[str], BinaryIO],
         progress: Optional[Progress] = None,
     ) -> int:
-        """GET a resource into a file object or a file path, streamed in chunks; returns the
+        """GET (RFC 9110 section 9.3.1) a resource into a file object or a file path, streamed
+        in chunks; returns the
         number of bytes written. ``progress(done, total)`` is called after each chunk
         (``total`` from Content-Length, or None)."""
         response = self._send("GET", path, stream=True)
@@ -868,7 +872,8 @@ class DAVSession(requests.Session):
         if_none_match: Optional[str] = None,
         content_type: Optional[str] = None,
     ) -> WriteResult:
-        """PUT a file path, bytes, a binary file object or an iterable of bytes.
+        """PUT (RFC 9110 section 9.3.4, RFC 4918 section 9.7) a file path, bytes, a binary
+        file object or an iterable of bytes.
 
         ``if_none_match="*"`` creates only (RFC 9110 section 13.1.2: no exists-then-PUT
         race); ``if_match=etag`` replaces only that version. A failed condition raises
