@@ -43,11 +43,23 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from typing import Any, Callable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
+from typing import (
+    Any,
+    Callable,
+    Generator,
+    Iterator,
+    List,
+    Mapping,
+    MutableMapping,
+    Optional,
+    Set,
+    Tuple,
+)
 
 from requests import cookies as _cookies
 from requests import utils as _utils
 from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
+from requests.exceptions import ConnectionError as _ConnectionError
 from requests.exceptions import RequestException
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
@@ -62,7 +74,7 @@ from .auth.flow import FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import SchemeRegistry
 from .auth.schemes.base import SchemeOptions
-from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo
+from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
 
 __all__ = [
     "DEFAULT_MAX_REPLAY_BYTES",
@@ -604,27 +616,11 @@ class AuthAdapter(HTTPAdapter):
             outgoing = next(flow)
         except core_errors.AuthCoreError as exc:
             raise to_requests_error(exc, request=request) from exc
-        while True:
-            response, reusable = self._attempt(state, outgoing)
-            try:
-                outgoing = flow.send(auth_response(response))
-            except StopIteration as stop:
-                result: FlowResult = stop.value
-                break
-            except core_errors.AuthCoreError as exc:
-                release_intermediate(response, reusable)
-                response.history = list(state.history)
-                raise to_requests_error(exc, request=response.request, response=response) from exc
-            release_intermediate(response, reusable)
-            state.history.append(response)
-            logger.debug(
-                "%s %s: %d, sending again (%s)",
-                request.method,
-                safe_url(url),
-                response.status_code,
-                _challenge_names(response),
-            )
-            carry_cookies(state.jar, response, request, outgoing.headers)
+        try:
+            response, reusable, result = self._run_flow(flow, state, outgoing)
+        except BaseException:
+            flow.close()  # frees the single-flight gate now, not when the traceback dies
+            raise
         response.history = state.history
         setattr(response, RESULT_ATTRIBUTE, result)
         if not reusable and int(response.status_code) >= 400:
@@ -638,6 +634,52 @@ class AuthAdapter(HTTPAdapter):
             result.outcome,
         )
         return response
+
+    def _run_flow(
+        self,
+        flow: Generator[AuthRequest, AuthResponse, FlowResult],
+        state: _Send,
+        outgoing: AuthRequest,
+    ) -> Tuple[Response, bool, FlowResult]:
+        """Send each request the flow yields until it returns its result."""
+        request = state.request
+        while True:
+            response, reusable = self._attempt(state, outgoing)
+            try:
+                outgoing = flow.send(auth_response(response))
+            except StopIteration as stop:
+                return response, reusable, stop.value
+            except core_errors.AuthCoreError as exc:
+                release_intermediate(response, reusable)
+                response.history = list(state.history)
+                raise to_requests_error(exc, request=response.request, response=response) from exc
+            release_intermediate(response, reusable)
+            state.history.append(response)
+            logger.debug(
+                "%s %s: %d, sending again (%s)",
+                request.method,
+                safe_url(str(request.url)),
+                response.status_code,
+                _challenge_names(response),
+            )
+            carry_cookies(state.jar, response, request, outgoing.headers)
+
+    def _transport_send(self, wire: PreparedRequest, kwargs: Mapping[str, Any]) -> Response:
+        """``HTTPAdapter.send``, with a refused proxy tunnel surfaced as requests-dav's own error.
+
+        requests wraps every ``OSError`` from urllib3 in its ``ConnectionError``;
+        a final 407 to ``CONNECT`` is more useful as
+        :class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError`.
+        """
+        try:
+            return super().send(wire, **kwargs)
+        except _ConnectionError as exc:
+            own = tunnel_error(exc)
+            if own is None:
+                raise
+            if getattr(own, "request", None) is None:
+                own.request = wire
+            raise own from exc
 
     def _attempt(self, state: _Send, outgoing: AuthRequest) -> Tuple[Response, bool]:
         """Send one request of the flow, fixing the framing on 411, HTTP/1.0 peers and 417.
@@ -662,9 +704,11 @@ class AuthAdapter(HTTPAdapter):
             elif state.wire is not None:
                 state.wire.rewind()
                 wire.body = state.wire  # type: ignore[assignment]
-            response = super().send(wire, **state.kwargs)
+            response = self._transport_send(wire, state.kwargs)
             sent: object = wire.body
-            reusable = sent is None or sent == b"" or sent == ""
+            # a HEAD answer has no entity, yet some servers (WsgiDAV's 401) send one anyway: what
+            # is left on the connection would be read as the next response's status line
+            reusable = (sent is None or sent == b"" or sent == "") and wire.method != "HEAD"
             if getattr(response.raw, "version", 11) == 10:
                 self._remember_http10(state.peer)
             status = int(response.status_code)

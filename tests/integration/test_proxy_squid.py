@@ -193,15 +193,10 @@ def test_https_connect_refused(squid: SquidServer, apache_server: ApacheServer) 
     """Wrong password: one 407, one refused answer, then ProxyTunnelAuthenticationError."""
     mark = squid.mark()
     session = session_with(store_for(squid, password="not-it-42"), squid.proxies())
-    with session, pytest.raises(requests.exceptions.RequestException) as info:
+    with session, pytest.raises(ProxyTunnelAuthenticationError) as info:
         session.get(apache_server.https_url("open"), verify=apache_server.ca_cert)
     error = info.value
-    if not isinstance(error, ProxyTunnelAuthenticationError):
-        from requests_dav.proxy import tunnel_error
-
-        found = tunnel_error(error)
-        assert found is not None, repr(error)
-        error = found
+    assert isinstance(error, requests.exceptions.RequestException)
     assert (error.status, error.scheme, error.realm) == (
         407,
         SCHEME[squid.auth_scheme].lower(),
