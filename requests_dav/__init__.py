@@ -3,6 +3,35 @@
 Body-buffered replay of 401/407 challenges, protection-space credential
 lookup (RFC 7235, RFC 2617 section 1.2), proxy authentication including the
 CONNECT of an HTTPS tunnel, and a WebDAV session (RFC 4918).
+
+Three ways to use it: mount :class:`AuthAdapter` on a session, pass
+:class:`HTTPAuth` / :class:`BasicAuth` / :class:`DigestAuth` as ``auth=``, or
+script WebDAV with :class:`DAVSession`.
 """
 
+from .adapter import AuthAdapter, auth_result, raise_for_auth
+from .auth.body import DEFAULT_MAX_REPLAY_BYTES
+from .auth.credentials import Credential, Credentials
+from .auth.flow import FlowResult
+from .auth.schemes import SchemeRegistry
+from .auth.schemes.base import SchemeOptions
+from .auth_base import BasicAuth, DigestAuth, HTTPAuth
+from .dav.session import DAVSession
+
 __version__ = "0.1.0.dev0"
+
+__all__ = [
+    "DEFAULT_MAX_REPLAY_BYTES",
+    "AuthAdapter",
+    "BasicAuth",
+    "Credential",
+    "Credentials",
+    "DAVSession",
+    "DigestAuth",
+    "FlowResult",
+    "HTTPAuth",
+    "SchemeOptions",
+    "SchemeRegistry",
+    "auth_result",
+    "raise_for_auth",
+]
