@@ -17,8 +17,8 @@ def chunks():
     yield b"second chunk"
 
 
-response = requests.put(url + "drop-in.txt", data=chunks(), auth=auth)
+response = requests.put(url + "drop-in.txt", data=chunks(), auth=auth, timeout=30)
 response.raise_for_status()
-stored = requests.get(url + "drop-in.txt", auth=auth).content
+stored = requests.get(url + "drop-in.txt", auth=auth, timeout=30).content
 assert stored == b"first chunk, second chunk", stored
 print("stored", stored)
