@@ -21,12 +21,14 @@ after a warm-up), for:
     a PUT of a 1 KiB body from a generator (chunked; ``AuthAdapter`` tees it
     into its replay buffer).
 
-The table gives the median requests/s over the repetitions (and the slowest
-and fastest), the client's CPU time per request (``time.process_time``: the
-server runs in another process), and the ratios of ``AuthAdapter`` to
-``HTTPAdapter``: the median over the repetitions of the ratio within each
-back-to-back pair, which cancels most of the drift of a shared machine (the
-target is at least 0.95x in requests/s). ``--profile`` runs cProfile over
+Every request is timed on its own (wall clock and the client's CPU time,
+``time.process_time``: the server runs in another process); a repetition's
+figures come from its median request (requests/s is one over the median
+latency), so a burst of another process on a shared machine moves a few
+samples, not the figure. The table gives the median over the repetitions
+(and the slowest and fastest repetition), and the ratios of ``AuthAdapter``
+to ``HTTPAdapter``: the median over the repetitions of the ratio within each
+back-to-back pair (the target is at least 0.95x in requests/s). ``--profile`` runs cProfile over
 ``AuthAdapter`` GETs and prints where the time goes.
 """
 
@@ -81,14 +83,23 @@ def timed(
     url: str,
     count: int,
 ) -> Tuple[float, float]:
-    """``(requests per second, client CPU microseconds per request)`` over ``count`` requests."""
-    wall, cpu = time.perf_counter(), time.process_time()
+    """``(requests per second, client CPU microseconds per request)`` over ``count`` requests.
+
+    Both from the median request (wall time and CPU time each timed per
+    request), so that a burst of another process on a shared machine moves
+    a few samples rather than the whole figure.
+    """
+    walls: List[float] = []
+    cpus: List[float] = []
+    clock, cpu_clock = time.perf_counter, time.process_time
     for _ in range(count):
+        wall, cpu = clock(), cpu_clock()
         response = operation(session, url)
+        walls.append(clock() - wall)
+        cpus.append(cpu_clock() - cpu)
         if response.status_code >= 300:
             raise RuntimeError(f"unexpected status {response.status_code}")
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return count / wall, cpu / count * 1e6
+    return 1 / statistics.median(walls), statistics.median(cpus) * 1e6
 
 
 def measure(url: str, count: int, repeat: int, ops: List[str]) -> List[List[Any]]:
@@ -162,10 +173,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             [
                 "operation",
                 "adapter",
-                "req/s (median)",
+                "req/s (1/median latency)",
                 "min",
                 "max",
-                "client CPU us/req",
+                "client CPU us/req (median)",
                 "req/s vs HTTPAdapter",
                 "CPU/req vs HTTPAdapter",
             ],
@@ -174,7 +185,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "target: AuthAdapter at least 0.95x the requests/s of a plain HTTPAdapter",
                 "vs HTTPAdapter: median over the repetitions of the ratio within each pair",
                 "client CPU: time.process_time of the client process (the server is another "
-                "process)",
+                "process); req/s: one over the median request's wall time",
             ],
         )
         if args.profile:
