@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -169,7 +168,6 @@ def test_thousands_of_entries_streamed(
     chown_tree(big, owner)
     os.utime(big)  # rclone caches directory listings by modification time
 
-    started = time.monotonic()
     seen = set()
     sizes = 0
     with dav.iter_propfind("big/", ["getcontentlength", "resourcetype"], depth=1) as stream:
@@ -180,7 +178,6 @@ def test_thousands_of_entries_streamed(
             sizes += item.content_length or 0
     assert seen == expected
     assert sizes == sum(index % 7 for index in range(size))
-    assert time.monotonic() - started < 60
 
     # stopping early closes the response; the session goes on working
     stream = dav.iter_propfind("big/", ["resourcetype"], depth=1)
