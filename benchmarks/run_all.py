@@ -5,8 +5,9 @@ Run ``python benchmarks/run_all.py [--quick] [--rst] [--only NAME,...]``.
 Each benchmark runs as its own process, one after the other (so they do not
 compete for the CPU), with its output passed through as it comes:
 ``bench_roundtrips.py``, ``bench_replay_memory.py`` (with the 1 GiB body
-unless ``--quick``), ``bench_overhead.py`` and, when it is there,
-``bench_multistatus.py``. ``--quick`` uses smaller sizes and fewer
+unless ``--quick``), ``bench_overhead.py``, then every other
+``bench_*.py`` in this directory (``bench_multistatus.py`` with its two
+smaller sizes and one run under ``--quick``). ``--quick`` uses smaller sizes and fewer
 repetitions (the whole run stays under two minutes on a 2-core machine);
 ``--rst`` prints the tables as reStructuredText grids for ``docs/``.
 The exit status is 1 if any benchmark failed.
@@ -35,11 +36,10 @@ OWN: Dict[str, tuple[List[str], List[str]]] = {
         ["--requests", "100", "--repeat", "5"],
     ),
 }
-MULTISTATUS = "bench_multistatus.py"
 
 
-def multistatus_args(path: str, quick: bool) -> List[str]:
-    """Arguments for the multistatus benchmark (another developer's: its options are probed)."""
+def other_args(path: str, quick: bool) -> List[str]:
+    """Arguments for another developer's benchmark: its options are probed, not assumed."""
     if not quick:
         return []
     with open(path, encoding="utf-8") as source:
@@ -47,7 +47,7 @@ def multistatus_args(path: str, quick: bool) -> List[str]:
     if '"--quick"' in text:
         return ["--quick"]
     args = []
-    if '"--sizes"' in text:
+    if '"--sizes"' in text:  # bench_multistatus.py: the two smaller listings
         args += ["--sizes", "1000,10000"]
     if '"--repeat"' in text:
         args += ["--repeat", "1"]
@@ -55,13 +55,13 @@ def multistatus_args(path: str, quick: bool) -> List[str]:
 
 
 def plan(quick: bool, only: Optional[List[str]]) -> List[List[str]]:
-    """The command lines to run, in order."""
+    """The command lines to run, in order: ours first, then every other ``bench_*.py``."""
     commands = []
     for name, (full, fast) in OWN.items():
         commands.append([name, "--no-machine", *(fast if quick else full)])
-    path = os.path.join(HERE, MULTISTATUS)
-    if os.path.exists(path):
-        commands.append([MULTISTATUS, *multistatus_args(path, quick)])
+    for name in sorted(os.listdir(HERE)):
+        if name.startswith("bench_") and name.endswith(".py") and name not in OWN:
+            commands.append([name, *other_args(os.path.join(HERE, name), quick)])
     if only:
         wanted = {n if n.endswith(".py") else f"bench_{n}.py" for n in only}
         wanted |= {n if n.endswith(".py") else f"{n}.py" for n in only}
