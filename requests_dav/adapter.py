@@ -593,6 +593,8 @@ class AuthAdapter(HTTPAdapter):
             "proxies": proxies,
         }
         url = str(request.url)
+        if self._nothing_to_negotiate(request, url, proxies):
+            return self._send_direct(request, kwargs)
         body, wire = replayable_body(request, self.max_replay_bytes)
         proxy = select_proxy(url, proxies)
         forward_proxy: Optional[str] = None
@@ -633,6 +635,40 @@ class AuthAdapter(HTTPAdapter):
             len(state.history) + 1,
             result.outcome,
         )
+        return response
+
+    def _nothing_to_negotiate(
+        self, request: PreparedRequest, url: str, proxies: Optional[Mapping[str, str]]
+    ) -> bool:
+        """True when the flow could only pass the request through unchanged.
+
+        That is: no proxy is involved, the body has a known length (so no 411
+        or HTTP/1.0 framing fix can be needed, RFC 9112 section 6.2), no
+        ``Expect`` asks for a 417 fallback, and the store has neither
+        credentials nor a learned space for the URL's origin: a 401 could not
+        be answered anyway.
+        """
+        body = request.body
+        if body is not None and not isinstance(body, (bytes, str)):
+            return False
+        if "Expect" in request.headers:
+            return False
+        if proxies and select_proxy(url, proxies):
+            return False
+        return not self._credentials.knows(url)
+
+    def _send_direct(self, request: PreparedRequest, kwargs: Mapping[str, Any]) -> Response:
+        """``HTTPAdapter.send`` plus the verdict, when :meth:`_nothing_to_negotiate` holds."""
+        response = self._transport_send(request, kwargs)
+        if int(response.status_code) in (401, 407):
+            result = FlowResult(
+                "no-credentials",
+                f"no credentials for the protection spaces of {Origin.from_url(str(request.url))}",
+                rounds=1,
+            )
+        else:
+            result = FlowResult("no-challenge", rounds=1)
+        setattr(response, RESULT_ATTRIBUTE, result)
         return response
 
     def _run_flow(

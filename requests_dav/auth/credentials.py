@@ -366,6 +366,24 @@ class Credentials:
             for prefix in prefixes:
                 table[prefix] = authenticator
 
+    def knows(self, url: str) -> bool:
+        """Whether anything here could authenticate a request to ``url``'s origin.
+
+        A cheap origin-level test for drivers that skip the negotiation when
+        it could only pass the request through: a credential or a learned
+        space anywhere on the origin (whatever its path or realm), or, with
+        the netrc fallback on, a netrc entry for the host. Proxies are not
+        considered.
+        """
+        try:
+            origin, _ = split_url(url)
+        except UnsupportedSchemeError:
+            return False
+        with self._lock:
+            if self._origin.get(origin) or self._learned.get(origin):
+                return True
+        return self._netrc_enabled and self._find_netrc(origin, None) is not None
+
     def authenticator_for(self, url: str, *, proxy: bool = False) -> Optional[Authenticator]:
         """The learned authenticator whose prefix covers ``url`` (longest first), or ``None``.
 

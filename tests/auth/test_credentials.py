@@ -615,3 +615,30 @@ def test_concurrent_add_find_learn() -> None:
 
 def test_split_url_strict_keeps_path() -> None:
     assert split_url("https://h:8443/a/b/", strict=True) == (Origin("https", "h", 8443), "/a/b/")
+
+
+def test_knows_is_an_origin_level_test() -> None:
+    store = Credentials()
+    assert not store.knows("https://dav.example.org/a/")
+    store.add("https://dav.example.org/team/", "alice", "s3cret")
+    assert store.knows("https://dav.example.org/other/")  # any path of that origin
+    assert not store.knows("http://dav.example.org/team/")  # another scheme
+    assert not store.knows("https://dav.example.org:8443/team/")  # another port
+    store.add_proxy("http://proxy.example.org:3128", "carol", "pr0xy")
+    assert not store.knows("http://proxy.example.org:3128/")  # proxies are not origins
+    assert not store.knows("ftp://dav.example.org/")
+
+
+def test_knows_sees_learned_spaces_and_netrc(tmp_path: Path) -> None:
+    class Space:
+        def space_prefixes(self, url: str) -> List[str]:
+            return ["https://learned.example.org/x/"]
+
+    store = Credentials()
+    store.learn("https://learned.example.org/x/y", Space())  # type: ignore[arg-type]
+    assert store.knows("https://learned.example.org/elsewhere")
+    netrc_file = tmp_path / "netrc"
+    netrc_file.write_text("machine netrc.example.org login bob password pw\n")
+    netrc_file.chmod(0o600)
+    assert Credentials(netrc_file=str(netrc_file)).knows("https://netrc.example.org/")
+    assert not Credentials().knows("https://netrc.example.org/")
