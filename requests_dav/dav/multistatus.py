@@ -34,6 +34,7 @@ import re
 from datetime import datetime
 from typing import (
     Any,
+    Callable,
     Dict,
     Generator,
     Iterable,
@@ -49,7 +50,7 @@ from typing import (
 from . import properties as _props
 from .hrefs import href_to_path, normalize_path, resolve_href, url_path
 from .properties import Node, RawProp, ResourceType
-from .xmlsafe import DEFAULT_MAX_DEPTH, MultiStatusParseError, iterparse_children
+from .xmlsafe import DEFAULT_MAX_DEPTH, MultiStatusParseError, iterparse_children, select_backend
 
 __all__ = [
     "CHUNK_SIZE",
@@ -119,8 +120,42 @@ def _node(element: Any) -> Node:
         tail = child.tail
         if tail:
             text += tail
-    attrib = element.attrib
-    return element.tag, dict(attrib) if attrib else None, text, tuple(children)
+    items = element.items()  # unlike .attrib, creates no dict on a stdlib element
+    return element.tag, dict(items) if items else None, text, tuple(children)
+
+
+class _SharedNodes:
+    """Nodes of lxml elements, one per distinct serialisation (one parse's worth).
+
+    An lxml element kept past its response would keep its whole detached
+    ``propstat`` alive in libxml2 (several KiB per response), so lxml values
+    are converted at once; most structured values of a listing are the same
+    (``supportedlock``, ``resourcetype``), so the node is built once per
+    distinct value and shared.
+    """
+
+    MAX_ENTRIES = 256
+    MAX_KEY_CHARS = 4096
+
+    def __init__(self) -> None:
+        from lxml import etree
+
+        self._tostring = etree.tostring
+        self._nodes: Dict[str, Node] = {}
+
+    def __call__(self, element: Any) -> Node:
+        key = self._tostring(element, encoding="unicode", with_tail=False)
+        node = self._nodes.get(key)
+        if node is None:
+            node = _node(element)
+            if len(self._nodes) < self.MAX_ENTRIES and len(key) <= self.MAX_KEY_CHARS:
+                self._nodes[key] = node
+        return node
+
+
+def _keep_element(element: Any) -> Any:
+    """A stdlib element holds no reference to its parent: keep it, convert on access."""
+    return element
 
 
 def _conditions(elements: Iterable[Any]) -> Dict[str, Any]:
@@ -149,9 +184,10 @@ class PropertyMap(Mapping[str, Any]):
 
     Values are those of :func:`requests_dav.dav.properties.convert`;
     :meth:`raw` gives the text as sent (or the structure of an element).
-    A property element with children or attributes is kept as the parser
-    built it until first access (parsing a listing does not pay for
-    structures nobody reads); pickling converts everything to plain values.
+    With the stdlib backend a property element with children or attributes
+    is kept as the parser built it until first access (parsing a listing
+    does not pay for structures nobody reads); pickling converts everything
+    to plain values.
     """
 
     __slots__ = ("_raw", "_values")
@@ -240,7 +276,7 @@ class PropStat:
         return f"<PropStat {self.status} {list(self.props)!r}>"
 
 
-def _propstat(element: Any) -> PropStat:
+def _propstat(element: Any, keep: Callable[[Any], Any]) -> PropStat:
     raw: Dict[str, Any] = {}
     status_text = None
     error = None
@@ -249,9 +285,9 @@ def _propstat(element: Any) -> PropStat:
         tag = child.tag
         if tag == _PROP:
             for prop in child:
-                # a leaf without attributes is kept as text; anything else is
-                # kept as the element itself and converted on first access
-                raw[prop.tag] = prop if len(prop) or prop.keys() else prop.text or ""
+                # a leaf without attributes is kept as text; anything else as
+                # what keep() makes of it (a node, or the element itself)
+                raw[prop.tag] = keep(prop) if len(prop) or prop.keys() else prop.text or ""
         elif tag == _STATUS:
             status_text = child.text
         elif tag == _ERROR:
@@ -453,7 +489,7 @@ class DAVResponse:
         return f"<DAVResponse {self.href!r} {state}>"
 
 
-def _responses(element: Any, base_url: str) -> List[DAVResponse]:
+def _responses(element: Any, base_url: str, keep: Callable[[Any], Any]) -> List[DAVResponse]:
     hrefs = []
     status_text = None
     propstats = []
@@ -463,7 +499,7 @@ def _responses(element: Any, base_url: str) -> List[DAVResponse]:
     for child in element:
         tag = child.tag
         if tag == _PROPSTAT:
-            propstats.append(_propstat(child))
+            propstats.append(_propstat(child, keep))
         elif tag == _HREF:
             hrefs.append(child.text or "")
         elif tag == _STATUS:
@@ -535,11 +571,13 @@ class MultiStatusStream(Iterator[DAVResponse]):
         self.description: Optional[str] = None
         self.sync_token: Optional[str] = None
         self.finished = False
+        name = select_backend(backend)
+        self._keep: Callable[[Any], Any] = _SharedNodes() if name == "lxml" else _keep_element
         self._elements: Generator[Any, None, None] = iterparse_children(
             chunks,
             root_tag=_MULTISTATUS,
             child_tags=(_RESPONSE, _RESPONSEDESCRIPTION, _SYNC_TOKEN),
-            backend=backend,
+            backend=name,
             max_depth=max_depth,
         )
         self._responses = self._run()
@@ -549,7 +587,7 @@ class MultiStatusStream(Iterator[DAVResponse]):
         for element in self._elements:
             tag = element.tag
             if tag == _RESPONSE:
-                yield from _responses(element, base_url)
+                yield from _responses(element, base_url, self._keep)
             elif tag == _SYNC_TOKEN:
                 self.sync_token = (element.text or "").strip()
             else:

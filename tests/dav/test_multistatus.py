@@ -610,3 +610,16 @@ def test_arbitrary_bytes(data: bytes) -> None:
     for name in available_backends():
         with contextlib.suppress(MultiStatusParseError):
             exercise(parse_multistatus(data, "http://h/", backend=name))
+
+
+def test_lxml_structured_values_are_shared_not_retained() -> None:
+    if "lxml" not in available_backends():
+        pytest.skip("lxml is not installed")
+    stream = iter_multistatus(
+        [load("apache_propfind_depth1.xml")], "http://h/dav/docs/", backend="lxml"
+    )
+    first, second, third, fourth = stream
+    raw = [r.propstats[0].props._raw["{DAV:}supportedlock"] for r in (first, second, third)]
+    assert isinstance(raw[0], tuple)  # a plain node, no lxml element kept alive
+    assert raw[0] is raw[1] is raw[2]
+    assert fourth.props["{DAV:}resourcetype"].is_collection
