@@ -52,6 +52,7 @@ from xml.parsers import expat
 __all__ = [
     "BACKEND_ENV",
     "DEFAULT_MAX_DEPTH",
+    "FEED_SIZE",
     "MAX_PROLOG_BYTES",
     "MultiStatusParseError",
     "available_backends",
@@ -67,6 +68,9 @@ DEFAULT_MAX_DEPTH = 256
 
 MAX_PROLOG_BYTES = 65536
 """Longest prolog (BOM, XML declaration, comments and the root start tag) accepted."""
+
+FEED_SIZE = 1 << 20
+"""Larger chunks are fed to the parser in slices of this size."""
 
 _LIBXML2_MAX_DEPTH = 256
 
@@ -353,8 +357,13 @@ def _chunks_checked(chunks: Iterable[bytes], guard: _PrologGuard) -> Iterator[by
         if not chunk:
             continue
         data = guard.feed(bytes(chunk))
-        if data:
-            yield data
+        if len(data) <= FEED_SIZE:
+            if data:
+                yield data
+        else:  # libxml2 refuses a single feed of more than 10 MB without huge_tree
+            view = memoryview(data)
+            for start in range(0, len(view), FEED_SIZE):
+                yield bytes(view[start : start + FEED_SIZE])
     data = guard.close()
     if data:
         yield data

@@ -528,3 +528,12 @@ def test_xml_like_input_only_raises_parse_errors(
     for name in available_backends():
         with contextlib.suppress(MultiStatusParseError):
             children(chunked(data, size), name)
+
+
+def test_one_very_large_chunk(backend: str) -> None:
+    response = b"<D:response><D:href>/a/some/longer/name.txt</D:href></D:response>\n"
+    count = 12_000_000 // len(response)
+    body = b'<D:multistatus xmlns:D="DAV:">' + response * count + b"</D:multistatus>"
+    assert len(body) > 10_000_000  # more than libxml2 takes in one feed without huge_tree
+    found = iterparse_children([body], root_tag=MULTISTATUS, backend=backend)
+    assert sum(1 for _ in found) == count
