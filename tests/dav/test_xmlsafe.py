@@ -537,3 +537,17 @@ def test_one_very_large_chunk(backend: str) -> None:
     assert len(body) > 10_000_000  # more than libxml2 takes in one feed without huge_tree
     found = iterparse_children([body], root_tag=MULTISTATUS, backend=backend)
     assert sum(1 for _ in found) == count
+
+
+@pytest.mark.parametrize("module", ["hrefs", "xmlsafe", "multistatus", "properties"])
+def test_core_modules_import_neither_requests_nor_urllib3(module: str) -> None:
+    import ast
+
+    source = Path(xmlsafe.__file__).with_name(f"{module}.py").read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"requests", "urllib3"}
