@@ -86,6 +86,7 @@ Body = Union[bytes, bytearray, memoryview, Iterable[bytes]]
 # HTTP-version SP status-code SP [ reason-phrase ]); the reason may be missing.
 _STATUS_LINE_RE = re.compile(r"\s*HTTP/\d+(?:\.\d+)?\s+(\d{3})(?:\s+(.*?))?\s*\Z", re.I | re.S)
 _STATUS_CACHE: Dict[str, Tuple[int, str]] = {}
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def _status(text: Optional[str], where: str) -> Tuple[int, str]:
@@ -649,7 +650,7 @@ class MultiStatus:
         return len(self.responses)
 
     def _key(self, path: str) -> str:
-        if "://" in path:
+        if _URL_RE.match(path):
             path = href_to_path(path, self.base_url)
         elif not path.startswith("/"):
             path = href_to_path(self.base_url, self.base_url).rstrip("/") + "/" + path

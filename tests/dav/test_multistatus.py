@@ -108,6 +108,7 @@ def test_apache_depth1(backend: str, size: Any) -> None:
     assert sub is not None and sub.is_collection
     assert ms["sub dir/"] is sub
     assert ms["http://127.0.0.1:8080/dav/docs/sub%20dir"] is sub
+    assert ms.get("not a://url") is None
     assert "sub dir" in ms
     assert "missing" not in ms
     assert ms.get("missing") is None
