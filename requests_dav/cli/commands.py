@@ -262,7 +262,7 @@ def cat_command(url: str) -> None:
                         "content": base64.b64encode(content).decode("ascii")}
         state.output.emit(document, lambda: None)
         return
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     session.download(target, out)
     out.flush()
 
