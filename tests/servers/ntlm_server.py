@@ -18,7 +18,11 @@ Authentication is per connection, as IIS does it ([MS-NTHT] section 3.2):
   served and the connection stays authenticated for every later request on it;
 * a token the acceptor rejects (wrong password, or a type 3 arriving on a connection that
   has no handshake in progress) gets the bare challenges again (refused);
-* a new connection starts unauthenticated.
+* a new connection starts unauthenticated;
+* ``CONNECT host:port`` makes it a forward proxy that demands NTLM the same way with
+  407 / ``Proxy-Authenticate`` / ``Proxy-Authorization``, on one connection, and then
+  tunnels plain TCP to ``host:port`` (e.g. back to itself, whose shares then want their own
+  NTLM handshake inside the tunnel).
 
 Every request body is read in full (Content-Length or chunked). One JSON line per request
 goes to the log *before* the response is sent, so a client holding the response can read
@@ -38,6 +42,8 @@ import binascii
 import hashlib
 import itertools
 import json
+import select
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
@@ -126,11 +132,13 @@ class NTLMHandler(BaseHTTPRequestHandler):
         share = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
         return SHARES.get(share, ())
 
-    def _authenticate(self, offers: Tuple[str, ...]) -> Tuple[bool, List[str], Dict[str, Any]]:
-        """(serve?, WWW-Authenticate values, record fields) for this request."""
+    def _authenticate(
+        self, offers: Tuple[str, ...], credentials_header: str = "Authorization"
+    ) -> Tuple[bool, List[str], Dict[str, Any]]:
+        """(serve?, challenge values, record fields) for this request."""
         fields: Dict[str, Any] = {"scheme": None, "leg": None}
         bare = list(offers)
-        header = self.headers.get("Authorization")
+        header = self.headers.get(credentials_header)
         if header is None:
             return self.user is not None or not offers, bare, fields
         scheme, _, token_text = header.strip().partition(" ")
@@ -169,6 +177,65 @@ class NTLMHandler(BaseHTTPRequestHandler):
 
     # -- one request ------------------------------------------------------------------
 
+    def do_CONNECT(self) -> None:
+        """A forward proxy demanding NTLM for CONNECT (407), then a plain TCP tunnel."""
+        serve, challenges, fields = self._authenticate(("NTLM",), "Proxy-Authorization")
+        status = 200 if serve else 407
+        self._record(status, b"", fields)
+        if not serve:
+            payload = b"proxy authentication required\n"
+            self.send_response(status)
+            for value in challenges:
+                self.send_header("Proxy-Authenticate", value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        host, _, port = self.path.rpartition(":")
+        try:
+            upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+        except (OSError, ValueError):
+            self.send_error(502)
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self._splice(upstream)
+        self.close_connection = True
+
+    def _splice(self, upstream: socket.socket) -> None:
+        """Copy bytes both ways until either side closes."""
+        client = self.connection
+        sockets = [client, upstream]
+        try:
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 30)
+                if not readable:
+                    return
+                for source in readable:
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    (upstream if source is client else client).sendall(data)
+        except OSError:
+            return
+        finally:
+            upstream.close()
+
+    def _record(self, status: int, body: bytes, fields: Dict[str, Any]) -> None:
+        self.log.write(
+            {
+                "conn": self.conn_id,
+                "method": self.command,
+                "path": self.path,
+                "status": status,
+                "body_length": len(body),
+                "body_sha256": hashlib.sha256(body).hexdigest(),
+                "user": self.user,
+                **fields,
+            }
+        )
+
     def _handle(self) -> None:
         body = self._read_body()
         offers = self._offers()
@@ -186,18 +253,7 @@ class NTLMHandler(BaseHTTPRequestHandler):
         else:
             status = 401
             payload = b"authentication required\n"
-        self.log.write(
-            {
-                "conn": self.conn_id,
-                "method": self.command,
-                "path": self.path,
-                "status": status,
-                "body_length": len(body),
-                "body_sha256": hashlib.sha256(body).hexdigest(),
-                "user": self.user,
-                **fields,
-            }
-        )
+        self._record(status, body, fields)
         self.send_response(status)
         for value in challenges:
             self.send_header("WWW-Authenticate", value)
