@@ -517,6 +517,19 @@ def _responses(element: Any, base_url: str, keep: Callable[[Any], Any]) -> List[
     reason: Optional[str] = None
     if status_text is not None:
         status, reason = _status(status_text, f"the DAV:response for {hrefs[0].strip()!r}")
+    if len(hrefs) == 1:
+        return [
+            DAVResponse(
+                hrefs[0],
+                base_url,
+                status=status,
+                reason=reason,
+                propstats=propstats,
+                error=error,
+                responsedescription=description,
+                location=location,
+            )
+        ]
     return [
         DAVResponse(
             href,

@@ -419,15 +419,19 @@ def _iter_lxml(
             return _depth_exceeded(min(max_depth, _LIBXML2_MAX_DEPTH), _position_of(err))
         return _from_parser_error(err)
 
+    root: Any = None
+
     def events(done: bool) -> Iterator[Any]:
-        root = None
+        nonlocal root
         try:
             if done:
                 root = parser.close()
             for _event, element in parser.read_events():
                 parent = element.getparent()
-                if parent is None or parent.getparent() is not None:
-                    continue  # the root itself, or an element deeper down
+                if parent is not root:  # lxml hands out one proxy per node while it lives
+                    if parent is None or parent.getparent() is not None:
+                        continue  # the root itself, or an element deeper down
+                    root = parent
                 if check_depth:
                     for sibling in parent:
                         if sibling is element:
@@ -440,7 +444,7 @@ def _iter_lxml(
                     del parent[0]
         except etree.XMLSyntaxError as err:
             raise syntax_error(err) from None
-        if check_depth and root is not None:
+        if done and check_depth and root is not None:
             _check_depth(root, 1, max_depth)
 
     for data in chunks:

@@ -624,3 +624,15 @@ def test_lxml_structured_values_are_shared_not_retained() -> None:
     assert isinstance(raw[0], tuple)  # a plain node, no lxml element kept alive
     assert raw[0] is raw[1] is raw[2]
     assert fourth.props["{DAV:}resourcetype"].is_collection
+
+
+def test_whitespace_next_to_cdata_and_comments_is_kept(backend: str) -> None:
+    body = wrap(
+        "<D:response><D:href>/a</D:href><D:propstat><D:prop>"
+        "<x:a xmlns:x='urn:x'>  <![CDATA[x]]></x:a>"
+        "<x:b xmlns:x='urn:x'>\n  <![CDATA[ ]]>\n</x:b>"
+        "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+    )
+    (response,) = parse_multistatus(body, "http://h/", backend=backend)
+    assert response.props["{urn:x}a"] == "  x"
+    assert response.props["{urn:x}b"] == "\n   \n"
