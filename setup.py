@@ -26,6 +26,7 @@ setup(
     ],
     extras_require={
         "lxml": ["lxml>=5.0"],
+        "spnego": ["pyspnego>=0.9"],
         "cli": ["click>=8.1", "tqdm>=4.66"],
         "demo": ["wsgidav>=4.3", "cheroot>=10.0", "click>=8.1", "tqdm>=4.66"],
         "test": [
@@ -37,9 +38,11 @@ setup(
             "cheroot>=10.0",
             "click>=8.1",
             "tqdm>=4.66",
+            "lxml>=5.0",
+            "pyspnego>=0.9",
         ],
         "docs": ["sphinx>=7.0"],
-        "lint": ["ruff>=0.6", "mypy>=1.10", "types-requests"],
+        "lint": ["ruff>=0.6", "mypy>=1.10", "types-requests", "pyspnego>=0.9"],
     },
     entry_points={
         "console_scripts": ["requests-dav = requests_dav.cli:main"],
