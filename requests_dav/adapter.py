@@ -23,8 +23,14 @@ request through it is driven by the sans-I/O core's
   (never send chunked to a peer known to speak HTTP/1.0): the body is sent
   again with ``Content-Length`` from the buffer when it fits, else
   :class:`~requests_dav.exceptions.LengthRequiredError`;
+* RFC 9110 section 10.1.1 (``Expect: 100-continue``, chosen with
+  ``expect_continue``): a body larger than the threshold (``max_replay_bytes``
+  for ``expect_continue=None``) or of unknown length is sent only after the server's ``100 Continue`` (or after
+  ``expect_timeout`` seconds of silence); a challenge that comes first is
+  answered without the body ever having been sent, so even a body that
+  cannot be replayed goes out exactly once (:mod:`requests_dav.expect`);
 * RFC 9110 section 10.1.1 / 15.5.18: ``417 Expectation Failed`` is retried
-  without ``Expect``.
+  without ``Expect`` (and that peer gets no ``Expect`` from this adapter again).
 
 The response the caller gets is an ordinary :class:`requests.Response`: the
 intermediate responses are in ``response.history`` (as requests' own
@@ -54,6 +60,7 @@ from typing import (
     Optional,
     Set,
     Tuple,
+    Union,
 )
 
 from requests import cookies as _cookies
@@ -74,9 +81,11 @@ from .auth.flow import FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import SchemeRegistry
 from .auth.schemes.base import SchemeOptions
+from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
 from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
 
 __all__ = [
+    "DEFAULT_EXPECT_TIMEOUT",
     "DEFAULT_MAX_REPLAY_BYTES",
     "MAX_DRAIN_BYTES",
     "RESULT_ATTRIBUTE",
@@ -465,6 +474,7 @@ class _Send:
         self.kwargs = kwargs
         self.history: List[Response] = []
         self.force_length = False
+        self.no_expect = False  # a 417 refused the expectation: send the body straight away
         self.jar = retry_cookie_jar(request)
 
 
@@ -476,9 +486,17 @@ class AuthAdapter(HTTPAdapter):
     default, reachable as ``adapter.credentials``). ``max_replay_bytes`` bounds
     the buffer of a non-seekable body (PEP 268). ``registry`` and ``options``
     choose the schemes (:class:`~requests_dav.auth.schemes.SchemeRegistry`,
-    :class:`~requests_dav.auth.schemes.SchemeOptions`). Every other keyword
-    (``max_retries``, ``pool_connections``, ``pool_maxsize``, ``pool_block``)
-    goes to :class:`~requests.adapters.HTTPAdapter`.
+    :class:`~requests_dav.auth.schemes.SchemeOptions`).
+
+    ``expect_continue`` chooses which bodies wait for ``100 Continue``
+    (RFC 9110 section 10.1.1, :mod:`requests_dav.expect`): ``None`` those
+    larger than ``max_replay_bytes`` or of unknown length, like curl above
+    1 MiB; an ``int`` those larger than that many bytes or of unknown length;
+    ``True`` every body; ``False`` (the default) none. An ``Expect`` header
+    the caller sets is always honoured. ``expect_timeout`` is how long to
+    wait for ``100 Continue`` before sending the body anyway. Every other
+    keyword (``max_retries``, ``pool_connections``, ``pool_maxsize``,
+    ``pool_block``) goes to :class:`~requests.adapters.HTTPAdapter`.
 
     Thread-safe: one adapter serves every thread of a session; requests into
     one protection space share one challenge (the negotiator's single flight).
@@ -497,10 +515,24 @@ class AuthAdapter(HTTPAdapter):
         max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
         registry: Optional[SchemeRegistry] = None,
         options: Optional[SchemeOptions] = None,
+        expect_continue: Union[bool, int, None] = False,
+        expect_timeout: float = DEFAULT_EXPECT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         if max_replay_bytes < 0:
             raise ValueError(f"max_replay_bytes must be >= 0, got {max_replay_bytes}")
+        if expect_continue is not None and not isinstance(expect_continue, (bool, int)):
+            raise TypeError(
+                "expect_continue must be None, True, False or a size in bytes, "
+                f"not {type(expect_continue).__name__}"
+            )
+        if not isinstance(expect_continue, bool) and (expect_continue or 0) < 0:
+            raise ValueError(f"expect_continue must be >= 0, got {expect_continue}")
+        if not expect_timeout > 0:
+            raise ValueError(f"expect_timeout must be > 0, got {expect_timeout}")
+        self.expect_continue = expect_continue
+        self.expect_timeout = float(expect_timeout)
+        self._no_expect_peers: Set[Origin] = set()
         self._credentials = credentials if credentials is not None else Credentials()
         self._negotiator = Negotiator(self._credentials, registry=registry, options=options)
         self.max_replay_bytes = max_replay_bytes
@@ -510,7 +542,10 @@ class AuthAdapter(HTTPAdapter):
         super().__init__(**kwargs)
 
     def __repr__(self) -> str:
-        return f"<AuthAdapter {self._credentials!r} max_replay_bytes={self.max_replay_bytes}>"
+        return (
+            f"<AuthAdapter {self._credentials!r} max_replay_bytes={self.max_replay_bytes} "
+            f"expect_continue={self.expect_continue!r}>"
+        )
 
     def __getstate__(self) -> Any:
         raise TypeError("an AuthAdapter holds credentials and locks and cannot be pickled")
@@ -524,6 +559,21 @@ class AuthAdapter(HTTPAdapter):
     def negotiator(self) -> Negotiator:
         """The negotiator shared by every request of this adapter."""
         return self._negotiator
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
+    ) -> None:
+        """requests' pool manager, with connections that honour ``Expect: 100-continue``."""
+        self._pool_connections = connections
+        self._pool_maxsize = maxsize
+        self._pool_block = block
+        self.poolmanager = ExpectPoolManager(
+            num_pools=connections,
+            maxsize=maxsize,
+            block=block,
+            expect_timeout=self.expect_timeout,
+            **pool_kwargs,
+        )
 
     # -- proxies (seams for requests_dav.proxy) ------------------------------------------------
 
@@ -540,6 +590,7 @@ class AuthAdapter(HTTPAdapter):
         manager = build_proxy_manager(
             proxy,
             negotiator=self._negotiator,
+            expect_timeout=self.expect_timeout,
             proxy_headers=self.proxy_headers(proxy),
             num_pools=vars(self).get("_pool_connections", DEFAULT_POOLSIZE),
             maxsize=vars(self).get("_pool_maxsize", DEFAULT_POOLSIZE),
@@ -644,14 +695,16 @@ class AuthAdapter(HTTPAdapter):
 
         That is: no proxy is involved, the body has a known length (so no 411
         or HTTP/1.0 framing fix can be needed, RFC 9112 section 6.2), no
-        ``Expect`` asks for a 417 fallback, and the store has neither
-        credentials nor a learned space for the URL's origin: a 401 could not
-        be answered anyway.
+        ``Expect`` asks for a 417 fallback nor is to be added, and the store
+        has neither credentials nor a learned space for the URL's origin: a
+        401 could not be answered anyway.
         """
         body = request.body
         if body is not None and not isinstance(body, (bytes, str)):
             return False
         if "Expect" in request.headers:
+            return False
+        if body and self._expects(_content_length(request)):
             return False
         if proxies and select_proxy(url, proxies):
             return False
@@ -740,7 +793,26 @@ class AuthAdapter(HTTPAdapter):
             elif state.wire is not None:
                 state.wire.rewind()
                 wire.body = state.wire  # type: ignore[assignment]
+            if (
+                wire.body is not None
+                and "Expect" not in wire.headers
+                and not state.no_expect
+                and self._expects(_content_length(wire))
+                and not self._refuses_expect(state.peer)
+            ):
+                wire.headers["Expect"] = "100-continue"
             response = self._transport_send(wire, state.kwargs)
+            waited = expect_result(response)
+            if waited is not None:
+                logger.debug(
+                    "%s %s: Expect: 100-continue -> %s (%s) after %.3f s, body %s",
+                    wire.method,
+                    safe_url(wire.url),
+                    waited.outcome,
+                    waited.status,
+                    waited.waited,
+                    "sent" if waited.body_sent else "not sent",
+                )
             sent: object = wire.body
             # a HEAD answer has no entity, yet some servers (WsgiDAV's 401) send one anyway: what
             # is left on the connection would be read as the next response's status line
@@ -760,6 +832,9 @@ class AuthAdapter(HTTPAdapter):
                 if not self._can_replay(state):
                     return response, reusable
                 outgoing.headers.pop("Expect", None)
+                state.no_expect = True
+                with self._state_lock:
+                    self._no_expect_peers.add(state.peer)
             else:
                 state.force_length = True
             release_intermediate(response, reusable)
@@ -771,6 +846,19 @@ class AuthAdapter(HTTPAdapter):
                 status,
                 "without Expect" if expectation_failed else "with Content-Length",
             )
+
+    def _expects(self, length: Optional[int]) -> bool:
+        """A body of ``length`` bytes (``None``: unknown) waits for ``100 Continue``."""
+        option = self.expect_continue
+        if option is False:
+            return False
+        threshold = 0 if option is True else self.max_replay_bytes if option is None else option
+        return length is None or length > max(threshold, 0)
+
+    def _refuses_expect(self, peer: Origin) -> bool:
+        """An HTTP/1.0 peer ignores ``Expect`` (RFC 9110 10.1.1); a 417 peer refused it."""
+        with self._state_lock:
+            return peer in self._http10_peers or peer in self._no_expect_peers
 
     @staticmethod
     def _can_replay(state: _Send) -> bool:
@@ -805,6 +893,17 @@ class AuthAdapter(HTTPAdapter):
             if peer not in self._http10_peers:
                 logger.debug("%s speaks HTTP/1.0: no chunked bodies to it (RFC 2145)", peer)
             self._http10_peers.add(peer)
+
+
+def _content_length(request: PreparedRequest) -> Optional[int]:
+    """The body's ``Content-Length``; ``None`` when chunked or unparsable."""
+    value = request.headers.get("Content-Length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def _challenge_names(response: Response) -> str:

@@ -25,12 +25,18 @@ from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from urllib3 import PoolManager, ProxyManager
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.proxy import connection_requires_http_tunnel
 
 from ..auth.errors import AuthCoreError
 from ..exceptions import RequestsDAVError
+from ..expect import (
+    DEFAULT_EXPECT_TIMEOUT,
+    ExpectHTTPConnectionPool,
+    ExpectHTTPSConnectionPool,
+    configure_pool,
+)
 from .errors import as_requests_error
 from .tunnel import ConnectNegotiator, TunnelAuthHTTPSConnection
 
@@ -51,7 +57,7 @@ class _TunnelRefused(Exception):
         self.error = error
 
 
-class TunnelAuthHTTPSConnectionPool(HTTPSConnectionPool):
+class TunnelAuthHTTPSConnectionPool(ExpectHTTPSConnectionPool):
     """An HTTPS pool through a proxy whose connections answer 407 on CONNECT.
 
     A refused CONNECT is not retried by urllib3 (``Retry`` counts connection
@@ -99,16 +105,26 @@ class TunnelAuthHTTPSConnectionPool(HTTPSConnectionPool):
 class AuthProxyManager(ProxyManager):
     """urllib3's ``ProxyManager`` with :class:`TunnelAuthHTTPSConnectionPool` for HTTPS.
 
-    One ``connect_lock`` per manager (per proxy) orders the first CONNECT of
+    Both pools honour ``Expect: 100-continue`` (:mod:`requests_dav.expect`),
+    waiting at most ``expect_timeout`` seconds for ``100 Continue``. One
+    ``connect_lock`` per manager (per proxy) orders the first CONNECT of
     concurrent tunnels; see :meth:`TunnelAuthHTTPSConnection._first_round`.
     """
 
-    def __init__(self, proxy_url: str, *, negotiator: ConnectNegotiator, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        proxy_url: str,
+        *,
+        negotiator: ConnectNegotiator,
+        expect_timeout: float = DEFAULT_EXPECT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(proxy_url, **kwargs)
         self.negotiator = negotiator
+        self.expect_timeout = expect_timeout
         self.connect_lock = threading.Lock()
         self.pool_classes_by_scheme = {
-            "http": HTTPConnectionPool,
+            "http": ExpectHTTPConnectionPool,
             "https": TunnelAuthHTTPSConnectionPool,
         }
 
@@ -120,6 +136,7 @@ class AuthProxyManager(ProxyManager):
         request_context: Optional[Dict[str, Any]] = None,
     ) -> HTTPConnectionPool:
         pool = super()._new_pool(scheme, host, port, request_context)
+        configure_pool(pool, self.expect_timeout)
         if isinstance(pool, TunnelAuthHTTPSConnectionPool):
             pool.negotiator = self.negotiator
             pool.connect_lock = self.connect_lock
@@ -127,7 +144,11 @@ class AuthProxyManager(ProxyManager):
 
 
 def build_proxy_manager(
-    proxy: str, *, negotiator: ConnectNegotiator, **proxy_kwargs: Any
+    proxy: str,
+    *,
+    negotiator: ConnectNegotiator,
+    expect_timeout: float = DEFAULT_EXPECT_TIMEOUT,
+    **proxy_kwargs: Any,
 ) -> PoolManager:
     """The pool manager for ``proxy``, as ``HTTPAdapter.proxy_manager_for`` would build it.
 
@@ -138,7 +159,8 @@ def build_proxy_manager(
     (no password in urllib3's error messages) and any ``Proxy-Authorization``
     in ``proxy_headers`` is dropped: proxy credentials come from the
     negotiator's store, where the adapter registers the URL's userinfo
-    (:func:`proxy_userinfo`).
+    (:func:`proxy_userinfo`). ``expect_timeout`` bounds the wait for
+    ``100 Continue`` (not for SOCKS proxies, whose connections are urllib3's).
     """
     if proxy.lower().startswith("socks"):
         from requests.adapters import SOCKSProxyManager, get_auth_from_url
@@ -152,6 +174,7 @@ def build_proxy_manager(
     return AuthProxyManager(
         strip_userinfo(proxy),
         negotiator=negotiator,
+        expect_timeout=expect_timeout,
         proxy_headers=_without_proxy_authorization(headers or {}),
         **proxy_kwargs,
     )

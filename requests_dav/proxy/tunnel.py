@@ -35,6 +35,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPSConnection
 
 from ..auth.messages import AuthRequest, AuthResponse
+from ..expect import ExpectContinueMixin
 from .errors import refused_error
 
 #: Largest 407 body that is read and discarded to keep the connection; a
@@ -132,8 +133,11 @@ def drain(response: http.client.HTTPResponse, limit: int = MAX_DRAIN_BYTES) -> b
         response.close()
 
 
-class TunnelAuthHTTPSConnection(HTTPSConnection):
+class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
     """urllib3's HTTPS connection whose CONNECT answers proxy challenges.
+
+    Requests sent through the tunnel honour ``Expect: 100-continue``
+    (:class:`~requests_dav.expect.ExpectContinueMixin`).
 
     ``negotiator`` and ``connect_lock`` are set per connection by the pool
     that creates it (see :mod:`requests_dav.proxy.manager`), never globally. Without a negotiator,
