@@ -21,6 +21,15 @@ The physical limit is N+1 requests: one challenge for the whole space, then
 every request authorized preemptively. The second table PUTs a generator body
 into the space as the first request of a fresh session (so it meets the 401)
 and compares what the server stored with what the generator produced.
+
+The third table is ``Expect: 100-continue`` (RFC 9110 section 10.1.1): a
+generator body of ``--expect-bytes`` (default 1024 x ``--put-bytes``, 1 GiB)
+PUT into Apache's Digest space (the test bed's Apache from ``tests/servers``,
+started for the run; skipped when ``apache2`` is not installed; Apache
+answers ``401`` to the head alone) through the counting relay, by an
+``AuthAdapter`` with a 64 KiB replay buffer, with ``Expect`` on and off. Off,
+the body meets the 401 and cannot be replayed; the caller sends it again
+(PEP 268). The physical limit is 1.0x the body on the wire.
 """
 
 from __future__ import annotations
@@ -28,8 +37,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import sys
+import tempfile
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -39,14 +51,16 @@ from requests.auth import HTTPDigestAuth
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
     CountingRelay,
+    MiB,
     print_machine,
     print_table,
     ratio,
     start_digest_server,
 )
 
-from requests_dav.adapter import AuthAdapter
+from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
+from requests_dav.expect import expect_result
 
 TIMEOUT = 30
 
@@ -192,11 +206,171 @@ def _file_sha256(path: Any) -> str:
     return digest.hexdigest()
 
 
+class _Counted:
+    """A generator body (see :func:`_generator`) that counts the bytes pulled from it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pulled = 0
+        self.digest = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in _generator(self.size, 65536, self.digest):
+            self.pulled += len(chunk)
+            yield chunk
+
+
+def start_apache() -> Tuple[Optional[Any], str]:
+    """The test bed's Apache in a fresh directory, or ``(None, why not)``."""
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
+    if shutil.which("apache2", path=search) is None:
+        return None, "apache2 is not installed"
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    sys.path.insert(0, tests)
+    try:
+        from servers import apache
+    except ImportError as exc:  # pytest missing: the test bed's helpers need it
+        return None, f"tests/servers cannot be imported ({exc})"
+    directory = tempfile.mkdtemp(prefix="requests-dav-bench-apache-")
+    os.chmod(directory, 0o711)  # noqa: S103 (search only, for Apache's www-data workers)
+    from pathlib import Path
+
+    try:
+        server = apache.start(Path(directory))
+    except BaseException as exc:  # pytest.skip / fail are BaseExceptions
+        shutil.rmtree(directory, ignore_errors=True)
+        return None, f"Apache did not start ({type(exc).__name__}: {exc})"
+    server.bench_directory = directory
+    return server, ""
+
+
+def stop_apache(server: Any) -> None:
+    server.terminate()
+    server.stop()
+    shutil.rmtree(server.bench_directory, ignore_errors=True)
+
+
+def run_expect(server: Any, relay: CountingRelay, expect: bool, size: int) -> Dict[str, Any]:
+    """One generator PUT of ``size`` bytes into the Digest space; off: sent again after the 401."""
+    credentials = Credentials()
+    credentials.add(relay.url("/"), "alice", "s3cret")
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", AuthAdapter(credentials, max_replay_bytes=64 * 1024,
+                                         expect_continue=None if expect else False))  # fmt: skip
+    name = f"expect-{'on' if expect else 'off'}-{os.getpid()}.bin"
+    url = relay.url(f"/digest/{name}")
+    stored = server.root("digest") / name
+    before_conns, before_bytes = relay.snapshot()
+    statuses: List[str] = []
+    pulled = 0
+    outcomes: List[str] = []
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        for _ in range(2):  # the second send only when the first could not be replayed
+            body = _Counted(size)
+            response = session.put(url, data=body, timeout=TIMEOUT * 4)
+            response.close()
+            pulled += body.pulled
+            for attempt in [*response.history, response]:
+                statuses.append(str(attempt.status_code))
+                waited = expect_result(attempt)
+                outcomes.append(waited.outcome if waited is not None else "-")
+            result = auth_result(response)
+            if result is None or result.outcome != "not-replayable":
+                break
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - start
+    session.close()
+    time.sleep(0.05)  # let the relay forward the last bytes it read
+    conns, sent = relay.snapshot()
+    identical = stored.exists() and _file_sha256(stored) == body.digest.hexdigest()
+    if stored.exists():
+        stored.unlink()
+    return {
+        "statuses": "/".join(statuses),
+        "outcomes": "/".join(outcomes),
+        "connections": conns - before_conns,
+        "pulled": pulled,
+        "bytes_up": sent - before_bytes,
+        "identical": identical,
+        "peak": peak,
+        "s": elapsed,
+    }
+
+
+def expect_table(size: int) -> None:
+    """The Expect on/off table against Apache (or a line saying why it was skipped)."""
+    title = f"Expect: 100-continue, generator PUT of {size:,} bytes into Apache Digest"
+    server, why = start_apache()
+    if server is None:
+        print(f"== {title} ==\n  skipped: {why}\n", flush=True)
+        return
+    try:
+        with CountingRelay(server.port, idle_timeout=TIMEOUT * 4) as relay:
+            rows = []
+            for expect in (True, False):
+                r = run_expect(server, relay, expect, size)
+                rows.append(
+                    [
+                        "on" if expect else "off",
+                        r["statuses"],
+                        r["outcomes"],
+                        r["connections"],
+                        size,
+                        r["pulled"],
+                        ratio(r["pulled"], size),
+                        r["bytes_up"],
+                        ratio(r["bytes_up"], size),
+                        r["peak"] / MiB,
+                        "yes" if r["identical"] else "NO",
+                        r["s"],
+                    ]
+                )
+    finally:
+        stop_apache(server)
+    print_table(
+        title + " (physical limit 1.0x)",
+        [
+            "Expect",
+            "statuses",
+            "100-continue",
+            "TCP conns",
+            "body bytes",
+            "body bytes sent",
+            "/ body",
+            "bytes to server",
+            "/ body",
+            "heap MiB",
+            "byte-identical",
+            "s",
+        ],
+        rows,
+        [
+            "AuthAdapter(max_replay_bytes=64 KiB); off: the first PUT meets the 401 and cannot be "
+            "replayed, so it is sent again (PEP 268)",
+            "body bytes sent: pulled from the generator, which urllib3 sends as it pulls; bytes "
+            "to server: everything through the relay (heads and chunk framing included)",
+            "100-continue: what each attempt saw (final: a status before the body, which was not "
+            "sent; continue: 100, then the body); heap MiB: tracemalloc peak of this process",
+        ],
+    )
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=50, help="N requests per run")
     parser.add_argument("--threads", default="1,8", help="comma-separated thread counts")
     parser.add_argument("--put-bytes", type=int, default=1 << 20, help="generator PUT size")
+    parser.add_argument(
+        "--expect-bytes",
+        type=int,
+        default=None,
+        help="generator PUT size of the Expect table (default 1024 x --put-bytes; 0: skip)",
+    )
     parser.add_argument("--no-machine", action="store_true", help="do not print the machine")
     args = parser.parse_args(argv)
     n = args.requests
@@ -294,6 +468,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
     finally:
         server.stop()
+    expect_bytes = args.expect_bytes if args.expect_bytes is not None else 1024 * args.put_bytes
+    if expect_bytes > 0:
+        expect_table(expect_bytes)
     return 0
 
 
