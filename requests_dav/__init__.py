@@ -9,14 +9,35 @@ Three ways to use it: mount :class:`AuthAdapter` on a session, pass
 script WebDAV with :class:`DAVSession`.
 """
 
-from .adapter import AuthAdapter, auth_result, raise_for_auth
-from .auth.body import DEFAULT_MAX_REPLAY_BYTES
-from .auth.credentials import Credential, Credentials
-from .auth.flow import FlowResult
-from .auth.schemes import SchemeRegistry
-from .auth.schemes.base import SchemeOptions
-from .auth_base import BasicAuth, DigestAuth, HTTPAuth
-from .dav.session import DAVSession
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .adapter import AuthAdapter, auth_result, raise_for_auth
+    from .auth.body import DEFAULT_MAX_REPLAY_BYTES
+    from .auth.credentials import Credential, Credentials
+    from .auth.flow import FlowResult
+    from .auth.schemes import SchemeRegistry
+    from .auth.schemes.base import SchemeOptions
+    from .auth_base import BasicAuth, DigestAuth, HTTPAuth
+    from .dav.session import DAVSession
+
+_EXPORTS = {
+    "AuthAdapter": ".adapter",
+    "BasicAuth": ".auth_base",
+    "Credential": ".auth.credentials",
+    "Credentials": ".auth.credentials",
+    "DAVSession": ".dav.session",
+    "DEFAULT_MAX_REPLAY_BYTES": ".auth.body",
+    "DigestAuth": ".auth_base",
+    "FlowResult": ".auth.flow",
+    "HTTPAuth": ".auth_base",
+    "SchemeOptions": ".auth.schemes.base",
+    "SchemeRegistry": ".auth.schemes",
+    "auth_result": ".adapter",
+    "raise_for_auth": ".adapter",
+}
 
 __version__ = "0.1.0.dev0"
 
@@ -35,3 +56,4 @@ __all__ = [
     "auth_result",
     "raise_for_auth",
 ]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

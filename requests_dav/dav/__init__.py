@@ -1,24 +1,56 @@
 """WebDAV (RFC 4918): the multistatus model, properties, hrefs and safe XML parsing."""
 
-from .capabilities import Capabilities
-from .errors import (
-    ConflictError,
-    DAVError,
-    FailedDependencyError,
-    ForbiddenError,
-    InsufficientStorageError,
-    InvalidSyncTokenError,
-    LockedError,
-    MalformedResponseError,
-    MethodNotAllowedError,
-    MultiStatusError,
-    NotFoundError,
-    PreconditionFailedError,
-    PropPatchError,
-)
-from .locks import Lock, LockStore
-from .requestbodies import E, Element, Href
-from .session import DAVSession, PropfindStream, PropPatchResult, SyncResult, WriteResult
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .capabilities import Capabilities
+    from .errors import (
+        ConflictError,
+        DAVError,
+        FailedDependencyError,
+        ForbiddenError,
+        InsufficientStorageError,
+        InvalidSyncTokenError,
+        LockedError,
+        MalformedResponseError,
+        MethodNotAllowedError,
+        MultiStatusError,
+        NotFoundError,
+        PreconditionFailedError,
+        PropPatchError,
+    )
+    from .locks import Lock, LockStore
+    from .requestbodies import E, Element, Href
+    from .session import DAVSession, PropfindStream, PropPatchResult, SyncResult, WriteResult
+
+_EXPORTS = {
+    "Capabilities": ".capabilities",
+    "ConflictError": ".errors",
+    "DAVError": ".errors",
+    "DAVSession": ".session",
+    "E": ".requestbodies",
+    "Element": ".requestbodies",
+    "FailedDependencyError": ".errors",
+    "ForbiddenError": ".errors",
+    "Href": ".requestbodies",
+    "InsufficientStorageError": ".errors",
+    "InvalidSyncTokenError": ".errors",
+    "Lock": ".locks",
+    "LockStore": ".locks",
+    "LockedError": ".errors",
+    "MalformedResponseError": ".errors",
+    "MethodNotAllowedError": ".errors",
+    "MultiStatusError": ".errors",
+    "NotFoundError": ".errors",
+    "PreconditionFailedError": ".errors",
+    "PropPatchError": ".errors",
+    "PropPatchResult": ".session",
+    "PropfindStream": ".session",
+    "SyncResult": ".session",
+    "WriteResult": ".session",
+}
 
 __all__ = [
     "Capabilities",
@@ -46,3 +78,4 @@ __all__ = [
     "SyncResult",
     "WriteResult",
 ]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
