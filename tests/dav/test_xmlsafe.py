@@ -342,8 +342,13 @@ def test_every_truncation_is_an_error(backend: str) -> None:
     ],
 )
 def test_malformed_documents(backend: str, body: bytes, message: str) -> None:
-    with pytest.raises(MultiStatusParseError, match=message.replace("{", r"\{")):
+    """Each is refused; the guard says why, the parser's own errors say where."""
+    with pytest.raises(MultiStatusParseError) as info:
         children([body], backend)
+    if message:
+        assert message in str(info.value)
+    else:
+        assert info.value.position is not None
 
 
 def test_errors_carry_a_position(backend: str) -> None:
