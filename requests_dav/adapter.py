@@ -25,10 +25,11 @@ request through it is driven by the sans-I/O core's
   :class:`~requests_dav.exceptions.LengthRequiredError`;
 * RFC 9110 section 10.1.1 (``Expect: 100-continue``, chosen with
   ``expect_continue``): a body larger than the threshold (``max_replay_bytes``
-  for ``expect_continue=None``) or of unknown length is sent only after the server's ``100 Continue`` (or after
-  ``expect_timeout`` seconds of silence); a challenge that comes first is
-  answered without the body ever having been sent, so even a body that
-  cannot be replayed goes out exactly once (:mod:`requests_dav.expect`);
+  for ``expect_continue=None``) or of unknown length is sent only after the
+  server's ``100 Continue`` (or after ``expect_timeout`` seconds of
+  silence); a challenge that comes first is answered without the body ever
+  having been sent, so even a body that cannot be replayed goes out exactly
+  once (:mod:`requests_dav.expect`);
 * RFC 9110 section 10.1.1 / 15.5.18: ``417 Expectation Failed`` is retried
   without ``Expect`` (and that peer gets no ``Expect`` from this adapter again).
 
@@ -489,10 +490,10 @@ class AuthAdapter(HTTPAdapter):
     :class:`~requests_dav.auth.schemes.SchemeOptions`).
 
     ``expect_continue`` chooses which bodies wait for ``100 Continue``
-    (RFC 9110 section 10.1.1, :mod:`requests_dav.expect`): ``None`` those
-    larger than ``max_replay_bytes`` or of unknown length, like curl above
-    1 MiB; an ``int`` those larger than that many bytes or of unknown length;
-    ``True`` every body; ``False`` (the default) none. An ``Expect`` header
+    (RFC 9110 section 10.1.1, :mod:`requests_dav.expect`): ``None`` (the
+    default) those larger than ``max_replay_bytes`` or of unknown length, like
+    curl above 1 MiB; an ``int`` those larger than that many bytes or of
+    unknown length; ``True`` every body; ``False`` none. An ``Expect`` header
     the caller sets is always honoured. ``expect_timeout`` is how long to
     wait for ``100 Continue`` before sending the body anyway. Every other
     keyword (``max_retries``, ``pool_connections``, ``pool_maxsize``,
@@ -515,7 +516,7 @@ class AuthAdapter(HTTPAdapter):
         max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
         registry: Optional[SchemeRegistry] = None,
         options: Optional[SchemeOptions] = None,
-        expect_continue: Union[bool, int, None] = False,
+        expect_continue: Union[bool, int, None] = None,
         expect_timeout: float = DEFAULT_EXPECT_TIMEOUT,
         **kwargs: Any,
     ) -> None:

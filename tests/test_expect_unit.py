@@ -459,6 +459,18 @@ def test_a_final_refusal_comes_back_with_the_body_unsent(serve: Any) -> None:
     assert result is not None and result.outcome == "final" and not result.body_sent
 
 
+def test_by_default_bodies_over_the_replay_limit_or_of_unknown_length_wait(serve: Any) -> None:
+    server = serve(lambda r: "continue")
+    credentials = Credentials()
+    credentials.add(server.url, USER, PASSWORD)
+    s = requests.Session()
+    s.trust_env = False
+    s.mount("http://", AuthAdapter(credentials, max_replay_bytes=1000))
+    for body in (b"s" * 1000, b"l" * 1001, iter([b"u"])):
+        assert s.put(server.url, data=body, timeout=10).status_code == 201
+    assert [r.expects for r in server.records] == [False, True, True]
+
+
 def test_options_are_checked() -> None:
     with pytest.raises(ValueError):
         AuthAdapter(expect_continue=-1)
