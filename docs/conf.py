@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 project = "requests-dav"
 author = "The requests-dav developers"
-copyright = "2026, The requests-dav developers"  # noqa: A001
+copyright = "2026, The requests-dav developers"
 
 extensions = [
     "sphinx.ext.autodoc",

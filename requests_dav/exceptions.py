@@ -25,9 +25,14 @@ class AuthenticationError(RequestsDAVError):
 
 
 class ChallengeParseError(AuthenticationError, _core.ChallengeParseError):
-    """A challenge header is malformed; see :class:`requests_dav.auth.errors.ChallengeParseError`."""
+    """A challenge header is malformed (RFC 7235 section 2.1).
 
-    def __init__(self, header: str, position: int, reason: str, value: str = "", **kwargs: Any) -> None:
+    See :class:`requests_dav.auth.errors.ChallengeParseError`.
+    """
+
+    def __init__(
+        self, header: str, position: int, reason: str, value: str = "", **kwargs: Any
+    ) -> None:
         _core.ChallengeParseError.__init__(self, header, position, reason, value)
         self.response = kwargs.get("response")
         self.request = kwargs.get("request")
