@@ -55,7 +55,7 @@ class HeadWithBodyServer:
                 else:
                     page = b"<html>401</html>"
                     conn.sendall(
-                        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\n"
+                        b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="r"\r\n'
                         b"Content-Length: %d\r\n\r\n%s" % (len(page), page)
                     )
 

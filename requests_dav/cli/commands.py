@@ -169,9 +169,7 @@ def get_command(url: str, file: Optional[str]) -> None:
             written = session.download(target, file, progress=_Progress(bar))
     state.output.emit(
         {"url": target, "file": file, "bytes": written},
-        lambda: state.output.info(f"{target} -> {file} ({written} bytes)")
-        if file != "-"
-        else None,
+        lambda: state.output.info(f"{target} -> {file} ({written} bytes)") if file != "-" else None,
     )
 
 
@@ -183,8 +181,9 @@ def get_command(url: str, file: Optional[str]) -> None:
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @URL
-@click.option("--create-only", is_flag=True,
-              help="Fail (exit 5) if URL exists (If-None-Match: *, no race).")
+@click.option(
+    "--create-only", is_flag=True, help="Fail (exit 5) if URL exists (If-None-Match: *, no race)."
+)
 @click.option("--content-type", metavar="TYPE", help="Content-Type of the upload.")
 @global_options
 def put_command(file: str, url: str, create_only: bool, content_type: Optional[str]) -> None:
@@ -209,8 +208,14 @@ def put_command(file: str, url: str, create_only: bool, content_type: Optional[s
     if sent is None and result.response is not None:
         sent = _request_length(result.response)
     state.output.emit(
-        {"url": target, "file": file, "bytes": sent, "status": result.status,
-         "created": result.created, "etag": result.etag},
+        {
+            "url": target,
+            "file": file,
+            "bytes": sent,
+            "status": result.status,
+            "created": result.created,
+            "etag": result.etag,
+        },
         lambda: state.output.info(
             f"{file} -> {target} ({'created' if result.created else 'replaced'}"
             + (f", {sent} bytes)" if sent is not None else ")")
@@ -255,11 +260,19 @@ def cat_command(url: str) -> None:
         session.download(target, buffer)
         content = buffer.getvalue()
         try:
-            document = {"url": target, "size": len(content), "encoding": "utf-8",
-                        "content": content.decode("utf-8")}
+            document = {
+                "url": target,
+                "size": len(content),
+                "encoding": "utf-8",
+                "content": content.decode("utf-8"),
+            }
         except UnicodeDecodeError:
-            document = {"url": target, "size": len(content), "encoding": "base64",
-                        "content": base64.b64encode(content).decode("ascii")}
+            document = {
+                "url": target,
+                "size": len(content),
+                "encoding": "base64",
+                "content": base64.b64encode(content).decode("ascii"),
+            }
         state.output.emit(document, lambda: None)
         return
     out = sys.stdout.buffer
@@ -310,8 +323,12 @@ def _transfer(method: str, source: str, destination: str, overwrite: bool) -> No
     destination = clean_url(destination)
     result = getattr(session, method)(target, destination, overwrite=overwrite)
     state.output.emit(
-        {"source": target, "destination": destination, "status": result.status,
-         "created": result.created},
+        {
+            "source": target,
+            "destination": destination,
+            "status": result.status,
+            "created": result.created,
+        },
         lambda: state.output.info(
             f"{target} -> {destination} ({'created' if result.created else 'replaced'})"
         ),
@@ -384,12 +401,20 @@ def _value_text(value: Any) -> str:
     "Example: requests-dav props URL --set '{urn:example}color=blue' --remove displayname",
 )
 @URL
-@click.option("-p", "--prop", "names", multiple=True, metavar="NAME",
-              help="Show only this property (repeatable).")
-@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Set a property (repeatable).")
-@click.option("--remove", "removals", multiple=True, metavar="NAME",
-              help="Remove a property (repeatable).")
+@click.option(
+    "-p",
+    "--prop",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Show only this property (repeatable).",
+)
+@click.option(
+    "--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Set a property (repeatable)."
+)
+@click.option(
+    "--remove", "removals", multiple=True, metavar="NAME", help="Remove a property (repeatable)."
+)
 @global_options
 def props_command(
     url: str, names: Tuple[str, ...], assignments: Tuple[str, ...], removals: Tuple[str, ...]
@@ -435,9 +460,7 @@ def _proppatch(
         for line in table(rows, "<><"):
             state.output.line(line)
 
-    state.output.emit(
-        {"url": target, "applied": error is None, "statuses": statuses}, human_output
-    )
+    state.output.emit({"url": target, "applied": error is None, "statuses": statuses}, human_output)
     if error is not None:
         raise error
 
@@ -456,10 +479,19 @@ def _verdict(status: int) -> str:
 @cli.command("lock", epilog="The lock outlives the command: keep the token for unlock.")
 @URL
 @click.option("--shared", is_flag=True, help="A shared lock (default: exclusive).")
-@click.option("--depth", type=click.Choice(["0", "infinity"]), default="infinity",
-              show_default=True, help="Lock a collection's members too (infinity) or not.")
-@click.option("--lock-timeout", type=click.IntRange(min=1), metavar="SECONDS",
-              help="Ask for this lifetime (default: infinite; the server decides).")
+@click.option(
+    "--depth",
+    type=click.Choice(["0", "infinity"]),
+    default="infinity",
+    show_default=True,
+    help="Lock a collection's members too (infinity) or not.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Ask for this lifetime (default: infinite; the server decides).",
+)
 @click.option("--owner", metavar="TEXT", help="Who holds the lock (shown in lock discovery).")
 @global_options
 def lock_command(
@@ -552,7 +584,8 @@ def sync_command(url: str, token: Optional[str]) -> None:
     except DAVError as exc:
         if exc.status in (405, 501) or (exc.status == 403 and not exc.conditions):
             raise CLIError(
-                f"{target} does not offer sync-collection (RFC 6578): {exc}", EXIT_HTTP,
+                f"{target} does not offer sync-collection (RFC 6578): {exc}",
+                EXIT_HTTP,
                 exc.status,
             ) from exc
         raise
@@ -571,8 +604,13 @@ def sync_command(url: str, token: Optional[str]) -> None:
             state.output.info("the server sent part of the changes: sync again with this token")
 
     state.output.emit(
-        {"url": target, "changed": changed, "removed": removed, "token": new_token,
-         "truncated": result.truncated},
+        {
+            "url": target,
+            "changed": changed,
+            "removed": removed,
+            "token": new_token,
+            "truncated": result.truncated,
+        },
         human_output,
     )
 
@@ -582,14 +620,24 @@ def sync_command(url: str, token: Optional[str]) -> None:
 
 @cli.command(
     "demo",
-    epilog="Needs the demo extra: pip install \"requests-dav[demo]\"",
+    epilog='Needs the demo extra: pip install "requests-dav[demo]"',
 )
-@click.option("--serve", is_flag=True,
-              help="Keep the server running afterwards (until Ctrl-C) to try other commands.")
-@click.option("--no-walkthrough", is_flag=True,
-              help="With --serve: start the server only, skip the walkthrough.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0,
-              help="Port for the server (default: a free one).")
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the server running afterwards (until Ctrl-C) to try other commands.",
+)
+@click.option(
+    "--no-walkthrough",
+    is_flag=True,
+    help="With --serve: start the server only, skip the walkthrough.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port for the server (default: a free one).",
+)
 @global_options
 def demo_command(serve: bool, no_walkthrough: bool, port: int) -> None:
     """Run the guided demo on an embedded WebDAV server.

@@ -88,9 +88,7 @@ _TLS_REASON = re.compile(r"(certificate verify failed[^'\"]*?|[A-Z_]+ alert[^'\"
 class Scrubber:
     """Masks secrets in text: URL userinfo, the known passwords, Authorization values."""
 
-    _AUTH_HEADER = re.compile(
-        r"(?i)((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)([^'\"\r\n]+)"
-    )
+    _AUTH_HEADER = re.compile(r"(?i)((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)([^'\"\r\n]+)")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: List[str] = [s for s in secrets if s]

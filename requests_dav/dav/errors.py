@@ -230,8 +230,11 @@ def error_for(
     if message is None:
         detail = ", ".join(_short(c) for c in (error or {}))
         message = describe(
-            str(getattr(request, "method", "")), str(response.url), status,
-            str(response.reason or ""), detail,
+            str(getattr(request, "method", "")),
+            str(response.url),
+            status,
+            str(response.reason or ""),
+            detail,
         )
     cls = class_for_status(status, error)
     return cls(message, response=response, error=error, multistatus=multistatus)

@@ -85,19 +85,14 @@ def clark(name: str) -> str:
 def escape_text(text: str) -> str:
     """Escape character data (XML 1.0 section 2.4); refuse characters XML cannot carry."""
     _check_chars(text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        "\r", "&#13;"
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     )
 
 
 def escape_attr(text: str) -> str:
     """Escape an attribute value (XML 1.0 section 3.3.3: whitespace kept as references)."""
-    return (
-        escape_text(text)
-        .replace('"', "&quot;")
-        .replace("\t", "&#9;")
-        .replace("\n", "&#10;")
-    )
+    return escape_text(text).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
 
 
 def _check_chars(text: str) -> None:

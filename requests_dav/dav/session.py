@@ -102,7 +102,6 @@ _WRITE_METHODS: Dict[str, Tuple[bool, bool]] = {
 }
 
 
-
 def _depth(depth: Depth) -> str:
     value = str(depth).lower()
     if value not in ("0", "1", "infinity"):
@@ -260,9 +259,7 @@ class _ProgressReader(io.RawIOBase):
         return len(data)
 
 
-def _stream_with_progress(
-    chunks: Iterable[bytes], progress: Optional[Progress]
-) -> Iterator[bytes]:
+def _stream_with_progress(chunks: Iterable[bytes], progress: Optional[Progress]) -> Iterator[bytes]:
     done = 0
     for chunk in chunks:
         if not chunk:
@@ -658,8 +655,8 @@ class DAVSession(requests.Session):
         }
         response = self._send("LOCK", lock.root, headers=headers)
         chosen = _match_lock(_active_locks(response), lock.token)
-        granted = chosen.timeout if chosen is not None else parse_timeout(
-            response.headers.get("Timeout")
+        granted = (
+            chosen.timeout if chosen is not None else parse_timeout(response.headers.get("Timeout"))
         )
         refreshed = Lock(
             token=lock.token,

@@ -140,9 +140,7 @@ class DemoServer:
                 "logging": {"enable": False},
                 "lock_storage": True,
                 "property_manager": True,
-                "simple_dc": {
-                    "user_mapping": {"*": {self.username: {"password": self.password}}}
-                },
+                "simple_dc": {"user_mapping": {"*": {self.username: {"password": self.password}}}},
                 "http_authenticator": {
                     "domain_controller": _FixedRealm,
                     "accept_basic": False,

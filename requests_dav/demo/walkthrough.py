@@ -105,8 +105,12 @@ class Walkthrough:
         for record in new:
             if self._step is not None:
                 self._step.wire.append(
-                    {"method": record.method, "path": record.path, "status": record.status,
-                     "auth": record.auth_scheme}
+                    {
+                        "method": record.method,
+                        "path": record.path,
+                        "status": record.status,
+                        "auth": record.auth_scheme,
+                    }
                 )
             self._say(f"      wire: {_wire(record)}")
         return new
@@ -168,9 +172,7 @@ class Walkthrough:
         self._check(result.status in (200, 201), f"upload answered {result.status}")
         stored = (self.server.root / "generated.bin").read_bytes()
         on_disk = hashlib.sha256(stored).hexdigest()
-        self._evidence(
-            f"generated {produced:,} bytes  sha256 {digest.hexdigest()[:16]}..."
-        )
+        self._evidence(f"generated {produced:,} bytes  sha256 {digest.hexdigest()[:16]}...")
         self._evidence(f"on disk   {len(stored):,} bytes  sha256 {on_disk[:16]}...")
         self._check(
             len(stored) == produced and on_disk == digest.hexdigest(),
@@ -323,9 +325,7 @@ class Walkthrough:
         self._say("Summary")
         self._say(f"      library calls: {self.operations}")
         self._say(f"      requests on the wire: {len(records)} ({challenged} answered 401)")
-        self._say(
-            f"      minimum: {minimum} (one per call, plus the 401 that names the realm)"
-        )
+        self._say(f"      minimum: {minimum} (one per call, plus the 401 that names the realm)")
         self._check(
             len(records) == minimum,
             f"{len(records)} requests went over the wire; the minimum is {minimum}",

@@ -113,7 +113,14 @@ def test_ls_human_and_json(area: tuple[str, Path]) -> None:
     assert entries["a.txt"]["type"] == "file" and entries["a.txt"]["size"] == 5
     assert entries["sub/"]["type"] == "directory"
     assert set(entries["a.txt"]) == {
-        "name", "path", "url", "type", "size", "modified", "etag", "content_type",
+        "name",
+        "path",
+        "url",
+        "type",
+        "size",
+        "modified",
+        "etag",
+        "content_type",
     }
     assert entries["a.txt"]["modified"][:2] == "20"  # ISO 8601
 
@@ -176,7 +183,9 @@ def test_put_from_stdin_authenticates_first(server: DemoServer, area: tuple[str,
     assert (directory / "stdin.txt").read_text() == data
     records = server.records[before:]
     assert [(r.method, r.status) for r in records] == [
-        ("PROPFIND", 401), ("PROPFIND", 404), ("PUT", 201)
+        ("PROPFIND", 401),
+        ("PROPFIND", 404),
+        ("PUT", 201),
     ]
     assert records[2].auth_scheme == "digest"
 
@@ -359,11 +368,15 @@ SYNC_BODY = b"""<?xml version="1.0" encoding="utf-8"?>
 @responses.activate
 def test_sync_changes_and_invalid_token() -> None:
     responses.add(
-        "REPORT", "http://example.test/col/", body=SYNC_BODY, status=207,
+        "REPORT",
+        "http://example.test/col/",
+        body=SYNC_BODY,
+        status=207,
         content_type="application/xml",
     )
-    result = run(["--json", "sync", "http://example.test/col/", "--token", "t1"], user=None,
-                 password=None)
+    result = run(
+        ["--json", "sync", "http://example.test/col/", "--token", "t1"], user=None, password=None
+    )
     assert result.exit_code == 0, result.stderr
     document = out_json(result)
     assert document["token"] == "http://example.test/sync/2"
@@ -374,7 +387,10 @@ def test_sync_changes_and_invalid_token() -> None:
     ) or b"t1" in (responses.calls[0].request.body or b"")
 
     responses.replace(
-        "REPORT", "http://example.test/col/", status=403, content_type="application/xml",
+        "REPORT",
+        "http://example.test/col/",
+        status=403,
+        content_type="application/xml",
         body=b'<?xml version="1.0"?><d:error xmlns:d="DAV:"><d:valid-sync-token/></d:error>',
     )
     stale = run(["sync", "http://example.test/col/", "--token", "t1"], user=None, password=None)
@@ -475,8 +491,22 @@ def test_usage_errors() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["ls", "get", "put", "cat", "mkdir", "rm", "mv", "cp", "props", "lock", "unlock", "options",
-     "sync", "demo"],
+    [
+        "ls",
+        "get",
+        "put",
+        "cat",
+        "mkdir",
+        "rm",
+        "mv",
+        "cp",
+        "props",
+        "lock",
+        "unlock",
+        "options",
+        "sync",
+        "demo",
+    ],
 )
 def test_help(command: str) -> None:
     result = _runner().invoke(cli, [command, "--help"])

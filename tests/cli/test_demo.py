@@ -64,7 +64,10 @@ def test_demo_in_process() -> None:
 def test_demo_as_module_subprocess() -> None:
     process = subprocess.run(
         [sys.executable, "-m", "requests_dav", "demo"],
-        capture_output=True, text=True, timeout=120, env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
     )
     assert process.returncode == 0, process.stdout + process.stderr
     for evidence in EVIDENCE:
@@ -106,7 +109,10 @@ def test_demo_fails_when_a_check_does_not_hold(monkeypatch: pytest.MonkeyPatch) 
 def test_demo_serve_prints_credentials_and_serves_until_ctrl_c() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "requests_dav", "demo", "--serve", "--no-walkthrough"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
     )
     try:
         assert process.stdout is not None
@@ -120,9 +126,13 @@ def test_demo_serve_prints_credentials_and_serves_until_ctrl_c() -> None:
         password = re.search(r"password: (\S+)", text)
         assert url and password, text
         result = _runner().invoke(
-            cli, ["--json", "--user", "demo", "ls", url.group(1)],
-            env={"REQUESTS_DAV_PASSWORD": password.group(1), "NETRC": "/nonexistent",
-                 "NO_PROXY": "127.0.0.1"},
+            cli,
+            ["--json", "--user", "demo", "ls", url.group(1)],
+            env={
+                "REQUESTS_DAV_PASSWORD": password.group(1),
+                "NETRC": "/nonexistent",
+                "NO_PROXY": "127.0.0.1",
+            },
         )
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["entries"] == []

@@ -71,9 +71,7 @@ def test_if_header_tags_each_lock_with_its_root() -> None:
     store.add(lock("col/", "opaquelocktoken:1"))
     store.add(lock("col/f.txt", "urn:uuid:2", depth="0"))
     value = store.if_header([BASE + "col/f.txt"])
-    assert value == (
-        f"<{BASE}col/> (<opaquelocktoken:1>) <{BASE}col/f.txt> (<urn:uuid:2>)"
-    )
+    assert value == (f"<{BASE}col/> (<opaquelocktoken:1>) <{BASE}col/f.txt> (<urn:uuid:2>)")
 
 
 def test_if_header_none_without_locks() -> None:

@@ -106,7 +106,7 @@ def test_proppatch_needs_something_to_do() -> None:
 
 
 def test_proppatch_escapes_markup_in_values() -> None:
-    value = '<b>&amp; "quoted" \'single\' ]]> \r\n\t'
+    value = "<b>&amp; \"quoted\" 'single' ]]> \r\n\t"
     root = parse(rb.proppatch({"{urn:x}v": value}))
     assert root[0][0][0].text == value
 

@@ -230,9 +230,7 @@ def test_iter_propfind_raises_at_once_on_error(
 # -- recursive listing: propfind-finite-depth ------------------------------------------------
 
 
-FINITE_DEPTH = (
-    '<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>'
-)
+FINITE_DEPTH = '<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>'
 
 
 def test_ls_recursive_walks_when_depth_infinity_is_refused(
@@ -266,8 +264,11 @@ def test_ls_recursive_uses_depth_infinity_when_allowed(
     mock.add(
         "PROPFIND",
         BASE,
-        body=ms(resp("/root/", props=COLLECTION), resp("/root/a/", props=COLLECTION),
-                resp("/root/a/x", props=FILE)),
+        body=ms(
+            resp("/root/", props=COLLECTION),
+            resp("/root/a/", props=COLLECTION),
+            resp("/root/a/x", props=FILE),
+        ),
         status=207,
     )
     assert [r.path for r in dav.ls("", recursive=True)] == ["/root/a/", "/root/a/x"]
@@ -451,8 +452,13 @@ def test_lock_reads_token_and_lockdiscovery_then_adds_if_headers(
 def test_unlock_sends_lock_token_not_if_and_forgets(
     mock: responses.RequestsMock, dav: DAVSession
 ) -> None:
-    mock.add("LOCK", BASE + "f", body=lock_body("urn:1", "/root/f", "0"), status=201,
-             headers={"Lock-Token": "<urn:1>", **XML})
+    mock.add(
+        "LOCK",
+        BASE + "f",
+        body=lock_body("urn:1", "/root/f", "0"),
+        status=201,
+        headers={"Lock-Token": "<urn:1>", **XML},
+    )
     mock.add("UNLOCK", BASE + "f", status=204)
     with dav.lock("f", depth=0) as lock:
         assert lock.depth == "0"
@@ -467,11 +473,21 @@ def test_unlock_sends_lock_token_not_if_and_forgets(
 def test_refresh_uses_if_and_keeps_the_new_timeout(
     mock: responses.RequestsMock, dav: DAVSession
 ) -> None:
-    mock.add("LOCK", BASE + "f", body=lock_body("urn:1", "/root/f"), status=200,
-             headers={"Lock-Token": "<urn:1>", **XML})
+    mock.add(
+        "LOCK",
+        BASE + "f",
+        body=lock_body("urn:1", "/root/f"),
+        status=200,
+        headers={"Lock-Token": "<urn:1>", **XML},
+    )
     lock = dav.lock("f")
-    mock.replace("LOCK", BASE + "f", body=lock_body("urn:1", "/root/f", timeout="Second-30"),
-                 status=200, headers=XML)
+    mock.replace(
+        "LOCK",
+        BASE + "f",
+        body=lock_body("urn:1", "/root/f", timeout="Second-30"),
+        status=200,
+        headers=XML,
+    )
     refreshed = dav.refresh(lock, timeout=30)
     request = mock.calls[1].request
     assert request.headers["If"] == f"<{BASE}f> (<urn:1>)"
@@ -517,7 +533,7 @@ def test_unlock_of_a_lock_the_server_forgot_forgets_it_too(
 def test_locks_lists_lockdiscovery(mock: responses.RequestsMock, dav: DAVSession) -> None:
     body = (
         '<D:multistatus xmlns:D="DAV:"><D:response><D:href>/root/f</D:href><D:propstat>'
-        + lock_body("urn:9", "/root/f")[len('<?xml version="1.0"?>'):].replace(
+        + lock_body("urn:9", "/root/f")[len('<?xml version="1.0"?>') :].replace(
             ' xmlns:D="DAV:"', ""
         )
         + "<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>"
@@ -557,9 +573,7 @@ def test_upload_from_file_with_progress_and_length(
     assert seen[-1] == (200_000, 200_000)
 
 
-def test_upload_of_a_generator_goes_chunked(
-    mock: responses.RequestsMock, dav: DAVSession
-) -> None:
+def test_upload_of_a_generator_goes_chunked(mock: responses.RequestsMock, dav: DAVSession) -> None:
     mock.add("PUT", BASE + "gen", status=204)
     seen: list[tuple[int, int | None]] = []
     result = dav.upload(iter([b"ab", b"cd"]), "gen", progress=lambda d, t: seen.append((d, t)))
@@ -603,9 +617,7 @@ def test_makedirs_creates_missing_levels(mock: responses.RequestsMock, dav: DAVS
     assert [c.request.method for c in mock.calls] == ["MKCOL", "PROPFIND", "MKCOL", "MKCOL"]
 
 
-def test_makedirs_refuses_a_file_in_the_way(
-    mock: responses.RequestsMock, dav: DAVSession
-) -> None:
+def test_makedirs_refuses_a_file_in_the_way(mock: responses.RequestsMock, dav: DAVSession) -> None:
     mock.add("MKCOL", BASE + "a/", status=405)
     mock.add("PROPFIND", BASE + "a/", body=ms(resp("/root/a", props=FILE)), status=207)
     with pytest.raises(errors.ConflictError):
@@ -620,8 +632,13 @@ def test_rmtree_missing_ok(mock: responses.RequestsMock, dav: DAVSession) -> Non
 
 
 def test_html_error_pages_are_not_parsed(mock: responses.RequestsMock, dav: DAVSession) -> None:
-    mock.add("MKCOL", BASE + "x/", status=409, body="<html><body>no</body></html>",
-             headers={"Content-Type": "text/html"})
+    mock.add(
+        "MKCOL",
+        BASE + "x/",
+        status=409,
+        body="<html><body>no</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
     with pytest.raises(errors.ConflictError) as info:
         dav.mkcol("x/")
     assert info.value.error is None
@@ -634,10 +651,13 @@ def test_sync_collection_changed_removed_token_and_truncation(
     mock: responses.RequestsMock, dav: DAVSession
 ) -> None:
     body = ms(
-        resp("/root/cal/new.ics", props="<D:getetag>\"1\"</D:getetag>"),
+        resp("/root/cal/new.ics", props='<D:getetag>"1"</D:getetag>'),
         resp("/root/cal/gone.ics", "404 Not Found"),
-        resp("/root/cal/", "507 Insufficient Storage",
-             error="<D:error><D:number-of-matches-within-limits/></D:error>"),
+        resp(
+            "/root/cal/",
+            "507 Insufficient Storage",
+            error="<D:error><D:number-of-matches-within-limits/></D:error>",
+        ),
         extra="<D:sync-token>http://example.com/sync/2</D:sync-token>",
     )
     mock.add("REPORT", BASE + "cal/", body=body, status=207)
@@ -660,14 +680,15 @@ def test_sync_collection_initial_not_truncated(
     mock.add("REPORT", BASE, body=ms(extra="<D:sync-token>s1</D:sync-token>"), status=207)
     result = dav.sync_collection()
     assert (result.changed, result.removed, result.truncated, result.sync_token) == (
-        [], [], False, "s1"
+        [],
+        [],
+        False,
+        "s1",
     )
 
 
 @pytest.mark.parametrize("status", [403, 409])
-def test_invalid_sync_token(
-    mock: responses.RequestsMock, dav: DAVSession, status: int
-) -> None:
+def test_invalid_sync_token(mock: responses.RequestsMock, dav: DAVSession, status: int) -> None:
     body = '<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>'
     mock.add("REPORT", BASE, body=body, status=status, headers=XML)
     with pytest.raises(errors.InvalidSyncTokenError):
@@ -703,9 +724,14 @@ def test_207_to_put_lock_and_mkcol_raise(mock: responses.RequestsMock, dav: DAVS
 def test_an_error_with_a_multistatus_body_keeps_it(
     mock: responses.RequestsMock, dav: DAVSession
 ) -> None:
-    body = ms(resp("/root/col", "423 Locked",
-                   error="<D:error><D:lock-token-submitted><D:href>/root/col</D:href>"
-                   "</D:lock-token-submitted></D:error>"))
+    body = ms(
+        resp(
+            "/root/col",
+            "423 Locked",
+            error="<D:error><D:lock-token-submitted><D:href>/root/col</D:href>"
+            "</D:lock-token-submitted></D:error>",
+        )
+    )
     mock.add("MOVE", BASE + "a", body=body, status=424, headers=XML)
     with pytest.raises(errors.FailedDependencyError) as info:
         dav.move("a", "col/a")
