@@ -19,6 +19,7 @@ import pytest
 from servers.apache import ApacheServer
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
 
+from integration.dav_support import fresh_collection, other_session
 from requests_dav.dav import errors
 from requests_dav.dav.requestbodies import Href
 from requests_dav.dav.session import DAVSession
@@ -28,16 +29,8 @@ pytestmark = pytest.mark.needs_apache
 
 @pytest.fixture
 def dav(apache_server: ApacheServer) -> Iterator[DAVSession]:
-    name = f"t-{uuid.uuid4().hex[:12]}/"
-    with DAVSession(apache_server.url("open")) as root:
-        root.mkcol(name)
-    with DAVSession(apache_server.url("open", name)) as session:
+    with fresh_collection(apache_server) as session:
         yield session
-
-
-def other_session(dav: DAVSession) -> DAVSession:
-    """A second client on the same collection, without our lock store."""
-    return DAVSession(dav.base_url)
 
 
 def test_options(dav: DAVSession) -> None:

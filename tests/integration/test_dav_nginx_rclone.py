@@ -30,6 +30,7 @@ from typing import Iterator
 import pytest
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, ServerBase
 
+from integration.dav_support import fresh_collection
 from requests_dav.dav import errors
 from requests_dav.dav.session import DAVSession
 
@@ -46,10 +47,7 @@ def server(request: pytest.FixtureRequest) -> ServerBase:
 
 @pytest.fixture
 def dav(server: ServerBase) -> Iterator[DAVSession]:
-    name = f"t-{uuid.uuid4().hex[:12]}/"
-    with DAVSession(server.url("open")) as root:
-        root.mkcol(name)
-    with DAVSession(server.url("open", name)) as session:
+    with fresh_collection(server) as session:
         yield session
 
 

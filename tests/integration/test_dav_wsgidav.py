@@ -15,6 +15,7 @@ import pytest
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
 from servers.wsgidav_server import WsgiDAVServer
 
+from integration.dav_support import fresh_collection, other_session
 from requests_dav.dav import errors
 from requests_dav.dav.requestbodies import E, Href
 from requests_dav.dav.session import DAVSession
@@ -22,16 +23,8 @@ from requests_dav.dav.session import DAVSession
 
 @pytest.fixture
 def dav(wsgidav_server: WsgiDAVServer) -> Iterator[DAVSession]:
-    name = f"t-{uuid.uuid4().hex[:12]}/"
-    with DAVSession(wsgidav_server.url("open")) as root:
-        root.mkcol(name)
-    with DAVSession(wsgidav_server.url("open", name)) as session:
+    with fresh_collection(wsgidav_server) as session:
         yield session
-
-
-def other_session(dav: DAVSession) -> DAVSession:
-    """A second client on the same collection, without our lock store."""
-    return DAVSession(dav.base_url)
 
 
 def test_options(dav: DAVSession) -> None:
