@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Generator, List, MutableMapping, Optional, Set, Tuple, Type
 
 from .challenge import Challenge, parse_challenges_lenient
-from .credentials import Credentials, Origin
+from .credentials import Credential, Credentials, Origin
 from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChallengeError
 from .messages import AuthRequest, AuthResponse
 from .schemes import SchemeRegistry
@@ -54,6 +54,7 @@ OUTCOMES = (
     "unsupported",  # challenged with no scheme this client can answer
     "not-replayable",  # the body could not be sent again; credentials are now cached
     "gave-up",  # max_rounds reached
+    "connection-lost",  # the connection of a connection-bound handshake closed mid-way (driver)
 )
 
 
@@ -68,6 +69,15 @@ class FlowResult:
     realm: Optional[str] = None
     rounds: int = 0
     parse_errors: List[ChallengeParseError] = field(default_factory=list)
+    #: the side (``"origin"``/``"proxy"``) whose accepted authenticator is connection-bound:
+    #: the connection that carried the last request is now authenticated as ``credential``
+    bound_side: Optional[str] = None
+    credential: Optional[Credential] = None
+
+    @property
+    def connection_bound(self) -> bool:
+        """The accepted authentication belongs to the connection, not to the request."""
+        return self.bound_side is not None
 
     @property
     def authenticated(self) -> bool:
@@ -107,6 +117,7 @@ class _SideState:
     attempt: int = 1
     refreshed: int = 0  # retries granted for new information (stale, new nonce)
     confirmed: bool = False  # on_success already ran for the current authenticator
+    connection_bound: bool = True  # connection-bound schemes may be chosen
 
 
 class _Gate:
@@ -155,37 +166,50 @@ class Negotiator:
 
     # -- public flows -----------------------------------------------------------------
 
-    def auth_flow(self, request: AuthRequest) -> Generator[AuthRequest, AuthResponse, FlowResult]:
-        """Negotiate origin (401) and, when ``request.proxy`` is set, proxy (407) authentication."""
+    def auth_flow(
+        self, request: AuthRequest, *, connection_bound: bool = True
+    ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
+        """Negotiate origin (401) and, when ``request.proxy`` is set, proxy (407) authentication.
+
+        ``connection_bound=False`` leaves out the schemes that authenticate a
+        connection (NTLM, Negotiate), for a driver that cannot keep one
+        connection for a handshake.
+        """
         sides: List[Tuple[_Side, str]] = [(ORIGIN, request.url)]
         if request.proxy:
             sides.append((PROXY, request.proxy))
-        return self._flow(request, sides)
+        return self._flow(request, sides, connection_bound)
 
     def connect_flow(
-        self, proxy_url: str, authority: str, headers: MutableMapping[str, str]
+        self,
+        proxy_url: str,
+        authority: str,
+        headers: MutableMapping[str, str],
+        *,
+        connection_bound: bool = True,
     ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
         """Negotiate proxy authentication for ``CONNECT authority`` (RFC 9110 section 9.3.6).
 
         The yielded requests carry ``target=authority``, which Digest uses as
         its ``uri``; a 200 ends the flow with ``"ok"`` (or ``"no-challenge"``).
+        ``connection_bound`` as for :meth:`auth_flow`.
         """
         request = AuthRequest(
             method="CONNECT", url=proxy_url, headers=headers, target=authority, proxy=proxy_url
         )
-        return self._flow(request, [(PROXY, proxy_url)])
+        return self._flow(request, [(PROXY, proxy_url)], connection_bound)
 
     # -- the flow -----------------------------------------------------------------------
 
     def _flow(
-        self, request: AuthRequest, sides: List[Tuple[_Side, str]]
+        self, request: AuthRequest, sides: List[Tuple[_Side, str]], connection_bound: bool = True
     ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
         states: Dict[_Side, _SideState] = {}
         held: List[Tuple[str, Origin]] = []
         errors: List[ChallengeParseError] = []
         try:
             for side, url in sides:
-                state = states[side] = _SideState(url=url)
+                state = states[side] = _SideState(url=url, connection_bound=connection_bound)
                 learned = self._preemptive(side, url)
                 if learned is None and self._has_credentials(side, url):
                     key = self._key(side, url)
@@ -238,7 +262,8 @@ class Negotiator:
                     try:
                         request.body.rewind()
                     except BodyNotReplayableError as exc:
-                        self.credentials.learn(state.url, chosen, proxy=side.is_proxy)
+                        if not chosen.connection_bound:
+                            self.credentials.learn(state.url, chosen, proxy=side.is_proxy)
                         return FlowResult(
                             "not-replayable",
                             f"{side.name} asked for {chosen.scheme} credentials"
@@ -287,10 +312,28 @@ class Negotiator:
         return None
 
     def _authorize_all(self, request: AuthRequest, states: Dict[_Side, _SideState]) -> None:
-        """Set fresh credentials for every side that has an authenticator (new nc for Digest)."""
-        for side, state in states.items():
-            if state.authenticator is not None:
-                request.headers[side.credentials_header] = state.authenticator.authorize(request)
+        """Set fresh credentials for every side that has an authenticator (new nc for Digest).
+
+        A connection-bound side that already succeeded in this flow is not
+        authorized again (its connection carries the authentication; a new
+        token would restart the handshake): its header is removed. The request
+        is marked connection-bound (``bound_side``, ``bound_credential``) while
+        such an authenticator is in use, the origin's first.
+        """
+        request.bound_side = None
+        request.bound_credential = None
+        for side, state in sorted(states.items(), key=lambda item: item[0].is_proxy):
+            authenticator = state.authenticator
+            if authenticator is None:
+                continue
+            if authenticator.connection_bound:
+                if request.bound_side is None:
+                    request.bound_side = side.name
+                    request.bound_credential = authenticator.credential
+                if state.confirmed:
+                    request.headers.pop(side.credentials_header, None)
+                    continue
+            request.headers[side.credentials_header] = authenticator.authorize(request)
 
     def _next_authenticator(
         self, side: _Side, state: _SideState, challenges: List[Challenge]
@@ -321,8 +364,12 @@ class Negotiator:
             offered = ", ".join(sorted({c.scheme for c in challenges})) or "no parsable challenge"
             return None, ("unsupported", f"{side.name} offered {offered}; no scheme can answer it")
         found_credentials = False
+        skipped_bound: Set[str] = set()
         for scheme_cls, challenge in candidates:
             if scheme_cls.strength < state.floor:
+                continue
+            if scheme_cls.connection_bound and not state.connection_bound:
+                skipped_bound.add(scheme_cls.scheme)
                 continue
             key = (scheme_cls.scheme, challenge.realm)
             if key in state.tried:
@@ -339,6 +386,12 @@ class Negotiator:
                 found_credentials = True
         if refused or found_credentials:
             return None, self._refusal(side, previous)
+        if skipped_bound:
+            return None, (
+                "unsupported",
+                f"{side.name} offered only connection-bound schemes this request cannot use "
+                f"({', '.join(sorted(skipped_bound))}: the driver cannot pin a connection)",
+            )
         realms = ", ".join(sorted({repr(c.realm) for c in challenges if c.realm is not None}))
         return None, (
             "no-credentials",
@@ -381,7 +434,10 @@ class Negotiator:
             return False
         state.confirmed = True
         authenticator.on_success(response, request)
-        self.credentials.learn(state.url, authenticator, proxy=side.is_proxy)
+        if not authenticator.connection_bound:
+            # a connection-bound authenticator belongs to its connection: learned, it would
+            # be shared by concurrent flows and restart handshakes on authenticated connections
+            self.credentials.learn(state.url, authenticator, proxy=side.is_proxy)
         return True
 
     def _finish(
@@ -392,12 +448,15 @@ class Negotiator:
         rounds: int,
     ) -> FlowResult:
         used: Optional[Authenticator] = None
+        bound: Optional[Tuple[_Side, Authenticator]] = None
         for side, state in states.items():
             if state.authenticator is None:
                 continue
             self._succeeded(side, state, request, response)
             if side is ORIGIN or used is None:
                 used = state.authenticator
+            if state.authenticator.connection_bound and (bound is None or side is ORIGIN):
+                bound = (side, state.authenticator)
         if used is None:
             return FlowResult("no-challenge", rounds=rounds)
         return FlowResult(
@@ -406,6 +465,8 @@ class Negotiator:
             scheme=used.scheme,
             realm=used.realm,
             rounds=rounds,
+            bound_side=bound[0].name if bound is not None else None,
+            credential=bound[1].credential if bound is not None else None,
         )
 
     # -- single flight --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .body import ReplayableBody
+    from .credentials import Credential
 
 
 @dataclass
@@ -27,6 +28,12 @@ class AuthRequest:
     proxy without a tunnel); Digest's ``uri`` parameter uses it verbatim
     (RFC 7616 section 3.4).
     ``proxy`` is the proxy URL the request goes through, if any.
+
+    ``bound_side`` (``"origin"`` or ``"proxy"``) and ``bound_credential`` are set
+    by the flow while a connection-bound authenticator (NTLM, Negotiate) is in
+    use for this request: the driver must send it on the connection that
+    carried the previous leg of the handshake (or that the handshake
+    authenticated). ``None`` otherwise.
     """
 
     method: str
@@ -35,6 +42,13 @@ class AuthRequest:
     body: Optional[ReplayableBody] = None
     target: str = ""
     proxy: Optional[str] = None
+    bound_side: Optional[str] = None
+    bound_credential: Optional[Credential] = None
+
+    @property
+    def connection_bound(self) -> bool:
+        """A connection-bound authenticator is in use: keep this request on its connection."""
+        return self.bound_side is not None
 
     def __post_init__(self) -> None:
         if not self.target:

@@ -525,3 +525,90 @@ def test_sans_io_neither_the_module_nor_pyspnego_imports_requests_or_urllib3() -
         "assert c.step()\n"
         "assert not {'requests', 'urllib3'} & set(sys.modules), 'pyspnego is not sans-I/O'\n"
     )
+
+
+@needs_spnego
+def test_negotiator_marks_connection_bound_legs_and_result() -> None:
+    server = Acceptor()
+    nego = negotiator()
+    req = request()
+    flow = nego.auth_flow(req)
+    outgoing = next(flow)
+    assert not outgoing.connection_bound  # the first request may go anywhere
+    outgoing = flow.send(server(outgoing))
+    assert outgoing.bound_side == "origin" and outgoing.connection_bound
+    assert outgoing.bound_credential is not None
+    assert outgoing.bound_credential.username == "alice"
+    outgoing = flow.send(server(outgoing))
+    assert outgoing.connection_bound
+    with pytest.raises(StopIteration) as stop:
+        flow.send(server(outgoing))
+    result: FlowResult = stop.value.value
+    assert result.outcome == "ok" and result.connection_bound and result.bound_side == "origin"
+    assert result.credential is not None and result.credential.username == "alice"
+    # nothing learned: a later flow does not start a handshake preemptively
+    assert nego.credentials.authenticator_for(URL) is None
+
+
+@needs_spnego
+def test_accepted_ntlm_proxy_side_is_not_authorized_again_nor_learned() -> None:
+    """Plain-proxy NTLM, then origin Basic: 4 requests, the proxy handshake not restarted."""
+    store = Credentials()
+    store.add("http://files.example:8080/", "bob", "pässwörd€")
+    store.add_proxy(PROXY_URL, "alice", "s3cret")
+    registry = SchemeRegistry([BasicScheme, DigestScheme, NTLMScheme, NegotiateScheme])
+    nego = Negotiator(store, registry=registry)
+    contexts: List[Any] = []
+    authenticated: List[str] = []
+    seen: List[Tuple[Optional[str], Optional[str]]] = []
+
+    def answer(req: AuthRequest, connection: int = 1) -> AuthResponse:
+        proxy_value = req.headers.get("Proxy-Authorization")
+        origin_value = req.headers.get("Authorization")
+        seen.append(
+            (
+                proxy_value.split()[0] if proxy_value else None,
+                origin_value.split()[0] if origin_value else None,
+            )
+        )
+        if not authenticated:
+            if proxy_value is None:
+                return AuthResponse(407, [("Proxy-Authenticate", "NTLM")])
+            if not contexts:
+                contexts.append(spnego.server(protocol="ntlm"))
+            context = contexts[0]
+            out = context.step(base64.b64decode(proxy_value.split()[1]))
+            if not context.complete:
+                return AuthResponse(
+                    407, [("Proxy-Authenticate", f"NTLM {base64.b64encode(out).decode()}")]
+                )
+            authenticated.append(str(context.client_principal))
+        elif proxy_value is not None:
+            return AuthResponse(407, [("Proxy-Authenticate", "NTLM")])  # a restarted handshake
+        if origin_value is None or not origin_value.startswith("Basic "):
+            return AuthResponse(401, [("WWW-Authenticate", 'Basic realm="files"')])
+        return AuthResponse(200, [])
+
+    result = run(nego, request(proxy=PROXY_URL), answer, range(10))  # type: ignore[arg-type]
+    assert result.outcome == "ok" and result.scheme == "basic"
+    assert result.bound_side == "proxy" and result.credential is not None
+    assert seen == [(None, None), ("NTLM", None), ("NTLM", None), (None, "Basic")]
+    assert authenticated == ["alice"]
+    assert store.authenticator_for(PROXY_URL, proxy=True) is None
+
+
+@needs_spnego
+def test_connection_bound_schemes_can_be_left_out_of_a_flow() -> None:
+    """A driver that cannot pin a connection (the adapter through a proxy) gets Basic instead."""
+    nego = negotiator()
+    flow = nego.auth_flow(request(), connection_bound=False)
+    next(flow)
+    retry = flow.send(
+        AuthResponse(401, [("WWW-Authenticate", "NTLM"), ("WWW-Authenticate", 'Basic realm="r"')])
+    )
+    assert retry.headers["Authorization"].startswith("Basic ") and not retry.connection_bound
+    flow = nego.auth_flow(request(), connection_bound=False)
+    next(flow)
+    with pytest.raises(StopIteration) as stop:
+        flow.send(AuthResponse(401, [("WWW-Authenticate", "NTLM")]))
+    assert stop.value.value.outcome == "unsupported"
