@@ -53,6 +53,7 @@ import threading
 from typing import (
     Any,
     Callable,
+    Dict,
     Generator,
     Iterator,
     List,
@@ -77,7 +78,7 @@ from urllib3.exceptions import HTTPError as _Urllib3HTTPError
 from . import exceptions
 from .auth import errors as core_errors
 from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
-from .auth.credentials import Credentials, Origin
+from .auth.credentials import Credential, Credentials, Origin
 from .auth.flow import FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import SchemeRegistry
@@ -275,7 +276,7 @@ def wants_close(response: Response) -> bool:
     return getattr(response.raw, "version", 11) == 10 and "keep-alive" not in tokens
 
 
-def release_intermediate(response: Response, reusable: bool) -> None:
+def release_intermediate(response: Response, reusable: bool) -> bool:
     """Read an intermediate response (at most :data:`MAX_DRAIN_BYTES`) and free its connection.
 
     The entity stays readable as ``response.content`` (the server's diagnostic).
@@ -284,7 +285,8 @@ def release_intermediate(response: Response, reusable: bool) -> None:
     not say ``Connection: close`` and the entity was read to its end;
     otherwise it is closed and the next attempt opens a fresh one. Read errors
     (a server that answered early and reset the connection) are swallowed: the
-    response itself is what the flow needs.
+    response itself is what the flow needs. Returns whether the connection was
+    kept.
     """
     reuse = reusable and not wants_close(response)
     raw: Any = response.raw
@@ -320,6 +322,7 @@ def release_intermediate(response: Response, reusable: bool) -> None:
         release = getattr(raw, "release_conn", None)
         if callable(release):
             release()
+    return reuse
 
 
 def _keep_connection() -> None:
@@ -477,6 +480,29 @@ class _Send:
         self.force_length = False
         self.no_expect = False  # a 417 refused the expectation: send the body straight away
         self.jar = retry_cookie_jar(request)
+        self.url = ""
+        self.pinnable = False
+        self.bound: Optional[_BoundPool] = None  # the pinned pool this flow sends on, if any
+        self.locked: Optional[_BoundPool] = None  # whose lock this flow holds
+
+
+class _BoundPool:
+    """Connections authenticated by a connection-bound scheme for one (origin, credential).
+
+    A pool manager of its own whose pools hold ONE connection (``block=True``):
+    every leg of a handshake and every later request with the same credential
+    go on that connection. ``lock`` is held by the one flow using it, from its
+    first leg on it to its end, so that no other request slips in between two
+    legs of a handshake.
+    """
+
+    def __init__(self, key: Tuple[Origin, Credential], manager: Any) -> None:
+        self.key = key
+        self.manager = manager
+        self.lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<_BoundPool {self.key[0]} user={self.key[1].username!r}>"
 
 
 class AuthAdapter(HTTPAdapter):
@@ -540,6 +566,8 @@ class AuthAdapter(HTTPAdapter):
         self._state_lock = threading.Lock()
         self._http10_peers: Set[Origin] = set()
         self._proxy_users: Set[Tuple[str, str]] = set()
+        self._bound_pools: Dict[Tuple[Origin, Credential], _BoundPool] = {}
+        self._pinned = threading.local()  # the pool manager the current thread's leg must use
         super().__init__(**kwargs)
 
     def __repr__(self) -> str:
@@ -575,6 +603,87 @@ class AuthAdapter(HTTPAdapter):
             expect_timeout=self.expect_timeout,
             **pool_kwargs,
         )
+
+    def close(self) -> None:
+        """Close every pooled connection, the authenticated (connection-bound) ones too."""
+        super().close()
+        with self._state_lock:
+            bound, self._bound_pools = list(self._bound_pools.values()), {}
+        for pool in bound:
+            pool.manager.clear()
+
+    # -- connection-bound schemes (NTLM, Negotiate): pinned connections -------------------------
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: Any,
+        proxies: Optional[Mapping[str, str]] = None,
+        cert: Any = None,
+    ) -> Any:
+        """requests' pool lookup, or the pinned pool while this thread sends a pinned leg."""
+        manager = getattr(self._pinned, "manager", None)
+        if manager is None:
+            return super().get_connection_with_tls_context(
+                request, verify, proxies=proxies, cert=cert
+            )
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+        return manager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+    def get_connection(self, url: Any, proxies: Optional[Mapping[str, str]] = None) -> Any:
+        """The same for requests < 2.32.2, whose ``send`` calls this instead."""
+        manager = getattr(self._pinned, "manager", None)
+        if manager is None:
+            return super().get_connection(url, proxies)
+        return manager.connection_from_url(url)
+
+    def _bound_pool(self, key: Tuple[Origin, Credential]) -> _BoundPool:
+        with self._state_lock:
+            pool = self._bound_pools.get(key)
+            if pool is None:
+                pool_kw = dict(self.poolmanager.connection_pool_kw)
+                pool_kw.update(maxsize=1, block=True)
+                manager = ExpectPoolManager(
+                    num_pools=4, expect_timeout=self.expect_timeout, **pool_kw
+                )
+                pool = self._bound_pools[key] = _BoundPool(key, manager)
+            return pool
+
+    def _known_bound_pool(self, url: str) -> Optional[_BoundPool]:
+        """The pinned pool of ``url``'s origin for the credential the store gives ``url`` now."""
+        with self._state_lock:
+            if not self._bound_pools:
+                return None
+        credential = self._credentials.find(url)
+        if credential is None:
+            return None
+        with self._state_lock:
+            return self._bound_pools.get((Origin.from_url(url), credential))
+
+    @staticmethod
+    def _use_pool(state: _Send, pool: Optional[_BoundPool]) -> None:
+        """Send this flow's next legs on ``pool`` (holding its lock), or on the shared pools."""
+        if state.locked is pool:
+            state.bound = pool
+            return
+        if state.locked is not None:
+            state.locked.lock.release()
+            state.locked = None
+        if pool is not None:
+            pool.lock.acquire()
+            state.locked = pool
+        state.bound = pool
+
+    def _pin(self, state: _Send, outgoing: AuthRequest) -> None:
+        """Choose the pool for the leg ``outgoing`` (P1: a handshake stays on one connection)."""
+        if not state.pinnable or outgoing.bound_side != "origin":
+            return  # not connection-bound: stay where the flow is
+        credential = outgoing.bound_credential
+        assert credential is not None
+        key = (Origin.from_url(state.url), credential)
+        if state.bound is not None and state.bound.key == key:
+            return
+        self._use_pool(state, self._bound_pool(key))
 
     # -- proxies (seams for requests_dav.proxy) ------------------------------------------------
 
@@ -665,16 +774,26 @@ class AuthAdapter(HTTPAdapter):
             proxy=forward_proxy,
         )
         state = _Send(request, body, wire, peer, kwargs)
-        flow = self._negotiator.auth_flow(auth_request)
+        state.url = url
+        state.pinnable = not proxy  # pinning through proxies is not supported yet
+        # connection-bound schemes (NTLM, Negotiate) only where the adapter pins connections
+        flow = self._negotiator.auth_flow(auth_request, connection_bound=state.pinnable)
         try:
-            outgoing = next(flow)
+            outgoing = next(flow)  # may wait for another thread's first flow (single flight)
         except core_errors.AuthCoreError as exc:
             raise to_requests_error(exc, request=request) from exc
         try:
-            response, reusable, result = self._run_flow(flow, state, outgoing)
-        except BaseException:
-            flow.close()  # frees the single-flight gate now, not when the traceback dies
-            raise
+            if state.pinnable:
+                # an authenticated connection for this credential: reusing it is the
+                # preemptive step of a connection-bound scheme (no Authorization)
+                self._use_pool(state, self._known_bound_pool(url))
+            try:
+                response, reusable, result = self._run_flow(flow, state, outgoing)
+            except BaseException:
+                flow.close()  # frees the single-flight gate now, not when the traceback dies
+                raise
+        finally:
+            self._use_pool(state, None)
         response.history = state.history
         setattr(response, RESULT_ATTRIBUTE, result)
         if not reusable and int(response.status_code) >= 400:
@@ -734,6 +853,9 @@ class AuthAdapter(HTTPAdapter):
         """Send each request the flow yields until it returns its result."""
         request = state.request
         while True:
+            self._pin(state, outgoing)
+            pinned = state.bound
+            handshake = outgoing.connection_bound and pinned is not None
             response, reusable = self._attempt(state, outgoing)
             try:
                 outgoing = flow.send(auth_response(response))
@@ -743,7 +865,21 @@ class AuthAdapter(HTTPAdapter):
                 release_intermediate(response, reusable)
                 response.history = list(state.history)
                 raise to_requests_error(exc, request=response.request, response=response) from exc
-            release_intermediate(response, reusable)
+            kept = release_intermediate(response, reusable)
+            if handshake and not kept and outgoing.connection_bound:
+                # P2: the next leg of this handshake would go on another connection, where
+                # the server cannot know the handshake: the caller gets this 401/407
+                flow.close()
+                return (
+                    response,
+                    True,
+                    FlowResult(
+                        "connection-lost",
+                        "the server closed the connection in the middle of a connection-bound "
+                        "handshake; the next leg cannot go on another connection",
+                        rounds=len(state.history) + 1,
+                    ),
+                )
             state.history.append(response)
             logger.debug(
                 "%s %s: %d, sending again (%s)",
@@ -797,12 +933,17 @@ class AuthAdapter(HTTPAdapter):
             if (
                 wire.body is not None
                 and "Expect" not in wire.headers
+                and state.bound is None  # a withheld body closes the connection: no pinning
                 and not state.no_expect
                 and self._expects(_content_length(wire))
                 and not self._refuses_expect(state.peer)
             ):
                 wire.headers["Expect"] = "100-continue"
-            response = self._transport_send(wire, state.kwargs)
+            self._pinned.manager = state.bound.manager if state.bound is not None else None
+            try:
+                response = self._transport_send(wire, state.kwargs)
+            finally:
+                self._pinned.manager = None
             waited = expect_result(response)
             if waited is not None:
                 logger.debug(
@@ -818,6 +959,10 @@ class AuthAdapter(HTTPAdapter):
             # a HEAD answer has no entity, yet some servers (WsgiDAV's 401) send one anyway: what
             # is left on the connection would be read as the next response's status line
             reusable = (sent is None or sent == b"" or sent == "") and wire.method != "HEAD"
+            if state.bound is not None and "Expect" not in wire.headers:
+                # a pinned connection carried the whole body (no Expect); a connection-bound
+                # server reads it before answering, or closes (then it is not reused)
+                reusable = True
             if getattr(response.raw, "version", 11) == 10:
                 self._remember_http10(state.peer)
             status = int(response.status_code)

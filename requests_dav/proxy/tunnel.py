@@ -60,7 +60,12 @@ class ConnectNegotiator(Protocol):
     """What the tunnel needs of :class:`requests_dav.auth.flow.Negotiator`."""
 
     def connect_flow(
-        self, proxy_url: str, authority: str, headers: MutableMapping[str, str]
+        self,
+        proxy_url: str,
+        authority: str,
+        headers: MutableMapping[str, str],
+        *,
+        connection_bound: bool = True,
     ) -> ConnectFlow:  # pragma: no cover - protocol
         ...
 
@@ -163,7 +168,14 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
             super().connect()
             return
         self._exchange = _Exchange(
-            negotiator.connect_flow(self._proxy_url(), self._authority(), self._base_headers())
+            # NTLM / Negotiate on CONNECT is not supported yet: a 407 that cannot be drained
+            # reopens the socket, which would split a connection-bound handshake
+            negotiator.connect_flow(
+                self._proxy_url(),
+                self._authority(),
+                self._base_headers(),
+                connection_bound=False,
+            )
         )
         try:
             while True:

@@ -71,7 +71,11 @@ class NTLMServer(ServerBase):
 
     def __init__(self, port: int, directory: Path) -> None:
         super().__init__(
-            port, [Share(name, directory, name, None) for name in ("ntlm", "negotiate", "any")]
+            port,
+            [
+                Share(name, directory, name, None)
+                for name in ("ntlm", "negotiate", "any", "ntlmclose")
+            ],
         )
         self.directory = directory
         self.log_path = directory / "requests.jsonl"

@@ -12,7 +12,8 @@ Authentication is per connection, as IIS does it ([MS-NTHT] section 3.2):
 
 * a request on an unauthenticated connection without credentials gets 401 with the
   challenges of its share (first path segment): ``/ntlm/...`` ``WWW-Authenticate: NTLM``,
-  ``/negotiate/...`` ``Negotiate``, ``/any/...`` both;
+  ``/negotiate/...`` ``Negotiate``, ``/any/...`` both; ``/ntlmclose/...`` is ``/ntlm/`` whose
+  type 2 answer says ``Connection: close`` and hangs up (a handshake cut mid-way);
 * ``Authorization: NTLM <type 1>`` starts a handshake on the connection: 401 with the
   type 2 token; ``NTLM <type 3>`` on the *same* connection completes it: the request is
   served and the connection stays authenticated for every later request on it;
@@ -55,6 +56,7 @@ SHARES: Dict[str, Tuple[str, ...]] = {
     "ntlm": ("NTLM",),
     "negotiate": ("Negotiate",),
     "any": ("Negotiate", "NTLM"),
+    "ntlmclose": ("NTLM",),  # closes the connection after sending the type 2 token
 }
 
 #: wire scheme -> pyspnego protocol
@@ -255,6 +257,11 @@ class NTLMHandler(BaseHTTPRequestHandler):
             payload = b"authentication required\n"
         self._record(status, body, fields)
         self.send_response(status)
+        if self.pending is not None and self.path.startswith("/ntlmclose/"):
+            # a server that hangs up in the middle of a handshake (the client must not send
+            # the next leg on another connection)
+            self.send_header("Connection", "close")
+            self.close_connection = True
         for value in challenges:
             self.send_header("WWW-Authenticate", value)
         self.send_header("X-Connection-Id", str(self.conn_id))

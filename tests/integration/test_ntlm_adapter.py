@@ -1,0 +1,264 @@
+"""NTLM and Negotiate through :class:`~requests_dav.adapter.AuthAdapter`, against a real acceptor.
+
+The server (``tests/servers/ntlm_server.py``) authenticates *connections*, as IIS does, and
+logs every request with the id of the connection it came on. The records prove that
+
+* every leg of a handshake from the type 1 token on goes on one connection, and a generator
+  body arrives byte-identical on every leg;
+* a later request with the same credential rides the authenticated connection with no
+  credentials and is not challenged;
+* a request with another credential, or with none, never rides it;
+* 8 threads sharing one session all authenticate, no handshake split over connections;
+* a wrong password ends with the 401 returned, after one handshake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import defaultdict
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+import requests
+from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
+from servers.ntlm_fixture import NTLMRecord, NTLMServer, ntlm_server_fixture  # noqa: F401
+
+from requests_dav import DAVSession
+from requests_dav.adapter import AuthAdapter, auth_result
+from requests_dav.auth.credentials import Credentials
+from requests_dav.auth.schemes import BasicScheme, DigestScheme, SchemeRegistry
+from requests_dav.auth.schemes.spnego import NegotiateScheme, NTLMScheme
+
+pytest.importorskip("spnego", reason="pyspnego is not installed (requests-dav[spnego])")
+
+
+def registry() -> SchemeRegistry:
+    return SchemeRegistry([BasicScheme, DigestScheme, NTLMScheme, NegotiateScheme])
+
+
+def session_for(store: Credentials, **kwargs: object) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    adapter = AuthAdapter(store, registry=registry(), **kwargs)  # type: ignore[arg-type]
+    session.mount("http://", adapter)
+    return session
+
+
+def alice_store(server: NTLMServer) -> Credentials:
+    store = Credentials()
+    store.add(server.base_url + "/", ALICE, ALICE_PASSWORD)
+    return store
+
+
+def handshake_legs(records: List[NTLMRecord]) -> Dict[int, List[Optional[int]]]:
+    """NTLM legs (1, 3) by connection id."""
+    legs: Dict[int, List[Optional[int]]] = defaultdict(list)
+    for record in records:
+        if record.leg is not None:
+            legs[record.conn].append(record.leg)
+    return legs
+
+
+@pytest.mark.parametrize("share", ["ntlm", "negotiate", "any"])
+def test_get_authenticates_with_every_leg_on_one_connection(
+    ntlm_server: NTLMServer, share: str
+) -> None:
+    with session_for(alice_store(ntlm_server)) as session:
+        mark = ntlm_server.mark()
+        response = session.get(ntlm_server.url(share, "a.txt"))
+        assert response.status_code == 200, response.text
+        assert response.json()["user"] == ALICE
+        result = auth_result(response)
+        assert result is not None and result.outcome == "ok" and result.connection_bound
+        assert result.credential is not None and result.credential.username == ALICE
+        records = ntlm_server.records_since(mark, at_least=3)
+    assert [r.status for r in records] == [401, 401, 200]
+    # the unauthenticated first request may go anywhere; from the type 1 on, one connection
+    assert len({r.conn for r in records[1:]}) == 1
+    assert records[-1].conn == int(response.headers["X-Connection-Id"])
+
+
+def test_generator_put_is_byte_identical_on_every_leg_of_one_connection(
+    ntlm_server: NTLMServer,
+) -> None:
+    data = os.urandom(300_000)
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(data), 8192):
+            yield data[i : i + 8192]
+
+    digest = hashlib.sha256(data).hexdigest()
+    with session_for(alice_store(ntlm_server)) as session:
+        mark = ntlm_server.mark()
+        response = session.put(ntlm_server.url("ntlm", "up.bin"), data=chunks())
+        assert response.status_code == 201, response.text
+        assert response.json()["body_sha256"] == digest
+        records = ntlm_server.records_since(mark, at_least=3)
+    assert [r.status for r in records] == [401, 401, 201]
+    assert len({r.conn for r in records[1:]}) == 1
+    assert all(r.body_sha256 == digest and r.body_length == len(data) for r in records)
+
+
+def test_same_credential_reuses_the_authenticated_connection_without_credentials(
+    ntlm_server: NTLMServer,
+) -> None:
+    with session_for(alice_store(ntlm_server)) as session:
+        first = session.get(ntlm_server.url("ntlm", "1"))
+        assert first.status_code == 200
+        conn = int(first.headers["X-Connection-Id"])
+        mark = ntlm_server.mark()
+        for name in ("2", "3"):
+            again = session.get(ntlm_server.url("ntlm", name))
+            assert again.status_code == 200 and not again.history
+            result = auth_result(again)
+            assert result is not None and result.outcome == "no-challenge"
+        put = session.put(ntlm_server.url("ntlm", "4"), data=b"x" * 1000)
+        assert put.status_code == 201 and not put.history
+        records = ntlm_server.records_since(mark, at_least=3)
+    assert [(r.conn, r.status, r.auth_scheme) for r in records] == [
+        (conn, 200, None),
+        (conn, 200, None),
+        (conn, 201, None),
+    ]
+
+
+def test_other_credentials_never_ride_the_authenticated_connection(
+    ntlm_server: NTLMServer,
+) -> None:
+    store = alice_store(ntlm_server)
+    store.add(ntlm_server.base_url + "/any/bob/", BOB, BOB_PASSWORD)
+    with session_for(store) as session:
+        alice = session.get(ntlm_server.url("ntlm", "a"))
+        assert alice.status_code == 200 and alice.json()["user"] == ALICE
+        alice_conn = alice.json()["conn"]
+        mark = ntlm_server.mark()
+        bob = session.get(ntlm_server.url("any", "bob/b"))
+        assert bob.status_code == 200, bob.text
+        assert bob.json()["user"] == BOB and bob.json()["conn"] != alice_conn
+        # alice again: her own connection, still hers
+        again = session.get(ntlm_server.url("ntlm", "c"))
+        assert again.json() == {**again.json(), "user": ALICE, "conn": alice_conn}
+        assert not again.history
+        records = ntlm_server.records_since(mark, at_least=4)
+    assert all(r.conn != alice_conn for r in records if r.path.startswith("/any/"))
+    # an adapter without credentials for that origin never sees it either
+    with session_for(Credentials()) as anonymous:
+        response = anonymous.get(ntlm_server.url("ntlm", "a"))
+        assert response.status_code == 401
+        assert int(response.headers["X-Connection-Id"]) != alice_conn
+
+
+def test_eight_threads_share_one_session_no_handshake_split(ntlm_server: NTLMServer) -> None:
+    errors: List[BaseException] = []
+    statuses: List[int] = []
+    with session_for(alice_store(ntlm_server)) as session:
+        mark = ntlm_server.mark()
+
+        def work(n: int) -> None:
+            try:
+                for i in range(3):
+                    body = os.urandom(5000) if i == 1 else None
+                    method = "PUT" if body is not None else "GET"
+                    url = ntlm_server.url("ntlm", f"t{n}-{i}")
+                    response = session.request(method, url, data=body)
+                    statuses.append(response.status_code)
+                    if body is not None:
+                        sha = hashlib.sha256(body).hexdigest()
+                        assert response.json()["body_sha256"] == sha
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        records = ntlm_server.records_since(mark, at_least=24)
+    assert not errors, errors
+    assert len(statuses) == 24 and all(s in (200, 201) for s in statuses), statuses
+    # every type 1 is followed on the same connection by its type 3, nothing in between
+    by_conn: Dict[int, List[NTLMRecord]] = defaultdict(list)
+    for record in records:
+        by_conn[record.conn].append(record)
+    for conn_records in by_conn.values():
+        for index, record in enumerate(conn_records):
+            if record.leg == 1:
+                follow = conn_records[index + 1]
+                assert follow.leg == 3 and follow.status in (200, 201), conn_records
+    assert all(r.status != 401 or r.leg != 3 for r in records)  # no refused type 3
+
+
+def test_wrong_password_returns_the_401_after_one_handshake(ntlm_server: NTLMServer) -> None:
+    store = Credentials()
+    store.add(ntlm_server.base_url + "/", ALICE, "wrong")
+    with session_for(store) as session:
+        mark = ntlm_server.mark()
+        response = session.get(ntlm_server.url("ntlm", "a"))
+        assert response.status_code == 401
+        result = auth_result(response)
+        assert result is not None and result.outcome == "refused"
+        records = ntlm_server.records_since(mark, at_least=3)
+    assert [(r.status, r.leg) for r in records] == [(401, None), (401, 1), (401, 3)]
+    assert len({r.conn for r in records[1:]}) == 1
+
+
+def test_dav_session_authenticates_and_reuses(ntlm_server: NTLMServer) -> None:
+    data = os.urandom(100_000)
+    with DAVSession(
+        ntlm_server.base_url + "/ntlm/", (ALICE, ALICE_PASSWORD), registry=registry()
+    ) as dav:
+        dav.trust_env = False
+        response = dav.put("file.bin", data=iter([data[:50_000], data[50_000:]]))
+        assert response.status_code == 201
+        assert response.json()["body_sha256"] == hashlib.sha256(data).hexdigest()
+        conn = response.json()["conn"]
+        again = dav.get("other")
+        assert again.status_code == 200 and not again.history
+        assert again.json()["conn"] == conn
+
+
+def test_close_drops_the_authenticated_connections(ntlm_server: NTLMServer) -> None:
+    session = session_for(alice_store(ntlm_server))
+    first = session.get(ntlm_server.url("ntlm", "a"))
+    assert first.status_code == 200
+    session.close()
+    mark = ntlm_server.mark()
+    second = session.get(ntlm_server.url("ntlm", "b"))
+    assert second.status_code == 200 and len(second.history) == 2
+    assert second.json()["conn"] != first.json()["conn"]
+    assert [r.status for r in ntlm_server.records_since(mark, at_least=3)] == [401, 401, 200]
+    session.close()
+
+
+def test_forgotten_credential_never_uses_the_authenticated_connection(
+    ntlm_server: NTLMServer,
+) -> None:
+    store = alice_store(ntlm_server)
+    with session_for(store) as session:
+        first = session.get(ntlm_server.url("ntlm", "a"))
+        assert first.status_code == 200
+        store.forget(ntlm_server.base_url + "/")
+        after = session.get(ntlm_server.url("ntlm", "b"))
+        assert after.status_code == 401
+        assert int(after.headers["X-Connection-Id"]) != first.json()["conn"]
+
+
+def test_json_payload_is_the_servers(ntlm_server: NTLMServer) -> None:
+    with session_for(alice_store(ntlm_server)) as session:
+        response = session.get(ntlm_server.url("negotiate", "x"))
+        assert json.loads(response.content)["user"] == ALICE
+
+
+def test_connection_lost_mid_handshake_returns_the_401(ntlm_server: NTLMServer) -> None:
+    """P2: the type 3 is never sent on another connection than its type 1."""
+    with session_for(alice_store(ntlm_server)) as session:
+        mark = ntlm_server.mark()
+        response = session.get(ntlm_server.url("ntlmclose", "a"))
+        assert response.status_code == 401
+        result = auth_result(response)
+        assert result is not None and result.outcome == "connection-lost"
+        records = ntlm_server.records_since(mark, at_least=2)
+    assert [(r.status, r.leg) for r in records] == [(401, None), (401, 1)]
