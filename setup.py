@@ -49,6 +49,8 @@ setup(
         "requests_dav.schemes": [
             "basic = requests_dav.auth.schemes.basic:BasicScheme",
             "digest = requests_dav.auth.schemes.digest:DigestScheme",
+            "ntlm = requests_dav.auth.schemes.spnego:NTLMScheme",
+            "negotiate = requests_dav.auth.schemes.spnego:NegotiateScheme",
         ],
     },
     classifiers=[

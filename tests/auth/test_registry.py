@@ -18,6 +18,7 @@ from requests_dav.auth.schemes import (
     SchemeRegistry,
 )
 from requests_dav.auth.schemes.base import Authenticator
+from requests_dav.auth.schemes.spnego import spnego_available
 
 OPTIONS = SchemeOptions()
 
@@ -126,7 +127,10 @@ def test_third_party_scheme_with_higher_strength_wins() -> None:
     registry.register(TokenScheme)
     found = registry.candidates(CHALLENGES + parse_challenges('Token realm="r"'), OPTIONS)
     assert found[0][0] is TokenScheme
-    assert names(found)[1] == "digest:SHA-512-256"
+    # Negotiate (strength 30, a default scheme since the adapter pins connections) answers
+    # only with pyspnego installed
+    expected = ["negotiate"] if spnego_available() else []
+    assert names(found)[1 : 2 + len(expected)] == [*expected, "digest:SHA-512-256"]
 
 
 def test_register_get_replace() -> None:
@@ -168,7 +172,7 @@ def test_a_scheme_raising_in_supports_is_skipped_with_a_warning() -> None:
 
 def test_unknown_schemes_are_ignored() -> None:
     registry = SchemeRegistry.default()
-    assert registry.candidates(parse_challenges(["Negotiate", "Mutual realm=x"]), OPTIONS) == []
+    assert registry.candidates(parse_challenges(["Bearer", "Mutual realm=x"]), OPTIONS) == []
     assert registry.candidates([], OPTIONS) == []
 
 

@@ -262,3 +262,13 @@ def test_connection_lost_mid_handshake_returns_the_401(ntlm_server: NTLMServer) 
         assert result is not None and result.outcome == "connection-lost"
         records = ntlm_server.records_since(mark, at_least=2)
     assert [(r.status, r.leg) for r in records] == [(401, None), (401, 1)]
+
+
+def test_default_registry_has_ntlm_and_negotiate(ntlm_server: NTLMServer) -> None:
+    """Installed with the entry points: a plain DAVSession authenticates, no registry given."""
+    with DAVSession(ntlm_server.base_url + "/any/", (BOB, BOB_PASSWORD)) as dav:
+        dav.trust_env = False
+        response = dav.get("x")
+        assert response.status_code == 200 and response.json()["user"] == BOB
+        result = auth_result(response)
+        assert result is not None and result.scheme == "negotiate" and result.connection_bound
