@@ -73,6 +73,8 @@ from requests.exceptions import RequestException
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy, urldefragauth
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.exceptions import EmptyPoolError
 from urllib3.exceptions import HTTPError as _Urllib3HTTPError
 
 from . import exceptions
@@ -83,7 +85,13 @@ from .auth.flow import FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import SchemeRegistry
 from .auth.schemes.base import SchemeOptions
-from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
+from .expect import (
+    DEFAULT_EXPECT_TIMEOUT,
+    ExpectHTTPConnectionPool,
+    ExpectHTTPSConnectionPool,
+    ExpectPoolManager,
+    expect_result,
+)
 from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
 
 __all__ = [
@@ -486,6 +494,55 @@ class _Send:
         self.locked: Optional[_BoundPool] = None  # whose lock this flow holds
 
 
+BOUND_CONNECTION_WAIT = 30.0
+"""Seconds a request waits for the one connection authenticated for its credential.
+
+A connection-bound scheme (NTLM, Negotiate) authenticates one connection; a
+request with the same credential waits for it while another uses it (a
+``stream=True`` response not yet read or closed holds it). Past this wait
+:class:`~requests_dav.exceptions.BoundConnectionBusyError` is raised instead
+of waiting forever. ``AuthAdapter.bound_connection_wait`` overrides it.
+"""
+
+
+class _BoundWait(HTTPConnectionPool):
+    """Waits at most ``bound_wait`` seconds for the pool's one connection (never forever)."""
+
+    bound_wait: float = BOUND_CONNECTION_WAIT
+
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        return super()._get_conn(self.bound_wait if timeout is None else timeout)
+
+
+class _BoundHTTPPool(_BoundWait, ExpectHTTPConnectionPool):
+    """The one-connection pool of an authenticated ``http://`` origin."""
+
+
+class _BoundHTTPSPool(_BoundWait, ExpectHTTPSConnectionPool):
+    """The one-connection pool of an authenticated ``https://`` origin."""
+
+
+class _BoundPoolManager(ExpectPoolManager):
+    """Builds one-connection pools that wait at most ``bound_wait`` for their connection."""
+
+    def __init__(self, *args: Any, bound_wait: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bound_wait = bound_wait
+        self.pool_classes_by_scheme = {"http": _BoundHTTPPool, "https": _BoundHTTPSPool}
+
+    def _new_pool(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        request_context: Optional[Dict[str, Any]] = None,
+    ) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        if isinstance(pool, _BoundWait):
+            pool.bound_wait = self.bound_wait
+        return pool
+
+
 class _BoundPool:
     """Connections authenticated by a connection-bound scheme for one (origin, credential).
 
@@ -559,6 +616,7 @@ class AuthAdapter(HTTPAdapter):
             raise ValueError(f"expect_timeout must be > 0, got {expect_timeout}")
         self.expect_continue = expect_continue
         self.expect_timeout = float(expect_timeout)
+        self.bound_connection_wait = BOUND_CONNECTION_WAIT
         self._no_expect_peers: Set[Origin] = set()
         self._credentials = credentials if credentials is not None else Credentials()
         self._negotiator = Negotiator(self._credentials, registry=registry, options=options)
@@ -643,8 +701,11 @@ class AuthAdapter(HTTPAdapter):
             if pool is None:
                 pool_kw = dict(self.poolmanager.connection_pool_kw)
                 pool_kw.update(maxsize=1, block=True)
-                manager = ExpectPoolManager(
-                    num_pools=4, expect_timeout=self.expect_timeout, **pool_kw
+                manager = _BoundPoolManager(
+                    num_pools=4,
+                    expect_timeout=self.expect_timeout,
+                    bound_wait=self.bound_connection_wait,
+                    **pool_kw,
                 )
                 pool = self._bound_pools[key] = _BoundPool(key, manager)
             return pool
@@ -899,6 +960,14 @@ class AuthAdapter(HTTPAdapter):
         """
         try:
             return super().send(wire, **kwargs)
+        except EmptyPoolError as exc:
+            raise exceptions.BoundConnectionBusyError(
+                f"the connection authenticated for these credentials at "
+                f"{Origin.from_url(str(wire.url))} stayed in use for "
+                f"{self.bound_connection_wait} s: read or close a stream=True response "
+                "before the next request with the same credentials",
+                request=wire,
+            ) from exc
         except _ConnectionError as exc:
             own = tunnel_error(exc)
             if own is None:

@@ -137,3 +137,14 @@ class AuthenticationFailedError(AuthenticationError):
         self.realm = realm
         self.bytes_sent = bytes_sent
         self.limit = limit
+
+
+class BoundConnectionBusyError(AuthenticationError):
+    """The one connection a connection-bound scheme authenticated stayed busy too long.
+
+    NTLM and Negotiate authenticate a connection, not a request (RFC 4559);
+    requests with the same credentials share that one connection. This is
+    raised after :data:`~requests_dav.adapter.BOUND_CONNECTION_WAIT` seconds
+    (``AuthAdapter.bound_connection_wait``) instead of waiting forever, most
+    often because a ``stream=True`` response was neither read nor closed.
+    """

@@ -272,3 +272,22 @@ def test_default_registry_has_ntlm_and_negotiate(ntlm_server: NTLMServer) -> Non
         assert response.status_code == 200 and response.json()["user"] == BOB
         result = auth_result(response)
         assert result is not None and result.scheme == "negotiate" and result.connection_bound
+
+
+def test_a_busy_authenticated_connection_raises_instead_of_hanging(
+    ntlm_server: NTLMServer,
+) -> None:
+    from requests_dav.exceptions import BoundConnectionBusyError
+
+    with session_for(alice_store(ntlm_server)) as session:
+        adapter = session.get_adapter(ntlm_server.base_url + "/")
+        assert isinstance(adapter, AuthAdapter)
+        adapter.bound_connection_wait = 0.5
+        held = session.get(ntlm_server.url("ntlm", "a.txt"), stream=True)
+        assert held.status_code == 200
+        # the authenticated connection is still busy with the unread streamed response
+        with pytest.raises(BoundConnectionBusyError, match="stream=True"):
+            session.get(ntlm_server.url("ntlm", "b.txt"))
+        held.close()
+        after = session.get(ntlm_server.url("ntlm", "b.txt"))
+        assert after.status_code == 200 and after.json()["user"] == ALICE
