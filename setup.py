@@ -20,8 +20,8 @@ setup(
     package_data={"requests_dav": ["py.typed"]},
     zip_safe=False,
     install_requires=[
-        "requests>=2.31",
-        "urllib3>=2.0",
+        "requests>=2.32.3",
+        "urllib3>=2.0.7",
         "xmltodict>=0.13",
     ],
     extras_require={
