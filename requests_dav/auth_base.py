@@ -72,9 +72,8 @@ _register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.re
 
 
 def _origin_root(url: str) -> str:
-    origin = Origin.from_url(url)
-    host = f"[{origin.host}]" if ":" in origin.host else origin.host
-    return f"{origin.scheme}://{host}:{origin.port}/"
+    """``scheme://host:port/``: the whole origin of ``url`` as a credential prefix."""
+    return Origin.from_url(url).url + "/"
 
 
 class _Exchange:

@@ -299,9 +299,7 @@ class DAVSession(requests.Session):
         elif isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(x, str) for x in auth):
             if store is None:
                 store = Credentials()
-            origin = Origin.from_url(self.base_url)
-            host = f"[{origin.host}]" if ":" in origin.host else origin.host
-            store.add(f"{origin.scheme}://{host}:{origin.port}/", auth[0], auth[1])
+            store.add(Origin.from_url(self.base_url).url + "/", auth[0], auth[1])
         elif auth is not None:
             self.auth = auth
         self.credentials = store if store is not None else Credentials()
