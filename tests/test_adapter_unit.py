@@ -17,13 +17,14 @@ import pickle
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import requests
 import responses
 from requests.exceptions import ReadTimeout, RequestException
+from servers.common import QuietHTTPServer
 from urllib3.util.retry import Retry
 
 from requests_dav import exceptions
@@ -435,7 +436,7 @@ class StandIn:
 
             do_GET = do_PUT
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()

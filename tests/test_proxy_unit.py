@@ -22,6 +22,7 @@ from typing import Callable, Iterator, List, Optional, Tuple, Union
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
+from servers.common import QuietHTTPServer
 from urllib3.util.retry import Retry
 
 from requests_dav.auth.challenge import parse_auth_info
@@ -81,9 +82,7 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
     return certfile, keyfile
 
 
-class Origin(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class Origin(QuietHTTPServer):
     def __init__(self, certfile: Path, keyfile: Path) -> None:
         super().__init__((HOST, 0), _OriginHandler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
-from servers.common import ALICE, ALICE_PASSWORD, ServerBase
+from servers.common import ALICE, ALICE_PASSWORD, QuietHTTPServer, ServerBase
 
 from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
@@ -63,8 +63,7 @@ class Redirector:
 
             do_GET = do_PUT = do_PROPFIND = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()

@@ -17,12 +17,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import pytest
 
@@ -518,3 +520,20 @@ class LogServer(ServerBase):
                 if record is not None:
                     records.append(record)
         return records
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threaded stand-in server that says nothing when a client hangs up.
+
+    Handler threads are daemons that outlive ``server_close()``; socketserver's
+    default ``handle_error`` would print a client's disconnect to whatever
+    ``sys.stderr`` is at that moment, which can be another test's captured
+    output (click's CliRunner). Other errors are reported as usual.
+    """
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
