@@ -1,11 +1,17 @@
-"""The ``ntlm_server`` fixture: ``ntlm_server.py`` in a child process, one per session.
+"""The NTLM fixtures: ``ntlm_server.py`` in child processes, one each per session.
 
-Import it into a test module with ``from servers.ntlm_fixture import ntlm_server_fixture``
-(the fixture is *named* ``ntlm_server``, so a test's parameter does not shadow the import).
-Tests using it are skipped when pyspnego is not installed. The server knows the bed's users
-(``alice`` / ``bob``, see ``servers.common``) both without a domain and in the domain
-:data:`DOMAIN`. ``records_since`` gives :class:`NTLMRecord` objects (connection id, body
-length and hash, NTLM leg); ``requests_since`` the same as plain request records.
+Import them into a test module with
+``from servers.ntlm_fixture import ntlm_closing_proxy_fixture, ntlm_server_fixture`` (the
+fixtures are *named* ``ntlm_server`` and ``ntlm_closing_proxy``, so a test's parameter does
+not shadow the import). Tests using them are skipped when pyspnego is not installed. The
+server knows the bed's users (``alice`` / ``bob``, see ``servers.common``) both without a
+domain and in the domain :data:`DOMAIN`. ``records_since`` gives :class:`NTLMRecord` objects
+(connection id, body length and hash, NTLM legs of both sides, proxy and TLS flags);
+``requests_since`` the same as plain request records.
+
+``ntlm_server`` also listens with TLS (``https_port``, ``https_url()``, ``ca_cert``; a
+certificate made per session with openssl); ``ntlm_closing_proxy`` is a second process whose
+proxy hangs up after each 407 that carries a type 2 token.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,6 +27,7 @@ from typing import Iterator
 
 import pytest
 
+from .apache import make_certificate
 from .common import (
     HOST,
     USERS,
@@ -29,25 +37,45 @@ from .common import (
     Share,
     Testbed,
     free_port,
+    quote_path,
     read_settled,
+    require_binary,
 )
 
 DOMAIN = "TESTDOM"
 SCRIPT = Path(__file__).with_name("ntlm_server.py")
+
+#: share name -> its ``auth`` (the schemes offered, as in ``ntlm_server.SHARES``)
+SHARE_AUTH: dict[str, str | None] = {
+    "ntlm": "ntlm",
+    "negotiate": "negotiate",
+    "any": "any",
+    "ntlmclose": "ntlmclose",
+    "open": None,
+}
 
 
 @dataclasses.dataclass
 class NTLMRecord(RequestRecord):
     """One request as the NTLM server saw it (see ``ntlm_server.py`` for the fields).
 
-    ``auth_scheme`` is the scheme of the Authorization sent (``scheme`` in the log),
-    ``user`` who the connection is authenticated as after the request.
+    ``auth_scheme`` (``scheme`` in the log), ``leg`` and ``user`` describe the hop the record
+    is about: the Authorization header and the origin handshake of an origin request, the
+    Proxy-Authorization header and the proxy handshake of a proxy request (``proxy``:
+    CONNECT or absolute-form). ``user`` and ``proxy_user`` are who the connection is
+    authenticated as after the request; ``proxy_leg`` is the NTLM message type of a proxy
+    request's Proxy-Authorization token. ``tls``: it came on the TLS listener (``port`` says
+    which listener too).
     """
 
     conn: int = 0
     body_length: int = 0
     body_sha256: str = ""
     leg: int | None = None
+    proxy: bool = False
+    proxy_user: str | None = None
+    proxy_leg: int | None = None
+    tls: bool = False
 
     @classmethod
     def from_json(cls, line: str) -> NTLMRecord:
@@ -59,27 +87,69 @@ class NTLMRecord(RequestRecord):
             auth_scheme=data["scheme"],
             authorization=None,
             user=data["user"],
+            port=data["port"],
             conn=data["conn"],
             body_length=data["body_length"],
             body_sha256=data["body_sha256"],
             leg=data["leg"],
+            proxy=data["proxy"],
+            proxy_user=data["proxy_user"],
+            proxy_leg=data["proxy_leg"],
+            tls=data["tls"],
         )
 
 
 class NTLMServer(ServerBase):
+    """One ``ntlm_server.py`` process: origin, NTLM proxy, and (optionally) TLS listener."""
+
     name = "ntlm"
 
-    def __init__(self, port: int, directory: Path) -> None:
+    def __init__(
+        self,
+        port: int,
+        directory: Path,
+        https_port: int | None = None,
+        cert: Path | None = None,
+    ) -> None:
         super().__init__(
-            port,
-            [
-                Share(name, directory, name, None)
-                for name in ("ntlm", "negotiate", "any", "ntlmclose")
-            ],
+            port, [Share(name, directory, auth, None) for name, auth in SHARE_AUTH.items()]
         )
         self.directory = directory
         self.log_path = directory / "requests.jsonl"
         self.user_file = directory / "ntlm_users.txt"
+        self._https_port = https_port
+        self._cert = cert
+
+    def _tls(self) -> tuple[int, Path]:
+        if self._https_port is None or self._cert is None:
+            # started without openssl: skip the test (fail it when CI=true), or say why
+            require_binary("openssl", "openssl (for the NTLM server's TLS listener)")
+            raise RuntimeError(f"{self!r} was started without a TLS listener")
+        return self._https_port, self._cert
+
+    @property
+    def https_port(self) -> int:
+        """Port of the TLS listener (same handler, shares and log as the plain one)."""
+        return self._tls()[0]
+
+    @property
+    def ca_cert(self) -> str:
+        """Path of the TLS listener's self-signed certificate (pass it as ``verify=``)."""
+        return str(self._tls()[1])
+
+    @property
+    def https_base_url(self) -> str:
+        return f"https://{self.host}:{self.https_port}"
+
+    def https_url(self, share: str, path: str = "") -> str:
+        """Same as url() on the TLS listener (verify with ``verify=server.ca_cert``)."""
+        self._share(share)
+        return f"{self.https_base_url}/{share}/{quote_path(path)}"
+
+    @property
+    def proxy_url(self) -> str:
+        """The server as a forward proxy (no credentials): ``http://127.0.0.1:PORT``."""
+        return self.base_url
 
     def records(self) -> list[NTLMRecord]:
         """Every request so far (the server logs each one before its response goes out)."""
@@ -92,7 +162,7 @@ class NTLMServer(ServerBase):
     def records_since(
         self, mark: int, at_least: int | None = None, timeout: float = 5.0
     ) -> list[NTLMRecord]:
-        """``requests_since`` with the NTLM fields (connection id, body hash, leg)."""
+        """``requests_since`` with the NTLM fields (connection id, body hash, legs)."""
         deadline = time.monotonic() + timeout
         while True:
             records = self.records()[mark:]
@@ -111,25 +181,37 @@ def write_user_file(path: Path, users: dict[str, str] = USERS) -> Path:
     return path
 
 
-def start(directory: Path) -> NTLMServer:
+def start(
+    directory: Path, tls: bool = True, proxy_close_after_challenge: bool = False
+) -> NTLMServer:
+    """Start one server process in ``directory``.
+
+    With ``tls`` (and an openssl binary to make the certificate) it also listens with TLS.
+    """
     port = free_port()
-    server = NTLMServer(port, directory)
+    args = [sys.executable, str(SCRIPT), "--port", str(port)]
+    https_port = cert = None
+    if tls and shutil.which("openssl") is not None:
+        https_port = free_port()
+        cert, key = make_certificate(directory)
+        args += ["--tls-port", str(https_port), "--cert", str(cert), "--key", str(key)]
+    if proxy_close_after_challenge:
+        args.append("--proxy-close-after-challenge")
+    server = NTLMServer(port, directory, https_port, cert)
+    args += ["--log", str(server.log_path)]
     write_user_file(server.user_file)
     env = dict(os.environ, NTLM_USER_FILE=str(server.user_file), PYTHONDONTWRITEBYTECODE="1")
-    process = Process(
-        "ntlm",
-        [sys.executable, str(SCRIPT), "--port", str(port), "--log", str(server.log_path)],
-        directory,
-        env=env,
-    )
+    process = Process("ntlm", args, directory, env=env)
     server.processes.append(process)
     process.wait_for_port(port)
+    if https_port is not None:
+        process.wait_for_port(https_port)
     return server
 
 
 @pytest.fixture(scope="session", name="ntlm_server")
 def ntlm_server_fixture(testbed: Testbed) -> Iterator[NTLMServer]:
-    """The NTLM / Negotiate acceptor on 127.0.0.1 (skipped without pyspnego)."""
+    """The NTLM / Negotiate acceptor and NTLM proxy on 127.0.0.1, plain and TLS."""
     pytest.importorskip("spnego", reason="pyspnego is not installed (requests-dav[spnego])")
     server = start(testbed.server_dir("ntlm"))
     testbed.add(server)
@@ -137,4 +219,22 @@ def ntlm_server_fixture(testbed: Testbed) -> Iterator[NTLMServer]:
     server.terminate()
 
 
-__all__ = ["DOMAIN", "HOST", "NTLMRecord", "NTLMServer", "ntlm_server_fixture", "start"]
+@pytest.fixture(scope="session", name="ntlm_closing_proxy")
+def ntlm_closing_proxy_fixture(testbed: Testbed) -> Iterator[NTLMServer]:
+    """Another server process whose proxy closes after each 407 with a type 2 token."""
+    pytest.importorskip("spnego", reason="pyspnego is not installed (requests-dav[spnego])")
+    server = start(testbed.server_dir("ntlmclosing"), tls=False, proxy_close_after_challenge=True)
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+__all__ = [
+    "DOMAIN",
+    "HOST",
+    "NTLMRecord",
+    "NTLMServer",
+    "ntlm_closing_proxy_fixture",
+    "ntlm_server_fixture",
+    "start",
+]
