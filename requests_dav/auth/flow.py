@@ -43,7 +43,7 @@ from .messages import AuthRequest, AuthResponse
 from .schemes import SchemeRegistry
 from .schemes.base import Authenticator, SchemeOptions
 
-__all__ = ["FlowResult", "Negotiator"]
+__all__ = ["MAX_HANDSHAKE_RESTARTS", "FlowResult", "Negotiator"]
 
 #: Outcomes a flow can end with (``FlowResult.outcome``).
 OUTCOMES = (
@@ -56,6 +56,10 @@ OUTCOMES = (
     "gave-up",  # max_rounds reached
     "connection-lost",  # the connection of a connection-bound handshake closed mid-way (driver)
 )
+
+#: How often a driver starts a connection-bound handshake again, on a fresh connection, after the
+#: peer closed the connection between two of its legs (outcome ``"connection-lost"``).
+MAX_HANDSHAKE_RESTARTS = 1
 
 
 @dataclass
@@ -167,18 +171,28 @@ class Negotiator:
     # -- public flows -----------------------------------------------------------------
 
     def auth_flow(
-        self, request: AuthRequest, *, connection_bound: bool = True
+        self,
+        request: AuthRequest,
+        *,
+        connection_bound: bool = True,
+        proxy_connection_bound: Optional[bool] = None,
     ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
         """Negotiate origin (401) and, when ``request.proxy`` is set, proxy (407) authentication.
 
         ``connection_bound=False`` leaves out the schemes that authenticate a
-        connection (NTLM, Negotiate), for a driver that cannot keep one
-        connection for a handshake.
+        connection (NTLM, Negotiate) toward the origin, for a driver that
+        cannot keep one connection to it for a handshake (a forward proxy may
+        spread the legs over its own connections to the origin).
+        ``proxy_connection_bound`` says the same for the proxy; ``None``
+        follows ``connection_bound``.
         """
-        sides: List[Tuple[_Side, str]] = [(ORIGIN, request.url)]
+        sides: List[Tuple[_Side, str, bool]] = [(ORIGIN, request.url, connection_bound)]
         if request.proxy:
-            sides.append((PROXY, request.proxy))
-        return self._flow(request, sides, connection_bound)
+            proxy_bound = (
+                connection_bound if proxy_connection_bound is None else proxy_connection_bound
+            )
+            sides.append((PROXY, request.proxy, proxy_bound))
+        return self._flow(request, sides)
 
     def connect_flow(
         self,
@@ -197,18 +211,18 @@ class Negotiator:
         request = AuthRequest(
             method="CONNECT", url=proxy_url, headers=headers, target=authority, proxy=proxy_url
         )
-        return self._flow(request, [(PROXY, proxy_url)], connection_bound)
+        return self._flow(request, [(PROXY, proxy_url, connection_bound)])
 
     # -- the flow -----------------------------------------------------------------------
 
     def _flow(
-        self, request: AuthRequest, sides: List[Tuple[_Side, str]], connection_bound: bool = True
+        self, request: AuthRequest, sides: List[Tuple[_Side, str, bool]]
     ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
         states: Dict[_Side, _SideState] = {}
         held: List[Tuple[str, Origin]] = []
         errors: List[ChallengeParseError] = []
         try:
-            for side, url in sides:
+            for side, url, connection_bound in sides:
                 state = states[side] = _SideState(url=url, connection_bound=connection_bound)
                 learned = self._preemptive(side, url)
                 if learned is None and self._has_credentials(side, url):

@@ -612,3 +612,40 @@ def test_connection_bound_schemes_can_be_left_out_of_a_flow() -> None:
     with pytest.raises(StopIteration) as stop:
         flow.send(AuthResponse(401, [("WWW-Authenticate", "NTLM")]))
     assert stop.value.value.outcome == "unsupported"
+
+
+@needs_spnego
+def test_per_side_choice_ntlm_to_a_forward_proxy_but_not_to_the_origin_behind_it() -> None:
+    """A forward proxy's connection can be pinned; the origin's legs could be spread by it."""
+    store = Credentials()
+    store.add("http://files.example:8080/", "alice", "s3cret")
+    store.add_proxy(PROXY_URL, "bob", "pässwörd€")
+    nego = Negotiator(store, registry=SchemeRegistry([BasicScheme, NTLMScheme]))
+    flow = nego.auth_flow(
+        request(proxy=PROXY_URL), connection_bound=False, proxy_connection_bound=True
+    )
+    next(flow)
+    to_proxy = flow.send(AuthResponse(407, [("Proxy-Authenticate", "NTLM")]))
+    assert to_proxy.bound_side == "proxy" and to_proxy.bound_credential is not None
+    assert to_proxy.bound_credential.username == "bob"
+    assert leg(token_of(to_proxy.headers["Proxy-Authorization"], "NTLM")) == 1
+    flow = nego.auth_flow(
+        request(proxy=PROXY_URL), connection_bound=False, proxy_connection_bound=True
+    )
+    next(flow)
+    with pytest.raises(StopIteration) as stop:
+        flow.send(AuthResponse(401, [("WWW-Authenticate", "NTLM")]))
+    assert stop.value.value.outcome == "unsupported"
+    assert "connection-bound" in stop.value.value.detail
+
+
+@needs_spnego
+def test_proxy_side_follows_the_origin_side_by_default() -> None:
+    store = Credentials()
+    store.add_proxy(PROXY_URL, "bob", "pässwörd€")
+    nego = Negotiator(store, registry=SchemeRegistry([BasicScheme, NTLMScheme]))
+    flow = nego.auth_flow(request(proxy=PROXY_URL), connection_bound=False)
+    next(flow)
+    with pytest.raises(StopIteration) as stop:
+        flow.send(AuthResponse(407, [("Proxy-Authenticate", "NTLM")]))
+    assert stop.value.value.outcome == "unsupported"
