@@ -22,6 +22,10 @@ Optionally (``netrc=True``) the store falls back to a netrc file for origin look
 requests does: ``netrc_file`` if given, else the file named by the ``NETRC`` environment variable,
 else ``~/.netrc`` then ``~/_netrc``.
 
+Whoever holds something authenticated with these credentials beyond the store (an adapter's
+connections authenticated by NTLM or Negotiate) registers with :meth:`Credentials.on_forget` and
+is told when :meth:`Credentials.forget` or :meth:`Credentials.clear` drops them.
+
 Every public method of :class:`Credentials` takes one re-entrant lock and is safe to call from
 many threads at once. No repr, str or error message ever contains a password.
 """
@@ -32,6 +36,7 @@ import netrc as _netrc
 import os
 import threading
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
@@ -49,7 +54,12 @@ from .urls import Origin, UnsupportedSchemeError, canonical_prefix, path_covers,
 if TYPE_CHECKING:
     from .schemes.base import Authenticator
 
-__all__ = ["Credential", "Credentials", "Origin", "PasswordSource"]
+__all__ = ["Credential", "Credentials", "ForgetListener", "Origin", "PasswordSource"]
+
+ForgetListener = Callable[[Optional[Origin], bool], None]
+"""Called as ``(origin, proxy)`` after :meth:`Credentials.forget` (the origin or proxy origin
+whose credentials were dropped, ``proxy`` telling which table) or with ``(None, False)`` after
+:meth:`Credentials.clear`."""
 
 PasswordSource = Union[str, bytes, Callable[[str, Optional[str], int], Union[str, bytes, None]]]
 """A password, or a callable asked with ``(url, realm, attempt)`` (``attempt`` starts at 1) that
@@ -165,6 +175,7 @@ class Credentials:
         self._netrc_enabled = bool(netrc) or netrc_file is not None
         self._netrc_file = netrc_file
         self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
+        self._listeners: List[Callable[[], Optional[ForgetListener]]] = []
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -430,6 +441,12 @@ class Credentials:
         The netrc file is not touched.
         """
         origin, path = split_url(url)
+        try:
+            self._forget(origin, path, proxy)
+        finally:
+            self._tell(origin, proxy)
+
+    def _forget(self, origin: Origin, path: str, proxy: bool) -> None:
         with self._lock:
             if proxy:
                 self._proxy.pop(origin, None)
@@ -457,6 +474,40 @@ class Credentials:
             self._learned.clear()
             self._learned_proxy.clear()
             self._netrc_cache = None
+        self._tell(None, False)
+
+    # -- listeners ----------------------------------------------------------------------------
+
+    def on_forget(self, listener: ForgetListener) -> None:
+        """Call ``listener(origin, proxy)`` after every :meth:`forget` and :meth:`clear`.
+
+        A bound method is held weakly (the store does not keep its object alive); any other
+        callable strongly. Listeners run outside the store's lock, in the forgetting thread; an
+        exception from one propagates after the others ran.
+        """
+        ref: Callable[[], Optional[ForgetListener]]
+        if hasattr(listener, "__self__") and hasattr(listener, "__func__"):
+            ref = weakref.WeakMethod(listener)
+        else:
+            ref = lambda: listener  # noqa: E731 - a strong reference with weakref's call shape
+        with self._lock:
+            self._listeners.append(ref)
+
+    def _tell(self, origin: Optional[Origin], proxy: bool) -> None:
+        with self._lock:
+            refs = list(self._listeners)
+            self._listeners = [ref for ref in refs if ref() is not None]
+        failure: Optional[BaseException] = None
+        for ref in refs:
+            listener = ref()
+            if listener is None:
+                continue
+            try:
+                listener(origin, proxy)
+            except Exception as exc:  # every listener runs; the first failure is raised
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def __repr__(self) -> str:
         with self._lock:

@@ -487,6 +487,66 @@ class TestLearned:
         )
 
 
+class TestForgetListeners:
+    """Who holds connections authenticated with the store's credentials is told of forgetting."""
+
+    def test_forget_and_clear_tell_what_was_dropped(self) -> None:
+        store = Credentials()
+        heard: List[Tuple[Optional[Origin], bool]] = []
+        store.on_forget(lambda origin, proxy: heard.append((origin, proxy)))
+        store.add("http://h/a", "u", "p")
+        store.forget("http://h/a/b")
+        store.forget("http://proxy:3128", proxy=True)
+        store.clear()
+        assert heard == [
+            (Origin("http", "h", 80), False),
+            (Origin("http", "proxy", 3128), True),
+            (None, False),
+        ]
+
+    def test_the_store_is_changed_before_listeners_run(self) -> None:
+        store = Credentials()
+        store.add("http://h/", "u", "p")
+        seen: List[Optional[Credential]] = []
+        store.on_forget(lambda origin, proxy: seen.append(store.find("http://h/x")))
+        store.forget("http://h/")
+        assert seen == [None]
+
+    def test_a_bound_method_is_held_weakly(self) -> None:
+        store = Credentials()
+
+        class Holder:
+            calls = 0
+
+            def heard(self, origin: Optional[Origin], proxy: bool) -> None:
+                Holder.calls += 1
+
+        holder = Holder()
+        store.on_forget(holder.heard)
+        store.clear()
+        assert Holder.calls == 1
+        del holder
+        store.clear()
+        assert Holder.calls == 1
+        assert store._listeners == []
+
+    def test_every_listener_runs_and_the_first_failure_is_raised(self) -> None:
+        store = Credentials()
+        calls: List[str] = []
+
+        def broken(origin: Optional[Origin], proxy: bool) -> None:
+            calls.append("broken")
+            raise RuntimeError("listener failed")
+
+        store.on_forget(broken)
+        store.on_forget(lambda origin, proxy: calls.append("second"))
+        store.add("http://h/", "u", "p")
+        with pytest.raises(RuntimeError, match="listener failed"):
+            store.forget("http://h/")
+        assert calls == ["broken", "second"]
+        assert store.find("http://h/") is None
+
+
 # -- netrc --------------------------------------------------------------------------------------
 
 
