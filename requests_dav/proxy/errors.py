@@ -53,7 +53,9 @@ def refused_error(
     if sent_authorization is None and outcome == "refused":
         outcome = "no-credentials"
     realm_text = f" (realm {realm!r})" if realm is not None else ""
-    if sent_authorization:
+    if outcome == "connection-lost":
+        what = f"{scheme} handshake{realm_text} cut short"
+    elif sent_authorization:
         what = f"{scheme} credentials{realm_text} refused"
     else:
         what = "no credentials to send"

@@ -23,6 +23,7 @@ import re
 import threading
 from typing import (
     Any,
+    Callable,
     Generator,
     List,
     MutableMapping,
@@ -34,6 +35,7 @@ from typing import (
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPSConnection
 
+from ..auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult
 from ..auth.messages import AuthRequest, AuthResponse
 from ..expect import ExpectContinueMixin
 from .errors import refused_error
@@ -75,14 +77,33 @@ class _Reconnect(Exception):
 
 
 class _Exchange:
-    """State of one tunnel negotiation, alive across fresh connections."""
+    """State of one tunnel negotiation, alive across fresh connections.
 
-    def __init__(self, flow: ConnectFlow) -> None:
-        self.flow = flow
+    ``start`` makes the flow; a connection-bound handshake (NTLM, Negotiate)
+    cut by the proxy between two legs is started again once on a fresh
+    connection (``restarts``), never continued on it.
+    """
+
+    def __init__(self, start: Callable[[], ConnectFlow]) -> None:
+        self.start = start
+        self.flow = start()
         self.request: Optional[AuthRequest] = None
         self.rounds = 0
         self.connections = 0
+        self.restarts = 0
         self.sent_authorization: Optional[str] = None
+        #: the request on the current connection carried a token of a connection-bound handshake
+        self.bound_leg_sent = False
+        self.last_answer: Optional[AuthResponse] = None
+
+    def restart(self) -> None:
+        """Begin the negotiation again with a new flow (the old one's state is tied to a dead
+        connection)."""
+        self.flow.close()
+        self.flow = self.start()
+        self.request = None
+        self.restarts += 1
+        self.bound_leg_sent = False
 
 
 def authority_of(host: str, port: int) -> str:
@@ -167,15 +188,11 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
         if self._tunnel_host is None or negotiator is None:
             super().connect()
             return
+        proxy_url, authority = self._proxy_url(), self._authority()
         self._exchange = _Exchange(
-            # NTLM / Negotiate on CONNECT is not supported yet: a 407 that cannot be drained
-            # reopens the socket, which would split a connection-bound handshake
-            negotiator.connect_flow(
-                self._proxy_url(),
-                self._authority(),
-                self._base_headers(),
-                connection_bound=False,
-            )
+            # the whole CONNECT exchange runs on this connection's socket, which becomes the
+            # tunnel: connection-bound schemes (NTLM, Negotiate) are fine here
+            lambda: negotiator.connect_flow(proxy_url, authority, self._base_headers())
         )
         try:
             while True:
@@ -227,6 +244,8 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
                 reused = True
         except _Reconnect:
             self._close_socket()
+            if exchange.bound_leg_sent:
+                self._restart_handshake(exchange)
             raise
         except BaseException:
             self.close()  # also clears has_connected_to_proxy: urllib3 reports a ProxyError
@@ -267,6 +286,7 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
             )
         exchange.rounds += 1
         exchange.sent_authorization = _get(request.headers, "Proxy-Authorization")
+        exchange.bound_leg_sent = request.connection_bound and bool(exchange.sent_authorization)
         try:
             self._send_connect(request.target or self._authority(), request.headers)
             response, lines = read_response(self.sock)
@@ -274,7 +294,8 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
             if not reused:
                 raise
             raise _Reconnect from None
-        return response, AuthResponse(response.status, lines)
+        exchange.last_answer = AuthResponse(response.status, lines)
+        return response, exchange.last_answer
 
     # -- pieces -------------------------------------------------------------------------
     def _finish(self, exchange: _Exchange, answer: AuthResponse) -> None:
@@ -283,6 +304,32 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
             exchange.flow.send(answer)
         except StopIteration:
             return
+
+    def _restart_handshake(self, exchange: _Exchange) -> None:
+        """The proxy closed the connection in the middle of a connection-bound handshake.
+
+        The next leg would reach a connection that knows nothing of the
+        handshake (the proxy would refuse it), so the negotiation starts over
+        on the new connection, at most :data:`MAX_HANDSHAKE_RESTARTS` times;
+        after that the last 407 is the answer.
+        """
+        if exchange.restarts < MAX_HANDSHAKE_RESTARTS:
+            exchange.restart()
+            return
+        answer = exchange.last_answer
+        assert answer is not None
+        self.close()
+        raise refused_error(
+            proxy=self._proxy_url(),
+            authority=self._authority(),
+            response=answer,
+            sent_authorization=exchange.sent_authorization,
+            result=FlowResult(
+                "connection-lost",
+                "the proxy closed the connection in the middle of a connection-bound "
+                f"handshake, {exchange.restarts + 1} times",
+            ),
+        )
 
     def _fail(self, exchange: _Exchange, answer: AuthResponse, reason: str, result: Any) -> None:
         """The flow gave up: a 407 becomes ProxyTunnelAuthenticationError, others OSError."""
