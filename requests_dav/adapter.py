@@ -53,7 +53,6 @@ import threading
 from typing import (
     Any,
     Callable,
-    Dict,
     Generator,
     Iterator,
     List,
@@ -73,7 +72,7 @@ from requests.exceptions import RequestException
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy, urldefragauth
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib3 import PoolManager
 from urllib3.exceptions import EmptyPoolError
 from urllib3.exceptions import HTTPError as _Urllib3HTTPError
 
@@ -81,17 +80,12 @@ from . import exceptions
 from .auth import errors as core_errors
 from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from .auth.credentials import Credential, Credentials, Origin
-from .auth.flow import FlowResult, Negotiator
+from .auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import SchemeRegistry
 from .auth.schemes.base import SchemeOptions
-from .expect import (
-    DEFAULT_EXPECT_TIMEOUT,
-    ExpectHTTPConnectionPool,
-    ExpectHTTPSConnectionPool,
-    ExpectPoolManager,
-    expect_result,
-)
+from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
+from .pinning import BOUND_CONNECTION_WAIT, PinKey, PinnedPool, PinnedPools, pinned_manager
 from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
 
 __all__ = [
@@ -489,77 +483,10 @@ class _Send:
         self.no_expect = False  # a 417 refused the expectation: send the body straight away
         self.jar = retry_cookie_jar(request)
         self.url = ""
-        self.pinnable = False
-        self.bound: Optional[_BoundPool] = None  # the pinned pool this flow sends on, if any
-        self.locked: Optional[_BoundPool] = None  # whose lock this flow holds
-
-
-BOUND_CONNECTION_WAIT = 30.0
-"""Seconds a request waits for the one connection authenticated for its credential.
-
-A connection-bound scheme (NTLM, Negotiate) authenticates one connection; a
-request with the same credential waits for it while another uses it (a
-``stream=True`` response not yet read or closed holds it). Past this wait
-:class:`~requests_dav.exceptions.BoundConnectionBusyError` is raised instead
-of waiting forever. ``AuthAdapter.bound_connection_wait`` overrides it.
-"""
-
-
-class _BoundWait(HTTPConnectionPool):
-    """Waits at most ``bound_wait`` seconds for the pool's one connection (never forever)."""
-
-    bound_wait: float = BOUND_CONNECTION_WAIT
-
-    def _get_conn(self, timeout: Optional[float] = None) -> Any:
-        return super()._get_conn(self.bound_wait if timeout is None else timeout)
-
-
-class _BoundHTTPPool(_BoundWait, ExpectHTTPConnectionPool):
-    """The one-connection pool of an authenticated ``http://`` origin."""
-
-
-class _BoundHTTPSPool(_BoundWait, ExpectHTTPSConnectionPool):
-    """The one-connection pool of an authenticated ``https://`` origin."""
-
-
-class _BoundPoolManager(ExpectPoolManager):
-    """Builds one-connection pools that wait at most ``bound_wait`` for their connection."""
-
-    def __init__(self, *args: Any, bound_wait: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.bound_wait = bound_wait
-        self.pool_classes_by_scheme = {"http": _BoundHTTPPool, "https": _BoundHTTPSPool}
-
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: Optional[Dict[str, Any]] = None,
-    ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
-        if isinstance(pool, _BoundWait):
-            pool.bound_wait = self.bound_wait
-        return pool
-
-
-class _BoundPool:
-    """Connections authenticated by a connection-bound scheme for one (origin, credential).
-
-    A pool manager of its own whose pools hold ONE connection (``block=True``):
-    every leg of a handshake and every later request with the same credential
-    go on that connection. ``lock`` is held by the one flow using it, from its
-    first leg on it to its end, so that no other request slips in between two
-    legs of a handshake.
-    """
-
-    def __init__(self, key: Tuple[Origin, Credential], manager: Any) -> None:
-        self.key = key
-        self.manager = manager
-        self.lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"<_BoundPool {self.key[0]} user={self.key[1].username!r}>"
+        self.proxy: Optional[str] = None  # the HTTP(S) proxy's URL without userinfo, if any
+        self.forward_proxy = False  # the request goes to that proxy in absolute-form (no tunnel)
+        self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
+        self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
 
 
 class AuthAdapter(HTTPAdapter):
@@ -624,8 +551,9 @@ class AuthAdapter(HTTPAdapter):
         self._state_lock = threading.Lock()
         self._http10_peers: Set[Origin] = set()
         self._proxy_users: Set[Tuple[str, str]] = set()
-        self._bound_pools: Dict[Tuple[Origin, Credential], _BoundPool] = {}
+        self._pinned_pools = PinnedPools(self._pinned_manager)
         self._pinned = threading.local()  # the pool manager the current thread's leg must use
+        self._credentials.on_forget(self._forgotten)
         super().__init__(**kwargs)
 
     def __repr__(self) -> str:
@@ -665,10 +593,7 @@ class AuthAdapter(HTTPAdapter):
     def close(self) -> None:
         """Close every pooled connection, the authenticated (connection-bound) ones too."""
         super().close()
-        with self._state_lock:
-            bound, self._bound_pools = list(self._bound_pools.values()), {}
-        for pool in bound:
-            pool.manager.clear()
+        self._pinned_pools.close()
 
     # -- connection-bound schemes (NTLM, Negotiate): pinned connections -------------------------
 
@@ -695,34 +620,74 @@ class AuthAdapter(HTTPAdapter):
             return super().get_connection(url, proxies)
         return manager.connection_from_url(url)
 
-    def _bound_pool(self, key: Tuple[Origin, Credential]) -> _BoundPool:
-        with self._state_lock:
-            pool = self._bound_pools.get(key)
-            if pool is None:
-                pool_kw = dict(self.poolmanager.connection_pool_kw)
-                pool_kw.update(maxsize=1, block=True)
-                manager = _BoundPoolManager(
-                    num_pools=4,
-                    expect_timeout=self.expect_timeout,
-                    bound_wait=self.bound_connection_wait,
-                    **pool_kw,
-                )
-                pool = self._bound_pools[key] = _BoundPool(key, manager)
-            return pool
+    def _pinned_manager(self, key: PinKey) -> PoolManager:
+        """The one-connection pool manager of ``key`` (direct, or through its proxy)."""
+        return pinned_manager(
+            key.proxy,
+            negotiator=self._negotiator,
+            expect_timeout=self.expect_timeout,
+            bound_wait=self.bound_connection_wait,
+            **self.poolmanager.connection_pool_kw,
+        )
 
-    def _known_bound_pool(self, url: str) -> Optional[_BoundPool]:
-        """The pinned pool of ``url``'s origin for the credential the store gives ``url`` now."""
-        with self._state_lock:
-            if not self._bound_pools:
-                return None
-        credential = self._credentials.find(url)
+    def _pin_key(
+        self, state: _Send, side: str, credential: Optional[Credential]
+    ) -> Optional[PinKey]:
+        """Whom a connection-bound handshake on ``side`` authenticates this connection to."""
         if credential is None:
             return None
-        with self._state_lock:
-            return self._bound_pools.get((Origin.from_url(url), credential))
+        if side == "proxy":
+            assert state.proxy is not None
+            return PinKey("proxy", state.peer, credential, state.proxy)
+        return PinKey("origin", state.peer, credential, state.proxy)
+
+    def _known_pinned_pool(self, state: _Send) -> Optional[PinnedPool]:
+        """The pinned pool authenticated for the credential the store gives this request now.
+
+        Origin side for direct requests and HTTPS tunnels, proxy side for a
+        forward proxy; ``None`` when there is none (the common case, cheaply).
+        """
+        if not len(self._pinned_pools):
+            return None
+        if state.forward_proxy:
+            assert state.proxy is not None
+            key = self._pin_key(state, "proxy", self._credentials.find(state.proxy, proxy=True))
+        else:
+            key = self._pin_key(state, "origin", self._credentials.find(state.url))
+        return self._pinned_pools.find(key) if key is not None else None
+
+    def _forgotten(self, origin: Optional[Origin], proxy: bool) -> None:
+        """P5: credentials forgotten (or all cleared) close what they authenticated.
+
+        The pinned connections authenticated to that origin or proxy, and for
+        a proxy also the tunnels through it (a tunnel is authenticated to the
+        proxy once, on ``CONNECT``, and would otherwise go on serving requests
+        as the forgotten user).
+        """
+        if origin is None:
+            self._pinned_pools.close()
+            for manager in list(self.proxy_manager.values()):
+                manager.clear()
+            return
+        side = "proxy" if proxy else "origin"
+
+        def dropped(key: PinKey) -> bool:
+            if key.side == side and key.peer == origin:
+                return True
+            # a tunnel through the forgotten proxy was authenticated to it on CONNECT
+            return proxy and key.proxy is not None and Origin.from_url(key.proxy) == origin
+
+        self._pinned_pools.close(dropped)
+        if proxy:
+            for url, manager in list(self.proxy_manager.items()):
+                if (
+                    not url.lower().startswith("socks")
+                    and Origin.from_url(strip_userinfo(url)) == origin
+                ):
+                    manager.clear()
 
     @staticmethod
-    def _use_pool(state: _Send, pool: Optional[_BoundPool]) -> None:
+    def _use_pool(state: _Send, pool: Optional[PinnedPool]) -> None:
         """Send this flow's next legs on ``pool`` (holding its lock), or on the shared pools."""
         if state.locked is pool:
             state.bound = pool
@@ -737,14 +702,13 @@ class AuthAdapter(HTTPAdapter):
 
     def _pin(self, state: _Send, outgoing: AuthRequest) -> None:
         """Choose the pool for the leg ``outgoing`` (P1: a handshake stays on one connection)."""
-        if not state.pinnable or outgoing.bound_side != "origin":
+        if outgoing.bound_side is None:
             return  # not connection-bound: stay where the flow is
-        credential = outgoing.bound_credential
-        assert credential is not None
-        key = (Origin.from_url(state.url), credential)
+        key = self._pin_key(state, outgoing.bound_side, outgoing.bound_credential)
+        assert key is not None
         if state.bound is not None and state.bound.key == key:
             return
-        self._use_pool(state, self._bound_pool(key))
+        self._use_pool(state, self._pinned_pools.get(key))
 
     # -- proxies (seams for requests_dav.proxy) ------------------------------------------------
 
@@ -819,40 +783,73 @@ class AuthAdapter(HTTPAdapter):
             return self._send_direct(request, kwargs)
         body, wire = replayable_body(request, self.max_replay_bytes)
         proxy = select_proxy(url, proxies)
+        via: Optional[str] = None
         forward_proxy: Optional[str] = None
-        if proxy and not proxy.lower().startswith("socks"):
-            proxy = _prepend_scheme(proxy, "http")
-            clean = self._register_proxy(proxy)
+        socks = proxy is not None and proxy.lower().startswith("socks")
+        if proxy and not socks:
+            via = self._register_proxy(_prepend_scheme(proxy, "http"))
             if not url.lower().startswith("https:"):
-                forward_proxy = clean
+                forward_proxy = via
         peer = Origin.from_url(forward_proxy or url)
-        auth_request = AuthRequest(
-            method=str(request.method or "GET"),
-            url=safe_url(url),
-            headers=CaseInsensitiveDict(request.headers),
-            body=body,
-            target=self.request_url(request, proxies),
-            proxy=forward_proxy,
-        )
         state = _Send(request, body, wire, peer, kwargs)
         state.url = url
-        state.pinnable = not proxy  # pinning through proxies is not supported yet
-        # connection-bound schemes (NTLM, Negotiate) only where the adapter pins connections
-        flow = self._negotiator.auth_flow(auth_request, connection_bound=state.pinnable)
-        try:
-            outgoing = next(flow)  # may wait for another thread's first flow (single flight)
-        except core_errors.AuthCoreError as exc:
-            raise to_requests_error(exc, request=request) from exc
-        try:
-            if state.pinnable:
-                # an authenticated connection for this credential: reusing it is the
-                # preemptive step of a connection-bound scheme (no Authorization)
-                self._use_pool(state, self._known_bound_pool(url))
+        state.proxy = via
+        state.forward_proxy = forward_proxy is not None
+        target = self.request_url(request, proxies)
+
+        def start() -> Tuple[Generator[AuthRequest, AuthResponse, FlowResult], AuthRequest]:
+            auth_request = AuthRequest(
+                method=str(request.method or "GET"),
+                url=safe_url(url),
+                headers=CaseInsensitiveDict(request.headers),
+                body=body,
+                target=target,
+                proxy=forward_proxy,
+            )
+            # Connection-bound schemes (NTLM, Negotiate) only toward a peer this adapter keeps
+            # one connection to: the origin directly or inside a tunnel, or a forward proxy.
+            # Not an origin behind a forward proxy (the proxy may spread the legs over its own
+            # connections) nor behind SOCKS (urllib3's SOCKS pools are not pinned).
+            flow = self._negotiator.auth_flow(
+                auth_request,
+                connection_bound=not socks and forward_proxy is None,
+                proxy_connection_bound=forward_proxy is not None,
+            )
             try:
-                response, reusable, result = self._run_flow(flow, state, outgoing)
-            except BaseException:
-                flow.close()  # frees the single-flight gate now, not when the traceback dies
-                raise
+                return flow, next(flow)  # may wait for another thread's flow (single flight)
+            except core_errors.AuthCoreError as exc:
+                raise to_requests_error(exc, request=request) from exc
+
+        flow, outgoing = start()
+        restarts = 0
+        try:
+            while True:
+                if not socks:
+                    # an authenticated connection for this credential: reusing it is the
+                    # preemptive step of a connection-bound scheme (no Authorization)
+                    self._use_pool(state, self._known_pinned_pool(state))
+                try:
+                    response, reusable, result = self._run_flow(flow, state, outgoing)
+                except BaseException:
+                    flow.close()  # frees the single-flight gate now, not when the traceback dies
+                    raise
+                if (
+                    result.outcome != "connection-lost"
+                    or restarts >= MAX_HANDSHAKE_RESTARTS
+                    or not self._can_replay(state)
+                ):
+                    break
+                # P2: the peer hung up between two legs of a connection-bound handshake; the
+                # handshake starts over, once, on a fresh connection
+                restarts += 1
+                release_intermediate(response, False)
+                state.history.append(response)
+                logger.debug(
+                    "%s %s: connection closed in the middle of a handshake, starting it again",
+                    request.method,
+                    safe_url(url),
+                )
+                flow, outgoing = start()
         finally:
             self._use_pool(state, None)
         response.history = state.history

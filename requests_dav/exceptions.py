@@ -144,7 +144,7 @@ class BoundConnectionBusyError(AuthenticationError):
 
     NTLM and Negotiate authenticate a connection, not a request (RFC 4559);
     requests with the same credentials share that one connection. This is
-    raised after :data:`~requests_dav.adapter.BOUND_CONNECTION_WAIT` seconds
+    raised after :data:`~requests_dav.pinning.BOUND_CONNECTION_WAIT` seconds
     (``AuthAdapter.bound_connection_wait``) instead of waiting forever, most
     often because a ``stream=True`` response was neither read nor closed.
     """

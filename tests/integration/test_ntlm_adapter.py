@@ -252,16 +252,22 @@ def test_json_payload_is_the_servers(ntlm_server: NTLMServer) -> None:
         assert json.loads(response.content)["user"] == ALICE
 
 
-def test_connection_lost_mid_handshake_returns_the_401(ntlm_server: NTLMServer) -> None:
-    """P2: the type 3 is never sent on another connection than its type 1."""
+def test_connection_lost_mid_handshake_starts_over_once_then_returns_the_401(
+    ntlm_server: NTLMServer,
+) -> None:
+    """P2: the type 3 never goes on another connection than its type 1; the handshake starts
+    over once on a fresh connection, and when that one is cut too the caller gets the 401."""
     with session_for(alice_store(ntlm_server)) as session:
         mark = ntlm_server.mark()
-        response = session.get(ntlm_server.url("ntlmclose", "a"))
-        assert response.status_code == 401
+        response = session.put(ntlm_server.url("ntlmclose", "a"), data=iter([b"abc", b"def"]))
+        assert response.status_code == 401 and len(response.history) == 3
         result = auth_result(response)
         assert result is not None and result.outcome == "connection-lost"
-        records = ntlm_server.records_since(mark, at_least=2)
-    assert [(r.status, r.leg) for r in records] == [(401, None), (401, 1)]
+        records = ntlm_server.records_since(mark, at_least=4)
+    assert [(r.status, r.leg) for r in records] == [(401, None), (401, 1)] * 2
+    # each handshake on its own connection, and the body went whole every time
+    assert records[1].conn != records[3].conn
+    assert {r.body_length for r in records} == {6}
 
 
 def test_default_registry_has_ntlm_and_negotiate(ntlm_server: NTLMServer) -> None:
