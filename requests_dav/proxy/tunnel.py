@@ -318,8 +318,7 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
             return
         answer = exchange.last_answer
         assert answer is not None
-        self.close()
-        raise refused_error(
+        error = refused_error(
             proxy=self._proxy_url(),
             authority=self._authority(),
             response=answer,
@@ -330,6 +329,8 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
                 f"handshake, {exchange.restarts + 1} times",
             ),
         )
+        self.close()  # also forgets the tunnel's target: after the error is built
+        raise error
 
     def _fail(self, exchange: _Exchange, answer: AuthResponse, reason: str, result: Any) -> None:
         """The flow gave up: a 407 becomes ProxyTunnelAuthenticationError, others OSError."""

@@ -11,9 +11,10 @@ The server's per-request records (connection id, status, body length and hash) p
 * the authenticated connection then serves further requests without credentials, while a
   new connection is challenged again;
 * the same handshake split over several connections is refused by the server: that is
-  why the adapter must pin the connection for the whole handshake;
-* a proxy demanding NTLM for CONNECT is answered on one proxy connection, and the origin's
-  own NTLM handshake then runs inside the tunnel.
+  why the adapter must pin the connection for the whole handshake.
+
+NTLM on ``CONNECT`` and inside the tunnel, driven by the adapter, is in
+``test_ntlm_proxy_adapter.py``; by hand on a bare socket in ``test_ntlm_server_modes.py``.
 """
 
 from __future__ import annotations
@@ -226,54 +227,3 @@ def test_negotiate_is_preferred_and_its_final_token_is_read(ntlm_server: NTLMSer
     records = ntlm_server.records_since(mark, at_least=3)
     assert [r.auth_scheme for r in records] == [None, "Negotiate", "Negotiate"]
     assert len({r.conn for r in records}) == 1
-
-
-def connect_through(
-    proxy: http.client.HTTPConnection, nego: Negotiator, authority: str
-) -> Tuple[FlowResult, int]:
-    """Run the CONNECT flow on ``proxy`` (one connection); the status of the last answer."""
-    flow = nego.connect_flow(f"http://{proxy.host}:{proxy.port}", authority, {})
-    outgoing = next(flow)
-    while True:
-        proxy.request("CONNECT", outgoing.target, headers=dict(outgoing.headers))
-        response = proxy.getresponse()
-        if response.status != 200:
-            response.read()  # the 407's body; the connection stays open for the next leg
-        answer = AuthResponse(response.status, response.getheaders())
-        try:
-            outgoing = flow.send(answer)
-        except StopIteration as stop:
-            return stop.value, response.status
-
-
-def test_ntlm_proxy_connect_then_ntlm_origin_inside_the_tunnel(ntlm_server: NTLMServer) -> None:
-    store = Credentials()
-    store.add_proxy(ntlm_server.base_url, f"{DOMAIN}\\{ALICE}", ALICE_PASSWORD)
-    store.add(ntlm_server.base_url + "/", BOB, BOB_PASSWORD)
-    nego = Negotiator(store, registry=registry())
-    proxy = http.client.HTTPConnection(ntlm_server.host, ntlm_server.port, timeout=10)
-    mark = ntlm_server.mark()
-    authority = f"{ntlm_server.host}:{ntlm_server.port}"
-    result, status = connect_through(proxy, nego, authority)
-    assert result.outcome == "ok" and result.scheme == "ntlm" and status == 200
-    # The tunnel: the proxy connection's socket, now spliced to the origin.
-    origin = http.client.HTTPConnection(ntlm_server.host, ntlm_server.port, timeout=10)
-    origin.sock, proxy.sock = proxy.sock, None
-    data = b"through the tunnel\n" * 1000
-    body = ReplayableBody.wrap(iter([data[:5000], data[5000:]]))
-    request = AuthRequest(
-        method="PUT", url=ntlm_server.url("ntlm", "tunnel.txt"), headers={}, body=body
-    )
-    result, response, payload = drive(nego, request, lambda: origin)
-    origin.close()
-    assert result.outcome == "ok" and response.status == 201
-    stored = json.loads(payload)
-    assert stored["user"] == BOB and stored["body_length"] == len(data)
-    assert stored["body_sha256"] == hashlib.sha256(data).hexdigest()
-    records = ntlm_server.records_since(mark, at_least=6)
-    proxy_legs = [r for r in records if r.method == "CONNECT"]
-    origin_legs = [r for r in records if r.method == "PUT"]
-    assert [(r.status, r.leg) for r in proxy_legs] == [(407, None), (407, 1), (200, 3)]
-    assert [(r.status, r.leg) for r in origin_legs] == [(401, None), (401, 1), (201, 3)]
-    assert len({r.conn for r in proxy_legs}) == 1 and len({r.conn for r in origin_legs}) == 1
-    assert proxy_legs[0].conn != origin_legs[0].conn

@@ -246,6 +246,22 @@ def test_forgotten_credential_never_uses_the_authenticated_connection(
         assert int(after.headers["X-Connection-Id"]) != first.json()["conn"]
 
 
+def test_forgetting_closes_the_authenticated_connection(ntlm_server: NTLMServer) -> None:
+    """P5: the same credentials added back authenticate a new connection (equal credentials
+    would otherwise match the old one)."""
+    store = alice_store(ntlm_server)
+    with session_for(store) as session:
+        first = session.get(ntlm_server.url("ntlm", "a"))
+        assert first.status_code == 200
+        for forget in (lambda: store.forget(ntlm_server.base_url + "/ntlm"), store.clear):
+            forget()
+            store.add(ntlm_server.base_url + "/", ALICE, ALICE_PASSWORD)
+            again = session.get(ntlm_server.url("ntlm", "b"))
+            assert again.status_code == 200 and len(again.history) == 2
+            assert again.json()["conn"] != first.json()["conn"]
+            first = again
+
+
 def test_json_payload_is_the_servers(ntlm_server: NTLMServer) -> None:
     with session_for(alice_store(ntlm_server)) as session:
         response = session.get(ntlm_server.url("negotiate", "x"))
