@@ -57,8 +57,9 @@ if TYPE_CHECKING:
 __all__ = ["Credential", "Credentials", "ForgetListener", "Origin", "PasswordSource"]
 
 ForgetListener = Callable[[Optional[Origin], bool], None]
-"""Called as ``(origin, proxy)`` after :meth:`Credentials.forget` (the origin or proxy origin
-whose credentials were dropped, ``proxy`` telling which table) or with ``(None, False)`` after
+"""Called as ``(origin, proxy)`` after :meth:`Credentials.forget` or a replacing
+:meth:`Credentials.add` / :meth:`Credentials.add_proxy` (the origin or proxy origin whose
+credentials were dropped, ``proxy`` telling which table) or with ``(None, False)`` after
 :meth:`Credentials.clear`."""
 
 PasswordSource = Union[str, bytes, Callable[[str, Optional[str], int], Union[str, bytes, None]]]
@@ -195,7 +196,8 @@ class Credentials:
         """Store credentials for ``url`` = ``scheme://host[:port][/prefix]``.
 
         The prefix covers the paths at and below it on segment boundaries. The same
-        ``(origin, prefix, realm)`` added again replaces the earlier credentials.
+        ``(origin, prefix, realm)`` added again replaces the earlier credentials (listeners
+        of :meth:`on_forget` hear of it when they differ).
         :class:`ValueError` for a relative URL, a scheme other than http/https, or a URL with user
         information, a query or a fragment (the message never contains the user information).
         """
@@ -203,7 +205,11 @@ class Credentials:
         credential = Credential(username, password, realm, encoding)
         key = (canonical_prefix(path), realm)
         with self._lock:
-            self._origin.setdefault(origin, {})[key] = _Entry(credential, self._next_serial())
+            table = self._origin.setdefault(origin, {})
+            replaced = table.get(key)
+            table[key] = _Entry(credential, self._next_serial())
+        if replaced is not None and replaced.credential != credential:
+            self._tell(origin, False)
 
     def add_proxy(
         self,
@@ -214,11 +220,18 @@ class Credentials:
         realm: Optional[str] = None,
         encoding: Optional[str] = None,
     ) -> None:
-        """Store credentials for the proxy ``scheme://host[:port]`` (any path is ignored: "/")."""
+        """Store credentials for the proxy ``scheme://host[:port]`` (any path is ignored: "/").
+
+        The same ``(proxy, realm)`` added again replaces the earlier credentials (listeners of
+        :meth:`on_forget` hear of it when they differ)."""
         origin, _ = split_url(proxy_url, strict=True)
         credential = Credential(username, password, realm, encoding)
         with self._lock:
-            self._proxy.setdefault(origin, {})[realm] = _Entry(credential, self._next_serial())
+            table = self._proxy.setdefault(origin, {})
+            replaced = table.get(realm)
+            table[realm] = _Entry(credential, self._next_serial())
+        if replaced is not None and replaced.credential != credential:
+            self._tell(origin, True)
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -479,7 +492,8 @@ class Credentials:
     # -- listeners ----------------------------------------------------------------------------
 
     def on_forget(self, listener: ForgetListener) -> None:
-        """Call ``listener(origin, proxy)`` after every :meth:`forget` and :meth:`clear`.
+        """Call ``listener(origin, proxy)`` after every :meth:`forget` and :meth:`clear`, and
+        after :meth:`add` / :meth:`add_proxy` replaced a credential with a different one.
 
         A bound method is held weakly (the store does not keep its object alive); any other
         callable strongly. Listeners run outside the store's lock, in the forgetting thread; an

@@ -504,6 +504,20 @@ class TestForgetListeners:
             (None, False),
         ]
 
+    def test_replacing_a_credential_with_another_is_heard_adding_the_same_is_not(self) -> None:
+        store = Credentials()
+        heard: List[Tuple[Optional[Origin], bool]] = []
+        store.on_forget(lambda origin, proxy: heard.append((origin, proxy)))
+        store.add("http://h/a", "u", "p")
+        store.add("http://h/a", "u", "p")
+        store.add("http://h/b", "v", "p")
+        store.add_proxy("http://proxy:3128", "pu", "p")
+        store.add_proxy("http://proxy:3128", "pu", "p")
+        assert heard == []
+        store.add("http://h/a", "u", "other")
+        store.add_proxy("http://proxy:3128", "someone-else", "p")
+        assert heard == [(Origin("http", "h", 80), False), (Origin("http", "proxy", 3128), True)]
+
     def test_the_store_is_changed_before_listeners_run(self) -> None:
         store = Credentials()
         store.add("http://h/", "u", "p")

@@ -273,3 +273,18 @@ def test_forgetting_proxy_credentials_closes_what_they_authenticated(
         )
         connects = [r for r in ntlm_server.records_since(mark, at_least=7) if r.method == "CONNECT"]
     assert [(r.status, r.leg) for r in connects] == [(407, None), (407, 1), (200, 3)]
+
+
+def test_new_proxy_credentials_get_a_new_tunnel(ntlm_server: NTLMServer) -> None:
+    """A tunnel authenticated to the proxy as alice is not used once the store says bob."""
+    store = proxy_store(ntlm_server)
+    with session_for(store, ntlm_server.proxy_url) as session:
+        first = session.get(ntlm_server.https_url("open", "a"), verify=ntlm_server.ca_cert)
+        assert first.status_code == 200
+        store.add_proxy(ntlm_server.proxy_url, f"{DOMAIN}\\{BOB}", BOB_PASSWORD)
+        mark = ntlm_server.mark()
+        second = session.get(ntlm_server.https_url("open", "b"), verify=ntlm_server.ca_cert)
+        assert second.status_code == 200
+        connects = [r for r in ntlm_server.records_since(mark, at_least=4) if r.method == "CONNECT"]
+    assert [(r.status, r.leg) for r in connects] == [(407, None), (407, 1), (200, 3)]
+    assert connects[-1].proxy_user == f"{DOMAIN}\\{BOB}"
