@@ -19,6 +19,8 @@ forwards). Its records (connection ids, legs, proxy flags) prove
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -288,3 +290,43 @@ def test_new_proxy_credentials_get_a_new_tunnel(ntlm_server: NTLMServer) -> None
         connects = [r for r in ntlm_server.records_since(mark, at_least=4) if r.method == "CONNECT"]
     assert [(r.status, r.leg) for r in connects] == [(407, None), (407, 1), (200, 3)]
     assert connects[-1].proxy_user == f"{DOMAIN}\\{BOB}"
+
+
+def test_eight_threads_through_ntlm_proxies_never_split_a_handshake(
+    ntlm_server: NTLMServer,
+) -> None:
+    """Forward-proxied and tunnelled requests from 8 threads, one adapter: every type 1 is
+    followed on its connection by its type 3, and no type 3 is refused."""
+    errors: List[BaseException] = []
+    statuses: List[int] = []
+    with session_for(proxy_store(ntlm_server), ntlm_server.proxy_url) as session:
+        mark = ntlm_server.mark()
+
+        def work(n: int) -> None:
+            try:
+                for i in range(3):
+                    body = os.urandom(3000)
+                    url = (ntlm_server.url if i != 1 else ntlm_server.https_url)("open", f"{n}-{i}")
+                    response = session.put(url, data=body, verify=ntlm_server.ca_cert)
+                    statuses.append(response.status_code)
+                    assert response.json()["body_sha256"] == hashlib.sha256(body).hexdigest()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        records = [r for r in ntlm_server.records_since(mark, at_least=24) if r.proxy]
+    assert not errors, errors
+    assert statuses == [201] * 24
+    grouped: Dict[int, List[NTLMRecord]] = defaultdict(list)
+    for record in records:
+        grouped[record.conn].append(record)
+    for conn_records in grouped.values():
+        for index, record in enumerate(conn_records):
+            if record.proxy_leg == 1:
+                follow = conn_records[index + 1]
+                assert follow.proxy_leg == 3 and follow.status != 407, conn_records
+    assert not [r for r in records if r.status == 407 and r.proxy_leg == 3]
