@@ -101,7 +101,9 @@ class HTTPAuth(AuthBase):
 
     ``username``/``password`` are used for whichever origin the request goes
     to (like requests' ``HTTPBasicAuth``); ``credentials`` is a full
-    protection-space store instead (or as well). ``max_replay_bytes`` bounds
+    protection-space store instead (or as well). Connection-bound schemes
+    (NTLM, Negotiate) are left out: a hook cannot keep a handshake on one
+    connection; :class:`~requests_dav.adapter.AuthAdapter` can. ``max_replay_bytes`` bounds
     the buffer of a non-seekable body; ``options`` are the scheme options.
     Thread-safe: share one object between threads and sessions.
     """
@@ -168,7 +170,7 @@ class HTTPAuth(AuthBase):
             body=body,
             target=r.path_url,
         )
-        exchange.flow = self.negotiator.auth_flow(auth_request)
+        exchange.flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
         try:
             exchange.outgoing = next(exchange.flow)
         except core_errors.AuthCoreError as exc:
@@ -265,7 +267,7 @@ class HTTPAuth(AuthBase):
             body=body,
             target=request.path_url,
         )
-        flow = self.negotiator.auth_flow(auth_request)
+        flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
         try:
             first: AuthRequest = next(flow)
         except core_errors.AuthCoreError as exc:

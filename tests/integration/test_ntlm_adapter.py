@@ -262,6 +262,21 @@ def test_forgetting_closes_the_authenticated_connection(ntlm_server: NTLMServer)
             first = again
 
 
+def test_auth_hook_leaves_connection_bound_schemes_out(ntlm_server: NTLMServer) -> None:
+    """``auth=`` cannot pin a connection: an NTLM-only server is not attempted from a hook."""
+    from requests_dav import HTTPAuth
+
+    with requests.Session() as session:
+        session.trust_env = False
+        mark = ntlm_server.mark()
+        response = session.get(ntlm_server.url("any", "x"), auth=HTTPAuth(ALICE, ALICE_PASSWORD))
+        records = ntlm_server.records_since(mark, at_least=1)
+    assert response.status_code == 401
+    result = auth_result(response)
+    assert result is not None and result.outcome == "unsupported"
+    assert [r.auth_scheme for r in records] == [None]
+
+
 def test_json_payload_is_the_servers(ntlm_server: NTLMServer) -> None:
     with session_for(alice_store(ntlm_server)) as session:
         response = session.get(ntlm_server.url("negotiate", "x"))
