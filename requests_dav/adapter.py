@@ -915,6 +915,16 @@ class AuthAdapter(HTTPAdapter):
             pinned = state.bound
             handshake = outgoing.connection_bound and pinned is not None
             response, reusable = self._attempt(state, outgoing)
+            if outgoing.withhold_body and int(response.status_code) not in (401, 407):
+                release_intermediate(response, reusable)
+                flow.close()
+                raise exceptions.AuthenticationError(
+                    f"{safe_url(str(request.url))} answered {response.status_code} to a "
+                    "handshake leg that can only be answered with a challenge (NTLM type 1), "
+                    "sent with an empty body: the request body was not sent",
+                    request=request,
+                    response=response,
+                )
             try:
                 outgoing = flow.send(auth_response(response))
             except StopIteration as stop:
@@ -989,11 +999,17 @@ class AuthAdapter(HTTPAdapter):
         while True:
             wire = state.request.copy()
             wire.headers = CaseInsensitiveDict(outgoing.headers)
+            withheld = outgoing.withhold_body and wire.body is not None
+            if withheld:
+                # NTLM's type 1 can only draw the type 2 challenge: the body goes on the next leg
+                wire.body = None
+                wire.headers.pop("Transfer-Encoding", None)
+                wire.headers["Content-Length"] = "0"
             chunked = wire.body is not None and "Content-Length" not in wire.headers
             if chunked and (state.force_length or self._is_http10(state.peer)):
                 self._send_with_length(state, wire)
                 chunked = False
-            elif state.wire is not None:
+            elif state.wire is not None and not withheld:
                 state.wire.rewind()
                 wire.body = state.wire  # type: ignore[assignment]
             if (

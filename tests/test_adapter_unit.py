@@ -583,3 +583,32 @@ def test_same_origin_redirect_with_digest_auth_is_answered_afresh() -> None:
     assert uris[:2] == [None, "/dir/file.bin"]
     assert all(uri in (None, "/dir/moved.bin") for uri in uris[2:])
     assert body_of(responses.calls[-1].request) == b"ab"
+
+
+@responses.activate
+def test_a_server_that_serves_the_bodiless_ntlm_type_1_leg_is_an_error() -> None:
+    """The type 1 leg goes with an empty body; a server that answers it with anything but a
+    challenge has acted on a request without its body, which must not pass silently."""
+    pytest.importorskip("spnego")
+    from requests_dav.auth.schemes import SchemeRegistry
+    from requests_dav.auth.schemes.spnego import NTLMScheme
+
+    seen: List[Tuple[Optional[str], bytes]] = []
+
+    def server(request: Any) -> Tuple[int, Dict[str, str], str]:
+        seen.append((request.headers.get("Authorization"), body_of(request)))
+        if len(seen) == 1:
+            return 401, {"WWW-Authenticate": "NTLM"}, "who are you"
+        return 201, {}, "stored"
+
+    responses.add_callback("PUT", URL, callback=server)
+    store = Credentials()
+    store.add("http://dav.test/", "alice", "s3cret")
+    session = session_with(store, registry=SchemeRegistry([NTLMScheme]))
+    with pytest.raises(exceptions.AuthenticationError, match=r"201 .*body was not sent") as caught:
+        session.put(URL, data=b"the payload")
+    assert caught.value.response is not None and caught.value.response.status_code == 201
+    assert [(auth.split()[0] if auth else None, body) for auth, body in seen] == [
+        (None, b"the payload"),
+        ("NTLM", b""),
+    ]

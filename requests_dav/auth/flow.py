@@ -332,10 +332,12 @@ class Negotiator:
         authorized again (its connection carries the authentication; a new
         token would restart the handshake): its header is removed. The request
         is marked connection-bound (``bound_side``, ``bound_credential``) while
-        such an authenticator is in use, the origin's first.
+        such an authenticator is in use, the origin's first, and
+        ``withhold_body`` when a side's credentials can only draw a challenge.
         """
         request.bound_side = None
         request.bound_credential = None
+        request.withhold_body = False
         for side, state in sorted(states.items(), key=lambda item: item[0].is_proxy):
             authenticator = state.authenticator
             if authenticator is None:
@@ -348,6 +350,8 @@ class Negotiator:
                     request.headers.pop(side.credentials_header, None)
                     continue
             request.headers[side.credentials_header] = authenticator.authorize(request)
+            if request.body is not None and authenticator.awaits_challenge:
+                request.withhold_body = True
 
     def _next_authenticator(
         self, side: _Side, state: _SideState, challenges: List[Challenge]

@@ -34,6 +34,11 @@ class AuthRequest:
     use for this request: the driver must send it on the connection that
     carried the previous leg of the handshake (or that the handshake
     authenticated). ``None`` otherwise.
+
+    ``withhold_body`` is set by the flow when the credentials this request
+    carries can only be answered with a challenge (NTLM's type 1): the driver
+    sends it with an empty body (``Content-Length: 0``), as curl does, and the
+    body goes on the next leg.
     """
 
     method: str
@@ -44,6 +49,7 @@ class AuthRequest:
     proxy: Optional[str] = None
     bound_side: Optional[str] = None
     bound_credential: Optional[Credential] = None
+    withhold_body: bool = False
 
     @property
     def connection_bound(self) -> bool:

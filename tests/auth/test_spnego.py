@@ -649,3 +649,42 @@ def test_proxy_side_follows_the_origin_side_by_default() -> None:
     with pytest.raises(StopIteration) as stop:
         flow.send(AuthResponse(407, [("Proxy-Authenticate", "NTLM")]))
     assert stop.value.value.outcome == "unsupported"
+
+
+@needs_spnego
+@pytest.mark.parametrize(
+    ("offers", "with_body", "expected"),
+    [
+        (("NTLM",), True, [False, True, False]),  # type 1 only draws the type 2
+        (("NTLM",), False, [False, False, False]),  # nothing to hold back
+        (("Negotiate",), True, [False, False, False]),  # Kerberos could accept the first token
+    ],
+    ids=["ntlm-with-body", "ntlm-without-body", "negotiate-with-body"],
+)
+def test_the_flow_holds_the_body_back_only_from_a_leg_that_cannot_authenticate(
+    offers: Tuple[str, ...], with_body: bool, expected: List[bool]
+) -> None:
+    server = Acceptor(offers)
+    body = ReplayableBody.wrap(b"payload") if with_body else None
+    flow = negotiator().auth_flow(request("PUT", body=body))
+    outgoing = next(flow)
+    seen = [outgoing.withhold_body]
+    for _ in range(2):
+        outgoing = flow.send(server(outgoing))
+        seen.append(outgoing.withhold_body)
+    assert seen == expected
+    with pytest.raises(StopIteration) as stop:
+        flow.send(server(outgoing))
+    assert stop.value.value.outcome == "ok"
+
+
+@needs_spnego
+def test_ntlm_awaits_a_challenge_only_after_producing_its_type_1() -> None:
+    auth = cast(NTLMScheme, create(NTLMScheme))
+    assert not auth.awaits_challenge  # nothing produced yet
+    token = token_of(auth.authorize(request()), "NTLM")
+    assert leg(token) == 1 and auth.awaits_challenge
+    acceptor = spnego.server(protocol="ntlm")
+    type2 = acceptor.step(token)
+    assert auth.on_challenge(challenge_with("NTLM", type2))
+    assert not auth.awaits_challenge  # the type 3 authenticates

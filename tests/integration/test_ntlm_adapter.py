@@ -81,9 +81,16 @@ def test_get_authenticates_with_every_leg_on_one_connection(
     assert records[-1].conn == int(response.headers["X-Connection-Id"])
 
 
-def test_generator_put_is_byte_identical_on_every_leg_of_one_connection(
-    ntlm_server: NTLMServer,
+@pytest.mark.parametrize(
+    ("share", "type1_body"),
+    [("ntlm", False), ("negotiate", True)],
+    ids=["ntlm-type1-without-body", "negotiate-every-leg"],
+)
+def test_generator_put_is_byte_identical_on_the_legs_of_one_connection(
+    ntlm_server: NTLMServer, share: str, type1_body: bool
 ) -> None:
+    """The body is replayed byte-identical; NTLM's type 1 (which can only draw the type 2)
+    goes with an empty body, Negotiate's first token (which Kerberos could accept) with all."""
     data = os.urandom(300_000)
 
     def chunks() -> Iterator[bytes]:
@@ -93,13 +100,43 @@ def test_generator_put_is_byte_identical_on_every_leg_of_one_connection(
     digest = hashlib.sha256(data).hexdigest()
     with session_for(alice_store(ntlm_server)) as session:
         mark = ntlm_server.mark()
-        response = session.put(ntlm_server.url("ntlm", "up.bin"), data=chunks())
+        response = session.put(ntlm_server.url(share, "up.bin"), data=chunks())
         assert response.status_code == 201, response.text
         assert response.json()["body_sha256"] == digest
         records = ntlm_server.records_since(mark, at_least=3)
     assert [r.status for r in records] == [401, 401, 201]
     assert len({r.conn for r in records[1:]}) == 1
-    assert all(r.body_sha256 == digest and r.body_length == len(data) for r in records)
+    # a body of unknown length waits for 100 Continue: the first 401 came before it was sent
+    assert records[0].body_length == 0
+    with_body = [records[2]] + ([records[1]] if type1_body else [])
+    assert all(r.body_sha256 == digest and r.body_length == len(data) for r in with_body)
+    if not type1_body:
+        assert records[1].leg == 1 and records[1].body_length == 0
+
+
+def test_large_stream_goes_once_expect_then_type1_without_body(ntlm_server: NTLMServer) -> None:
+    """A generator over the replay limit: the server answers the Expect head with 401 (IIS),
+    type 1 goes without the body, and the body is pulled once, for the type 3 leg."""
+    data = os.urandom(2 * 1024 * 1024)
+    pulled: List[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(data), 65536):
+            pulled.append(i)
+            yield data[i : i + 65536]
+
+    with session_for(alice_store(ntlm_server), max_replay_bytes=65536) as session:
+        mark = ntlm_server.mark()
+        response = session.put(ntlm_server.url("ntlm", "large.bin"), data=chunks())
+        assert response.status_code == 201, response.text
+        records = ntlm_server.records_since(mark, at_least=3)
+    assert response.json()["body_sha256"] == hashlib.sha256(data).hexdigest()
+    assert len(pulled) == len(data) // 65536  # every chunk pulled exactly once
+    assert [(r.status, r.leg, r.body_length) for r in records] == [
+        (401, None, 0),
+        (401, 1, 0),
+        (201, 3, len(data)),
+    ]
 
 
 def test_same_credential_reuses_the_authenticated_connection_without_credentials(
@@ -290,7 +327,7 @@ def test_connection_lost_mid_handshake_starts_over_once_then_returns_the_401(
     over once on a fresh connection, and when that one is cut too the caller gets the 401."""
     with session_for(alice_store(ntlm_server)) as session:
         mark = ntlm_server.mark()
-        response = session.put(ntlm_server.url("ntlmclose", "a"), data=iter([b"abc", b"def"]))
+        response = session.put(ntlm_server.url("ntlmclose", "a"), data=iter([b"ab", b"cd"]))
         assert response.status_code == 401 and len(response.history) == 3
         result = auth_result(response)
         assert result is not None and result.outcome == "connection-lost"
@@ -298,7 +335,9 @@ def test_connection_lost_mid_handshake_starts_over_once_then_returns_the_401(
     assert [(r.status, r.leg) for r in records] == [(401, None), (401, 1)] * 2
     # each handshake on its own connection, and the body went whole every time
     assert records[1].conn != records[3].conn
-    assert {r.body_length for r in records} == {6}
+    # the first head waited for 100 Continue and got the 401; type 1 legs go without the body;
+    # the second bare request goes on the pinned connection, where nothing waits for 100
+    assert [r.body_length for r in records] == [0, 0, 4, 0]
 
 
 def test_default_registry_has_ntlm_and_negotiate(ntlm_server: NTLMServer) -> None:

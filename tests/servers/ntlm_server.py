@@ -50,7 +50,10 @@ answer carries ``X-Proxy-Connection-Id``.
 ``--tls-port`` adds a TLS listener (same handler, shares and log); both listeners serve
 until the process ends.
 
-Every request body is read in full (Content-Length or chunked) before the answer. One
+Every request body is read in full (Content-Length or chunked) before the answer, except
+that, as IIS does, a request with ``Expect: 100-continue`` and no credentials to a share
+that wants authentication, on a connection not yet authenticated, gets its 401 at once
+(no ``100 Continue``, body never read, connection closed). One
 JSON line per request goes to the log *before* the response is sent, so a client holding
 the response can read its record (a forwarded request's record follows the upstream's
 own record): ``conn`` (a per-connection id, unique over both listeners), ``port`` (the
@@ -475,6 +478,30 @@ class NTLMHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     # -- one request ------------------------------------------------------------------
+
+    def handle_expect_100(self) -> bool:
+        """IIS's answer to ``Expect: 100-continue`` on a connection that is not authenticated.
+
+        A request to a share that wants authentication, without credentials, gets its 401
+        at once, before any body is sent, and the connection is closed (the body is never
+        read); otherwise ``100 Continue`` as usual.
+        """
+        offers = self._offers() if self.path.startswith("/") else ()
+        if offers and self.origin.user is None and self.headers.get("Authorization") is None:
+            payload = b"authentication required\n"
+            self._record(401, b"", Verdict(False, list(offers)), proxy=False)
+            self.close_connection = True
+            self.send_response(401)
+            for value in offers:
+                self.send_header("WWW-Authenticate", value)
+            self.send_header("X-Connection-Id", str(self.conn_id))
+            self.send_header("Connection", "close")
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return False
+        return super().handle_expect_100()
 
     def _handle(self) -> None:
         body = self._read_body()

@@ -130,6 +130,18 @@ class Authenticator(ABC):
         """True when :meth:`authorize` must read the whole request body."""
         return False
 
+    @property
+    def awaits_challenge(self) -> bool:
+        """True when the value :meth:`authorize` last produced cannot authenticate by itself.
+
+        The server can only answer it with a challenge carrying the next token
+        (NTLM's type 1 message, [MS-NLMP] section 3.1.5.1.1), so the request
+        that carries it need not carry the body: the flow marks it
+        ``withhold_body``. Never true for a token that may complete the
+        handshake (Kerberos inside Negotiate can, in one leg).
+        """
+        return False
+
     @abstractmethod
     def authorize(self, request: AuthRequest) -> str:
         """The ``Authorization`` / ``Proxy-Authorization`` value for ``request``."""

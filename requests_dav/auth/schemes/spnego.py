@@ -123,6 +123,8 @@ class _SpnegoScheme(Authenticator):
     connection_bound: ClassVar[bool] = True
     protocol: ClassVar[str]  # pyspnego's protocol name
     wire_name: ClassVar[str]  # the auth-scheme as written on the wire
+    #: the first token only announces the client and can never complete the handshake
+    first_token_negotiates: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -164,6 +166,17 @@ class _SpnegoScheme(Authenticator):
         """The server accepted the handshake: the connection it ran on is authenticated."""
         with self._lock:
             return self._established
+
+    @property
+    def awaits_challenge(self) -> bool:
+        """The first token of a scheme whose first token cannot complete the handshake."""
+        with self._lock:
+            return (
+                self.first_token_negotiates
+                and not self._established
+                and self._legs == 1
+                and self._pending is not None
+            )
 
     @property
     def negotiated_protocol(self) -> Optional[str]:
@@ -343,6 +356,7 @@ class NTLMScheme(_SpnegoScheme):
     strength: ClassVar[int] = 15
     protocol: ClassVar[str] = "ntlm"
     wire_name: ClassVar[str] = "NTLM"
+    first_token_negotiates: ClassVar[bool] = True  # type 1: flags and nothing to verify
 
 
 class NegotiateScheme(_SpnegoScheme):
