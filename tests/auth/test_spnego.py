@@ -657,9 +657,9 @@ def test_proxy_side_follows_the_origin_side_by_default() -> None:
     [
         (("NTLM",), True, [False, True, False]),  # type 1 only draws the type 2
         (("NTLM",), False, [False, False, False]),  # nothing to hold back
-        (("Negotiate",), True, [False, False, False]),  # Kerberos could accept the first token
+        (("Negotiate",), True, [False, True, False]),  # NTLM's type 1 inside SPNEGO
     ],
-    ids=["ntlm-with-body", "ntlm-without-body", "negotiate-with-body"],
+    ids=["ntlm-with-body", "ntlm-without-body", "negotiate-ntlm-with-body"],
 )
 def test_the_flow_holds_the_body_back_only_from_a_leg_that_cannot_authenticate(
     offers: Tuple[str, ...], with_body: bool, expected: List[bool]
@@ -688,3 +688,15 @@ def test_ntlm_awaits_a_challenge_only_after_producing_its_type_1() -> None:
     type2 = acceptor.step(token)
     assert auth.on_challenge(challenge_with("NTLM", type2))
     assert not auth.awaits_challenge  # the type 3 authenticates
+
+
+def test_a_kerberos_first_token_never_awaits_a_challenge() -> None:
+    """An AP-REQ may authenticate at once: its leg must carry the body."""
+    auth = NegotiateScheme(
+        Challenge("negotiate"),
+        Credential("alice", "x"),
+        lambda: cast(Any, FakeKerberos()),
+        hostname="h",
+    )
+    auth.authorize(request())
+    assert not auth.awaits_challenge

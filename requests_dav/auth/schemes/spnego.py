@@ -123,8 +123,6 @@ class _SpnegoScheme(Authenticator):
     connection_bound: ClassVar[bool] = True
     protocol: ClassVar[str]  # pyspnego's protocol name
     wire_name: ClassVar[str]  # the auth-scheme as written on the wire
-    #: the first token only announces the client and can never complete the handshake
-    first_token_negotiates: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -169,13 +167,20 @@ class _SpnegoScheme(Authenticator):
 
     @property
     def awaits_challenge(self) -> bool:
-        """The first token of a scheme whose first token cannot complete the handshake."""
+        """The pending token is the first one and it is (or carries) NTLM's type 1 message.
+
+        A type 1 message ([MS-NLMP] section 2.2.1.1) only announces the client:
+        no server can authenticate it, bare (``NTLM``) or as the optimistic
+        mechanism token inside SPNEGO (``Negotiate`` without Kerberos). A
+        Kerberos AP-REQ may be accepted at once, so it never awaits.
+        """
         with self._lock:
+            pending = self._pending
             return (
-                self.first_token_negotiates
-                and not self._established
+                not self._established
                 and self._legs == 1
-                and self._pending is not None
+                and pending is not None
+                and _NTLM_NEGOTIATE_MESSAGE in pending
             )
 
     @property
@@ -342,6 +347,10 @@ class _SpnegoScheme(Authenticator):
         return str(name) if name else None
 
 
+#: The signature and message type that open NTLM's NEGOTIATE (type 1) message.
+_NTLM_NEGOTIATE_MESSAGE = b"NTLMSSP\x00\x01\x00\x00\x00"
+
+
 def _decode(token: str) -> Optional[bytes]:
     try:
         return base64.b64decode(token, validate=True)
@@ -356,7 +365,6 @@ class NTLMScheme(_SpnegoScheme):
     strength: ClassVar[int] = 15
     protocol: ClassVar[str] = "ntlm"
     wire_name: ClassVar[str] = "NTLM"
-    first_token_negotiates: ClassVar[bool] = True  # type 1: flags and nothing to verify
 
 
 class NegotiateScheme(_SpnegoScheme):
