@@ -30,6 +30,12 @@ answers ``401`` to the head alone) through the counting relay, by an
 ``AuthAdapter`` with a 64 KiB replay buffer, with ``Expect`` on and off. Off,
 the body meets the 401 and cannot be replayed; the caller sends it again
 (PEP 268). The physical limit is 1.0x the body on the wire.
+
+The fourth table PUTs a generator of ``--ntlm-bytes`` (default 64 x
+``--put-bytes``) into the NTLM and Negotiate shares of the test bed's NTLM
+acceptor (``tests/servers/ntlm_server.py``; skipped without pyspnego): the
+head waits for ``100 Continue`` and draws the 401, the type 1 leg goes
+without the body, the body goes once on the type 3 leg (1.0x).
 """
 
 from __future__ import annotations
@@ -360,6 +366,119 @@ def expect_table(size: int) -> None:
     )
 
 
+def start_ntlm() -> Tuple[Optional[Any], str]:
+    """The test bed's NTLM acceptor (pyspnego's server side) in a fresh directory."""
+    try:
+        import spnego  # noqa: F401
+    except ImportError:
+        return None, "pyspnego is not installed (requests-dav[spnego])"
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    sys.path.insert(0, tests)
+    try:
+        from servers import ntlm_fixture
+    except ImportError as exc:
+        return None, f"tests/servers cannot be imported ({exc})"
+    from pathlib import Path
+
+    directory = tempfile.mkdtemp(prefix="requests-dav-bench-ntlm-")
+    try:
+        server = ntlm_fixture.start(Path(directory), tls=False)
+    except BaseException as exc:  # pytest.skip / fail are BaseExceptions
+        shutil.rmtree(directory, ignore_errors=True)
+        return None, f"the NTLM server did not start ({type(exc).__name__}: {exc})"
+    server.bench_directory = directory
+    return server, ""
+
+
+def run_ntlm(relay: CountingRelay, share: str, size: int) -> Dict[str, Any]:
+    """One generator PUT of ``size`` bytes into an NTLM / Negotiate share, 64 KiB buffer."""
+    credentials = Credentials()
+    credentials.add(relay.url("/"), "alice", "s3cret")
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", AuthAdapter(credentials, max_replay_bytes=64 * 1024))
+    before_conns, before_bytes = relay.snapshot()
+    body = _Counted(size)
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        response = session.put(relay.url(f"/{share}/bench.bin"), data=body, timeout=TIMEOUT * 4)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - start
+    stored = response.json() if response.status_code == 201 else {}
+    session.close()
+    time.sleep(0.05)  # let the relay forward the last bytes it read
+    conns, sent = relay.snapshot()
+    return {
+        "statuses": "/".join(str(r.status_code) for r in [*response.history, response]),
+        "connections": conns - before_conns,
+        "pulled": body.pulled,
+        "bytes_up": sent - before_bytes,
+        "identical": stored.get("body_sha256") == body.digest.hexdigest(),
+        "peak": peak,
+        "s": elapsed,
+    }
+
+
+def ntlm_table(size: int) -> None:
+    """Bytes on the wire of a generator PUT through an NTLM or Negotiate handshake."""
+    title = f"NTLM / Negotiate, generator PUT of {size:,} bytes"
+    server, why = start_ntlm()
+    if server is None:
+        print(f"== {title} ==\n  skipped: {why}\n", flush=True)
+        return
+    rows = []
+    try:
+        with CountingRelay(server.port, idle_timeout=TIMEOUT * 4) as relay:
+            for share in ("ntlm", "negotiate"):
+                r = run_ntlm(relay, share, size)
+                rows.append(
+                    [
+                        share,
+                        r["statuses"],
+                        r["connections"],
+                        size,
+                        r["pulled"],
+                        ratio(r["pulled"], size),
+                        r["bytes_up"],
+                        ratio(r["bytes_up"], size),
+                        r["peak"] / MiB,
+                        "yes" if r["identical"] else "NO",
+                        r["s"],
+                    ]
+                )
+    finally:
+        server.terminate()
+        server.stop()
+        shutil.rmtree(server.bench_directory, ignore_errors=True)
+    print_table(
+        title + " (physical limit 1.0x)",
+        [
+            "share",
+            "statuses",
+            "TCP conns",
+            "body bytes",
+            "body bytes sent",
+            "/ body",
+            "bytes to server",
+            "/ body",
+            "heap MiB",
+            "byte-identical",
+            "s",
+        ],
+        rows,
+        [
+            "AuthAdapter(max_replay_bytes=64 KiB), Expect: 100-continue by default: the test "
+            "server answers the unauthenticated head with 401 at once (as IIS does), the type 1 "
+            "leg goes without the body, the body goes once with the type 3",
+            "the server is tests/servers/ntlm_server.py (pyspnego's acceptor, which holds the "
+            "body in memory: keep --ntlm-bytes moderate)",
+        ],
+    )
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=50, help="N requests per run")
@@ -370,6 +489,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         type=int,
         default=None,
         help="generator PUT size of the Expect table (default 1024 x --put-bytes; 0: skip)",
+    )
+    parser.add_argument(
+        "--ntlm-bytes",
+        type=int,
+        default=None,
+        help="generator PUT size of the NTLM table (default 64 x --put-bytes; 0: skip)",
     )
     parser.add_argument("--no-machine", action="store_true", help="do not print the machine")
     args = parser.parse_args(argv)
@@ -471,6 +596,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     expect_bytes = args.expect_bytes if args.expect_bytes is not None else 1024 * args.put_bytes
     if expect_bytes > 0:
         expect_table(expect_bytes)
+    ntlm_bytes = args.ntlm_bytes if args.ntlm_bytes is not None else 64 * args.put_bytes
+    if ntlm_bytes > 0:
+        ntlm_table(ntlm_bytes)
     return 0
 
 
