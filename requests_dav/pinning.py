@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Type
 
 from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool
@@ -76,46 +76,43 @@ class _BoundTunnelPool(_BoundWait, TunnelAuthHTTPSConnectionPool):
     """The one-connection pool of an ``https://`` origin through a proxy tunnel."""
 
 
-def _set_wait(pool: HTTPConnectionPool, bound_wait: float) -> HTTPConnectionPool:
-    if isinstance(pool, _BoundWait):
-        pool.bound_wait = bound_wait
-    return pool
+class _PinnedManager(PoolManager):
+    """Builds the pools of :attr:`pinned_pools` and gives each ``bound_wait``.
+
+    Mixed in before a pool manager class, whose own ``__init__`` sets its
+    pool classes first: these replace them.
+    """
+
+    pinned_pools: ClassVar[Dict[str, Type[HTTPConnectionPool]]]
+
+    def __init__(self, *args: Any, bound_wait: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bound_wait = bound_wait
+        self.pool_classes_by_scheme = dict(self.pinned_pools)
+
+    def _new_pool(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        request_context: Optional[Dict[str, Any]] = None,
+    ) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        if isinstance(pool, _BoundWait):
+            pool.bound_wait = self.bound_wait
+        return pool
 
 
-class _BoundPoolManager(ExpectPoolManager):
+class _BoundPoolManager(_PinnedManager, ExpectPoolManager):
     """Direct connections: one-connection pools that wait at most ``bound_wait``."""
 
-    def __init__(self, *args: Any, bound_wait: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.bound_wait = bound_wait
-        self.pool_classes_by_scheme = {"http": _BoundHTTPPool, "https": _BoundHTTPSPool}
-
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: Optional[Dict[str, Any]] = None,
-    ) -> HTTPConnectionPool:
-        return _set_wait(super()._new_pool(scheme, host, port, request_context), self.bound_wait)
+    pinned_pools = {"http": _BoundHTTPPool, "https": _BoundHTTPSPool}
 
 
-class _BoundProxyManager(AuthProxyManager):
+class _BoundProxyManager(_PinnedManager, AuthProxyManager):
     """Through a proxy: one-connection pools (to the proxy, or one tunnel per origin)."""
 
-    def __init__(self, *args: Any, bound_wait: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.bound_wait = bound_wait
-        self.pool_classes_by_scheme = {"http": _BoundHTTPPool, "https": _BoundTunnelPool}
-
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: Optional[Dict[str, Any]] = None,
-    ) -> HTTPConnectionPool:
-        return _set_wait(super()._new_pool(scheme, host, port, request_context), self.bound_wait)
+    pinned_pools = {"http": _BoundHTTPPool, "https": _BoundTunnelPool}
 
 
 def pinned_manager(
