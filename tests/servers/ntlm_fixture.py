@@ -171,6 +171,31 @@ class NTLMServer(ServerBase):
             time.sleep(0.02)
 
 
+def split_handshakes(records: list[NTLMRecord], proxy: bool = False) -> list[list[NTLMRecord]]:
+    """The connections on which a type 1 is not followed at once by its accepted type 3.
+
+    ``proxy`` looks at the proxy's legs (``proxy_leg``, refusal 407) instead of the
+    origin's (``leg``, refusal 401). Empty when every handshake stayed whole on its
+    connection.
+    """
+    refusal = 407 if proxy else 401
+    by_conn: dict[int, list[NTLMRecord]] = {}
+    for record in records:
+        by_conn.setdefault(record.conn, []).append(record)
+    broken = []
+    for conn_records in by_conn.values():
+        legs = [r.proxy_leg if proxy else r.leg for r in conn_records]
+        for index, leg in enumerate(legs):
+            if leg == 1 and (
+                index + 1 == len(legs)
+                or legs[index + 1] != 3
+                or conn_records[index + 1].status == refusal
+            ):
+                broken.append(conn_records)
+                break
+    return broken
+
+
 def write_user_file(path: Path, users: dict[str, str] = USERS) -> Path:
     """pyspnego's ``NTLM_USER_FILE``: ``DOMAIN:USER:PASSWORD`` lines (Heimdal format)."""
     lines = []
@@ -236,5 +261,6 @@ __all__ = [
     "NTLMServer",
     "ntlm_closing_proxy_fixture",
     "ntlm_server_fixture",
+    "split_handshakes",
     "start",
 ]
