@@ -1037,6 +1037,10 @@ class AuthAdapter(HTTPAdapter):
                     waited.waited,
                     "sent" if waited.body_sent else "not sent",
                 )
+                if waited.outcome == "timeout" and "Expect" not in state.request.headers:
+                    # RFC 9110 section 10.1.1: the peer ignores the expectation, so waiting
+                    # protects nothing; its later bodies go at once
+                    self._remember_no_expect(state.peer, "sent no 100 Continue in time")
             sent: object = wire.body
             # a HEAD answer has no entity, yet some servers (WsgiDAV's 401) send one anyway: what
             # is left on the connection would be read as the next response's status line
@@ -1061,8 +1065,7 @@ class AuthAdapter(HTTPAdapter):
                     return response, reusable
                 outgoing.headers.pop("Expect", None)
                 state.no_expect = True
-                with self._state_lock:
-                    self._no_expect_peers.add(state.peer)
+                self._remember_no_expect(state.peer, "answered 417 Expectation Failed")
             else:
                 state.force_length = True
             release_intermediate(response, reusable)
@@ -1082,6 +1085,12 @@ class AuthAdapter(HTTPAdapter):
             return False
         threshold = 0 if option is True else self.max_replay_bytes if option is None else option
         return length is None or length > max(threshold, 0)
+
+    def _remember_no_expect(self, peer: Origin, why: str) -> None:
+        with self._state_lock:
+            if peer not in self._no_expect_peers:
+                logger.debug("%s %s: no Expect: 100-continue to it from now on", peer, why)
+            self._no_expect_peers.add(peer)
 
     def _refuses_expect(self, peer: Origin) -> bool:
         """An HTTP/1.0 peer ignores ``Expect`` (RFC 9110 10.1.1); a 417 peer refused it."""

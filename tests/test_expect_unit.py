@@ -446,6 +446,21 @@ def test_a_server_that_ignores_expect_gets_the_body_after_the_timeout(serve: Any
     result = expect_result(response)
     assert result is not None and result.outcome == "timeout"
     assert server.records[0].body == b"a" * 1000 + b"b" * 1000
+    # the peer ignores the expectation: its later bodies go at once, without Expect
+    again = s.put(server.url, data=iter([b"c" * 1000]), timeout=10)
+    assert again.status_code == 201 and expect_result(again) is None
+    assert not server.records[1].expects and server.records[1].body == b"c" * 1000
+
+
+def test_an_expect_header_the_caller_sets_is_honoured_even_for_a_silent_peer(serve: Any) -> None:
+    server = serve(lambda r: "ignore")
+    s = session(server.url, expect_timeout=0.2)
+    headers = {"Expect": "100-continue"}
+    for _ in range(2):
+        response = s.put(server.url, data=b"x" * 100, headers=headers, timeout=10)
+        result = expect_result(response)
+        assert result is not None and result.outcome == "timeout"
+    assert all(record.expects for record in server.records)
 
 
 def test_a_final_refusal_comes_back_with_the_body_unsent(serve: Any) -> None:
