@@ -462,6 +462,9 @@ def carry_cookies(
 # -- the adapter ------------------------------------------------------------------------------
 
 
+_NOT_YET = object()
+
+
 class _Send:
     """Per-request state of one :meth:`AuthAdapter.send` (never shared between threads)."""
 
@@ -481,12 +484,19 @@ class _Send:
         self.history: List[Response] = []
         self.force_length = False
         self.no_expect = False  # a 417 refused the expectation: send the body straight away
-        self.jar = retry_cookie_jar(request)
+        self._jar: Any = _NOT_YET
         self.url = ""
         self.proxy: Optional[str] = None  # the HTTP(S) proxy's URL without userinfo, if any
         self.forward_proxy = False  # the request goes to that proxy in absolute-form (no tunnel)
         self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
         self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
+
+    @property
+    def jar(self) -> Optional[Any]:
+        """The cookie jar a retry's ``Cookie`` header is built from; copied on first use only."""
+        if self._jar is _NOT_YET:
+            self._jar = retry_cookie_jar(self.request)
+        return self._jar
 
 
 class AuthAdapter(HTTPAdapter):
@@ -779,8 +789,10 @@ class AuthAdapter(HTTPAdapter):
             "proxies": proxies,
         }
         url = str(request.url)
-        if self._nothing_to_negotiate(request, url, proxies):
-            return self._send_direct(request, kwargs)
+        if self._nothing_to_negotiate(url, proxies):
+            if self._framing_is_fixed(request):
+                return self._send_direct(request, url, kwargs)
+            return self._send_framed(request, url, kwargs)
         body, wire = replayable_body(request, self.max_replay_bytes)
         proxy = select_proxy(url, proxies)
         via: Optional[str] = None
@@ -866,40 +878,53 @@ class AuthAdapter(HTTPAdapter):
         )
         return response
 
-    def _nothing_to_negotiate(
-        self, request: PreparedRequest, url: str, proxies: Optional[Mapping[str, str]]
-    ) -> bool:
-        """True when the flow could only pass the request through unchanged.
+    def _nothing_to_negotiate(self, url: str, proxies: Optional[Mapping[str, str]]) -> bool:
+        """No proxy is involved and the store has neither credentials nor a learned space for
+        the URL's origin: a 401 could not be answered, and no connection is pinned for it."""
+        if proxies and select_proxy(url, proxies):
+            return False
+        return not self._credentials.knows(url)
 
-        That is: no proxy is involved, the body has a known length (so no 411
-        or HTTP/1.0 framing fix can be needed, RFC 9112 section 6.2), no
-        ``Expect`` asks for a 417 fallback nor is to be added, and the store
-        has neither credentials nor a learned space for the URL's origin: a
-        401 could not be answered anyway.
+    def _framing_is_fixed(self, request: PreparedRequest) -> bool:
+        """The request can only go out as it is: no 411 or HTTP/1.0 fix can be needed.
+
+        That is: the body has a known length (RFC 9112 section 6.2) and no
+        ``Expect`` asks for a 417 fallback nor is to be added.
         """
         body = request.body
         if body is not None and not isinstance(body, (bytes, str)):
             return False
         if "Expect" in request.headers:
             return False
-        if body and self._expects(_content_length(request)):
-            return False
-        if proxies and select_proxy(url, proxies):
-            return False
-        return not self._credentials.knows(url)
+        return not (body and self._expects(_content_length(request)))
 
-    def _send_direct(self, request: PreparedRequest, kwargs: Mapping[str, Any]) -> Response:
-        """``HTTPAdapter.send`` plus the verdict, when :meth:`_nothing_to_negotiate` holds."""
+    def _send_direct(
+        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any]
+    ) -> Response:
+        """``HTTPAdapter.send`` plus the verdict: nothing to negotiate, nothing to fix."""
         response = self._transport_send(request, kwargs)
-        if int(response.status_code) in (401, 407):
-            result = FlowResult(
-                "no-credentials",
-                f"no credentials for the protection spaces of {Origin.from_url(str(request.url))}",
-                rounds=1,
-            )
-        else:
-            result = FlowResult("no-challenge", rounds=1)
-        setattr(response, RESULT_ATTRIBUTE, result)
+        setattr(response, RESULT_ATTRIBUTE, _unanswered(response, url))
+        return response
+
+    def _send_framed(
+        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any]
+    ) -> Response:
+        """Nothing to negotiate, but the body's framing may need a fix (411, an HTTP/1.0 peer,
+        417) or ``Expect`` is to be used: :meth:`_attempt` without the flow."""
+        body, wire = replayable_body(request, self.max_replay_bytes)
+        state = _Send(request, body, wire, Origin.from_url(url), kwargs)
+        state.url = url
+        outgoing = AuthRequest(
+            method=str(request.method or "GET"),
+            url=url,
+            headers=CaseInsensitiveDict(request.headers),
+            target=request.path_url,
+        )
+        response, reusable = self._attempt(state, outgoing)
+        response.history = state.history
+        setattr(response, RESULT_ATTRIBUTE, _unanswered(response, url))
+        if not reusable and int(response.status_code) >= 400:
+            close_after_use(response)
         return response
 
     def _run_flow(
@@ -1130,6 +1155,17 @@ class AuthAdapter(HTTPAdapter):
             if peer not in self._http10_peers:
                 logger.debug("%s speaks HTTP/1.0: no chunked bodies to it (RFC 2145)", peer)
             self._http10_peers.add(peer)
+
+
+def _unanswered(response: Response, url: str) -> FlowResult:
+    """The verdict on a response the adapter had no credentials to negotiate for."""
+    if int(response.status_code) in (401, 407):
+        return FlowResult(
+            "no-credentials",
+            f"no credentials for the protection spaces of {Origin.from_url(url)}",
+            rounds=len(response.history) + 1,
+        )
+    return FlowResult("no-challenge", rounds=len(response.history) + 1)
 
 
 def _content_length(request: PreparedRequest) -> Optional[int]:
