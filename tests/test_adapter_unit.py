@@ -219,12 +219,17 @@ def length_required(seen: List[Dict[str, str]]) -> Callback:
     return callback
 
 
+@pytest.mark.parametrize("known", [True, False], ids=["credentials", "nothing-to-negotiate"])
 @responses.activate
-def test_411_replays_a_chunked_body_with_content_length() -> None:
+def test_411_replays_a_chunked_body_with_content_length(known: bool) -> None:
+    """With credentials for the origin (the flow runs) and without (only the framing fix)."""
     seen: List[Dict[str, str]] = []
     responses.add_callback("PUT", URL, callback=length_required(seen))
-    response = session_with().put(URL, data=gen(b"one", b"two"))
+    response = session_with(None if known else Credentials()).put(URL, data=gen(b"one", b"two"))
     assert response.status_code == 201
+    result = auth_result(response)
+    assert result is not None and result.outcome == "no-challenge"
+    assert [r.status_code for r in response.history] == [411]
     assert seen[0].get("Transfer-Encoding") == "chunked"
     assert seen[1]["Content-Length"] == "6" and "Transfer-Encoding" not in seen[1]
     assert seen[1]["body"] == b"onetwo"  # type: ignore[comparison-overlap]
