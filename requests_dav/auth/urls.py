@@ -4,7 +4,10 @@ A protection space is keyed by the *canonical root URL* (RFC 7235 section 2.2): 
 port, all compared after normalisation (RFC 3986 section 6.2.2 and 6.2.3):
 
 * the scheme and host are lower-cased; an IPv6 literal is kept without its brackets; a non-ASCII
-  host name is converted to its IDNA (punycode) form;
+  host name is converted to its IDNA (punycode) form the way requests converts the host it
+  connects to (IDNA 2008 with UTS #46 mapping, through the ``idna`` package requests depends on;
+  Python's IDNA 2003 codec only if that package is missing), so that ``straße.de`` is
+  ``xn--strae-oqa.de`` here as on the wire, not IDNA 2003's ``strasse.de``;
 * the default port of the scheme (80 for ``http``, 443 for ``https``) is filled in;
 * the path has its dot-segments removed (RFC 3986 section 5.2.4), percent-encodings upper-cased
   and percent-encoded unreserved characters decoded (section 6.2.2.2); characters that may not
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "Origin",
     "UnsupportedSchemeError",
     "canonical_prefix",
+    "idna_host",
     "normalize_path",
     "path_covers",
     "split_url",
@@ -81,14 +85,33 @@ class Origin:
         return self.url
 
 
-def _normalize_host(host: str) -> str:
-    host = host.lower()
+def idna_host(host: str) -> str:
+    """The ASCII form of a host name: IDNA 2008 with UTS #46 mapping, as requests sends it.
+
+    ASCII names are returned unchanged. Without the ``idna`` package (requests
+    depends on it) Python's IDNA 2003 codec is used. A name neither can encode
+    is returned as it is; it then matches nothing requests can send to.
+    """
     if host.isascii():
         return host
     try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
+        encoded = _idna_2008(host)
+        return encoded if encoded is not None else host.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
         return host
+
+
+def _idna_2008(host: str) -> Optional[str]:
+    """``host`` through the ``idna`` package (loaded on first use), ``None`` without it."""
+    try:
+        import idna
+    except ImportError:
+        return None
+    return idna.encode(host, uts46=True).decode("ascii")
+
+
+def _normalize_host(host: str) -> str:
+    return idna_host(host.lower())
 
 
 def _fix_percent(match: re.Match[str]) -> str:

@@ -37,6 +37,7 @@ from urllib3.connection import HTTPSConnection
 
 from ..auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult
 from ..auth.messages import AuthRequest, AuthResponse
+from ..auth.urls import idna_host
 from ..expect import ExpectContinueMixin
 from .errors import refused_error
 
@@ -110,11 +111,7 @@ def authority_of(host: str, port: int) -> str:
     """``host:port`` in authority-form (RFC 9110 section 9.3.6), IPv6 in brackets, IDNA."""
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    try:
-        host.encode("ascii")
-    except UnicodeEncodeError:
-        host = host.encode("idna").decode("ascii")
-    return f"{host}:{port}"
+    return f"{idna_host(host)}:{port}"
 
 
 def read_response(sock: Any) -> Tuple[http.client.HTTPResponse, List[Tuple[str, str]]]:

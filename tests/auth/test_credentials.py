@@ -65,6 +65,17 @@ class TestOrigin:
     def test_idna_host(self) -> None:
         assert Origin.from_url("http://bücher.example/").host == "xn--bcher-kva.example"
 
+    def test_idna_2008_as_requests_sends_it(self) -> None:
+        """IDNA 2003 would map ß to "ss" (strasse.de); requests connects to xn--strae-oqa.de."""
+        requests = pytest.importorskip("requests")
+        sent = requests.Request("GET", "https://Straße.de/x").prepare().url
+        assert sent == "https://xn--strae-oqa.de/x"
+        store = Credentials()
+        store.add("https://straße.de/", "u", "p")
+        assert Origin.from_url("https://STRASSE.de/") != Origin.from_url("https://straße.de/")
+        found = store.find(sent)
+        assert found is not None and found.username == "u"
+
     @pytest.mark.parametrize(
         "url", ["/relative/path", "example.com/x", "ftp://example.com/", "http:///nohost"]
     )
