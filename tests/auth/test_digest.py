@@ -798,6 +798,17 @@ def test_no_domain_is_the_whole_origin() -> None:
     assert auth.space_prefixes("http://[::1]:8080/a") == ["http://[::1]:8080/"]
 
 
+def test_domain_uris_that_are_not_http_urls_are_other_origins() -> None:
+    """``domain`` may list any URI (RFC 7616 section 3.3); one that is not http(s) with a host
+    names no space of this origin, and the others still count."""
+    auth = create(
+        rfc_challenge(extra=', domain="ftp://www.example.org/pub/ mailto:x@example.org /ok/"')
+    )
+    assert auth.space_prefixes("http://www.example.org/dir/index.html") == [
+        "http://www.example.org:80/ok/"
+    ]
+
+
 def test_domain_with_only_foreign_origins_falls_back_to_the_directory() -> None:
     auth = create(rfc_challenge(extra=', domain="http://elsewhere.example/"'))
     assert auth.space_prefixes("http://www.example.org/dir/index.html") == [

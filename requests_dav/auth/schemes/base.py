@@ -25,9 +25,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, List, Optional, Union
-from urllib.parse import urlsplit
 
 from ..errors import UnsupportedChallengeError
+from ..urls import Origin
 
 if TYPE_CHECKING:
     from ..challenge import Challenge
@@ -41,8 +41,6 @@ __all__ = [
     "origin_of",
     "resolve_password",
 ]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -184,15 +182,12 @@ def resolve_password(
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host:port`` of ``url``: lower-cased, default port filled in, no userinfo.
+    """``scheme://host:port`` of ``url`` (:attr:`~requests_dav.auth.urls.Origin.url`).
 
-    IPv6 hosts keep their brackets, as a URL needs them. This is the origin
-    (RFC 6454 section 4) written as the start of an absolute URL prefix.
+    Normalised as the credential store normalises it: lower-cased, default
+    port filled in, no userinfo, IPv6 in brackets, IDNA host. This is the
+    origin (RFC 6454 section 4) written as the start of an absolute URL
+    prefix. :class:`ValueError` for a URL that is not ``http``/``https`` with
+    a host.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port if parts.port is not None else _DEFAULT_PORTS.get(scheme)
-    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"
+    return Origin.from_url(url).url

@@ -652,7 +652,10 @@ class DigestScheme(Authenticator):
         prefixes: List[str] = []
         for uri in domain.split():
             resolved = urljoin(url, uri)
-            if origin_of(resolved) != origin:
+            try:
+                if origin_of(resolved) != origin:
+                    continue
+            except ValueError:  # not an http(s) URL with a host: another origin in any case
                 continue
             path = urlsplit(resolved).path or "/"
             prefix = origin + path
