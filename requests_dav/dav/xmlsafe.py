@@ -413,10 +413,14 @@ def _iter_lxml(
         collect_ids=False,
     )
     check_depth = max_depth < _LIBXML2_MAX_DEPTH
+    etree.clear_error_log()  # this thread's log: what _logged_cause reads belongs to this parse
 
     def syntax_error(err: Any) -> MultiStatusParseError:
         if "Excessive depth" in str(err):
             return _depth_exceeded(min(max_depth, _LIBXML2_MAX_DEPTH), _position_of(err))
+        cause = _logged_cause(err)
+        if cause is not None:
+            return cause
         return _from_parser_error(err)
 
     root: Any = None
@@ -454,6 +458,29 @@ def _iter_lxml(
             raise syntax_error(err) from None
         yield from events(False)
     yield from events(True)
+
+
+def _logged_cause(err: Any) -> Optional[MultiStatusParseError]:
+    """libxml2's own error when lxml reports only "no element found" at (0, 0).
+
+    With ``resolve_entities=False`` a fatal error inside the document (an
+    undefined entity such as ``&foo;``) stops the pull parser silently, and
+    lxml then says the document had no element. The real error is the last
+    fatal entry of the thread's error log (cleared when the parser was made).
+    """
+    if "no element found" not in str(err):
+        return None
+    entries = [e for e in getattr(err, "error_log", ()) if getattr(e, "level_name", "") == "FATAL"]
+    if not entries:
+        return None
+    last = entries[-1]
+    message = str(getattr(last, "message", "") or "").strip()
+    if not message or "no element found" in message:
+        return None
+    line, column = getattr(last, "line", 0), getattr(last, "column", 0)
+    if isinstance(line, int) and isinstance(column, int) and line > 0:
+        return MultiStatusParseError(message, (line, column))
+    return MultiStatusParseError(message)
 
 
 def _position_of(err: Any) -> Optional[Position]:
