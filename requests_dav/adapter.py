@@ -47,36 +47,41 @@ authorized retry) reaches the mocks, so tests can script ``401`` then ``200``.
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from typing import (
     Any,
     Callable,
     Generator,
-    Iterator,
     List,
     Mapping,
-    MutableMapping,
     Optional,
     Set,
     Tuple,
     Union,
 )
 
-from requests import cookies as _cookies
 from requests import utils as _utils
 from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
 from requests.exceptions import ConnectionError as _ConnectionError
-from requests.exceptions import RequestException
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
-from requests.utils import select_proxy, urldefragauth
+from requests.utils import select_proxy
 from urllib3 import PoolManager
 from urllib3.exceptions import EmptyPoolError
-from urllib3.exceptions import HTTPError as _Urllib3HTTPError
 
 from . import exceptions
+from ._results import RESULT_ATTRIBUTE, auth_result, raise_for_auth, safe_url, to_requests_error
+from ._wire import (
+    MAX_DRAIN_BYTES,
+    WireBody,
+    auth_response,
+    carry_cookies,
+    close_after_use,
+    release_intermediate,
+    replayable_body,
+    retry_cookie_jar,
+)
 from .auth import errors as core_errors
 from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from .auth.credentials import Credential, Credentials, Origin
@@ -102,361 +107,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # requests' helpers, typed (its stubs leave them untyped)
-_get_cookie_header: Callable[[Any, Any], Optional[str]] = _cookies.get_cookie_header
-_extract_cookies: Callable[[Any, Any, Any], None] = _cookies.extract_cookies_to_jar
 _prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
-
-MAX_DRAIN_BYTES = 64 * 1024
-"""How much of an intermediate 401/407/411/417 entity is read; past it the connection is closed."""
-
-RESULT_ATTRIBUTE = "auth_result"
-"""Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
 
 #: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
 #: an unknown transfer coding; 411 / 400 in practice).
 _HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
-
-
-# -- the body on the wire ---------------------------------------------------------------------
-
-
-class WireBody:
-    """What requests and urllib3 send: one pass over a :class:`ReplayableBody`, file-like.
-
-    urllib3 reads it with ``read(blocksize)``; iterating it yields the remaining
-    chunks; ``responses`` reads it whole. ``tell()`` and ``seek(0)`` let urllib3's
-    ``Retry`` and requests' 307/308 redirect handling rewind it, which replays
-    the same bytes (from the buffer for a stream) or raises
-    :class:`~requests_dav.exceptions.BodyNotReplayableError` (an ``OSError``, so
-    requests reports ``UnrewindableBodyError``) instead of sending an empty or
-    truncated body. ``complete`` says whether the whole body was handed out.
-    """
-
-    def __init__(self, body: ReplayableBody) -> None:
-        self.body = body
-        self._chunks: Optional[Iterator[bytes]] = None
-        self._pending = b""
-        self._offset = 0
-        self._position = 0
-        self._complete = False
-
-    def __repr__(self) -> str:
-        return f"<WireBody position={self._position} of {self.body!r}>"
-
-    @property
-    def complete(self) -> bool:
-        """The whole body has been handed out by this pass."""
-        return self._complete
-
-    def _next(self) -> Optional[bytes]:
-        if self._complete:
-            return None
-        if self._chunks is None:
-            self._chunks = iter(self.body)
-        chunk = next(self._chunks, None)
-        if chunk is None:
-            self._complete = True
-        return chunk
-
-    def read(self, size: Optional[int] = -1) -> bytes:
-        """Up to ``size`` bytes (all the rest for ``-1``/``None``); ``b""`` at the end."""
-        if size is None or size < 0:
-            parts = [self._pending[self._offset :]]
-            self._pending, self._offset = b"", 0
-            while True:
-                chunk = self._next()
-                if chunk is None:
-                    break
-                parts.append(chunk)
-            data = b"".join(parts)
-            self._position += len(data)
-            return data
-        if size == 0:
-            return b""
-        while self._offset >= len(self._pending):
-            chunk = self._next()
-            if chunk is None:
-                return b""
-            self._pending, self._offset = chunk, 0
-        data = self._pending[self._offset : self._offset + size]
-        self._offset += len(data)
-        self._position += len(data)
-        return data
-
-    def __iter__(self) -> Iterator[bytes]:
-        rest = self._pending[self._offset :]
-        self._pending, self._offset = b"", 0
-        if rest:
-            self._position += len(rest)
-            yield rest
-        while True:
-            chunk = self._next()
-            if chunk is None:
-                return
-            self._position += len(chunk)
-            yield chunk
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return self.body.replayable
-
-    def tell(self) -> int:
-        """Bytes handed out by this pass."""
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Only ``seek(0)`` (rewind: the same bytes again) and seeking to :meth:`tell` work."""
-        if whence == io.SEEK_SET and offset == self._position and self._chunks is None:
-            return offset
-        if whence == io.SEEK_SET and offset == 0:
-            self.rewind()
-            return 0
-        raise io.UnsupportedOperation("a request body can only be rewound to its start")
-
-    def rewind(self) -> None:
-        """Start a new pass (rewinds the :class:`ReplayableBody` if a pass had begun)."""
-        try:
-            self.body.rewind()
-        except core_errors.BodyNotReplayableError as exc:
-            raise exceptions.BodyNotReplayableError(
-                exc.reason, bytes_sent=exc.bytes_sent, limit=exc.limit
-            ) from exc
-        self._chunks = None
-        self._pending, self._offset = b"", 0
-        self._position = 0
-        self._complete = False
-
-
-def replayable_body(
-    request: PreparedRequest, max_replay_bytes: int
-) -> Tuple[Optional[ReplayableBody], Optional[WireBody]]:
-    """Wrap ``request.body`` for replay; a non-bytes body is replaced by a :class:`WireBody`.
-
-    The :class:`WireBody` stays on ``request`` (with ``_body_position = 0``) so
-    that requests' redirect handling (which copies the request and rewinds its
-    body for 307/308) replays the same bytes instead of an exhausted
-    generator. A body that already is a :class:`WireBody` (a redirect, a
-    resend, or ``auth=`` and the adapter together) is rewound and reused.
-    """
-    body = request.body
-    if body is None:
-        return None, None
-    if isinstance(body, WireBody):
-        body.rewind()
-        return body.body, body
-    wrapped = ReplayableBody.wrap(body, max_replay_bytes=max_replay_bytes)
-    if wrapped is None or wrapped.kind == "bytes":
-        return wrapped, None
-    wire = WireBody(wrapped)
-    request.body = wire  # type: ignore[assignment]
-    vars(request)["_body_position"] = 0  # requests rewinds it on 307/308 (rewind_body)
-    return wrapped, wire
-
-
-# -- reading responses ------------------------------------------------------------------------
-
-
-def auth_response(response: Response) -> AuthResponse:
-    """The core's view of ``response``: status and every header field line, in order.
-
-    urllib3's header dict yields repeated fields (several ``WWW-Authenticate``
-    lines) separately; requests' joined dict is the fallback.
-    """
-    raw_headers = getattr(response.raw, "headers", None)
-    items = getattr(raw_headers, "items", None)
-    lines = list(items()) if callable(items) else list(response.headers.items())
-    return AuthResponse(status=int(response.status_code), headers=lines)
-
-
-def wants_close(response: Response) -> bool:
-    """The server will close the connection (RFC 9112 section 9.6; HTTP/1.0 without keep-alive)."""
-    tokens = {t.strip().lower() for t in response.headers.get("Connection", "").split(",")}
-    if "close" in tokens:
-        return True
-    return getattr(response.raw, "version", 11) == 10 and "keep-alive" not in tokens
-
-
-def release_intermediate(response: Response, reusable: bool) -> bool:
-    """Read an intermediate response (at most :data:`MAX_DRAIN_BYTES`) and free its connection.
-
-    The entity stays readable as ``response.content`` (the server's diagnostic).
-    The connection goes back to the pool only when ``reusable`` (the caller
-    knows the server has nothing of the request left to read), the server did
-    not say ``Connection: close`` and the entity was read to its end;
-    otherwise it is closed and the next attempt opens a fresh one. Read errors
-    (a server that answered early and reset the connection) are swallowed: the
-    response itself is what the flow needs. Returns whether the connection was
-    kept.
-    """
-    reuse = reusable and not wants_close(response)
-    raw: Any = response.raw
-    parts: List[bytes] = []
-    size = 0
-    stream = getattr(raw, "stream", None)
-    # urllib3 hands the connection back to the pool the moment the entity has been read; one
-    # that must not be reused is kept out of the pool until it is closed (no other thread may
-    # pick it up in between).
-    hold = not reuse and raw is not None and "release_conn" not in vars(raw)
-    if hold:
-        raw.release_conn = _keep_connection
-    try:
-        if callable(stream):
-            for chunk in stream(16384, decode_content=True):
-                parts.append(chunk)
-                size += len(chunk)
-                if size > MAX_DRAIN_BYTES:
-                    reuse = False
-                    break
-    except (_Urllib3HTTPError, OSError, ValueError):
-        reuse = False
-    finally:
-        if hold:
-            del raw.release_conn
-    response._content = b"".join(parts)[:MAX_DRAIN_BYTES]
-    vars(response)["_content_consumed"] = True
-    if raw is not None:
-        if not reuse:
-            close = getattr(raw, "close", None)
-            if callable(close):
-                close()
-        release = getattr(raw, "release_conn", None)
-        if callable(release):
-            release()
-    return reuse
-
-
-def _keep_connection() -> None:
-    """Stands in for ``release_conn`` while an intermediate response is read."""
-
-
-def close_after_use(response: Response) -> None:
-    """Close ``response``'s connection instead of pooling it once the caller is done with it.
-
-    For an error answer to a request with a body: the server may not have read
-    that body (cheroot answers 401 to a chunked PUT and then parses the chunks
-    as the next request), so the connection must not carry another request.
-    The response itself stays unread (``stream=True`` keeps working).
-    """
-    raw: Any = response.raw
-    release = getattr(raw, "release_conn", None)
-    if raw is None or not callable(release) or "release_conn" in vars(raw):
-        return
-
-    def close_then_release() -> None:
-        connection = getattr(raw, "connection", None)
-        if connection is not None:
-            connection.close()
-        release()
-
-    raw.release_conn = close_then_release
-
-
-# -- results and errors -----------------------------------------------------------------------
-
-
-def auth_result(response: Response) -> Optional[FlowResult]:
-    """The :class:`FlowResult` of the negotiation that produced ``response``, if any."""
-    result = getattr(response, RESULT_ATTRIBUTE, None)
-    return result if isinstance(result, FlowResult) else None
-
-
-def safe_url(url: Optional[str]) -> str:
-    """``url`` without userinfo or fragment, for messages and logs (never a secret)."""
-    if not url:
-        return ""
-    try:
-        return str(urldefragauth(url))
-    except ValueError:
-        return "<unparsable URL>"
-
-
-def raise_for_auth(response: Response) -> None:
-    """Raise :class:`~requests_dav.exceptions.AuthenticationFailedError` if authentication failed.
-
-    Does nothing when the negotiation succeeded or was not needed. The error
-    names the URL, the status, the scheme and realm, why (``outcome`` and the
-    core's ``detail``), and for an unreplayable body how many bytes had been
-    sent and the limit. ``response`` is attached. No secret is in the message.
-    """
-    result = auth_result(response)
-    if result is None or result.outcome in ("ok", "no-challenge"):
-        return
-    url = safe_url(response.url)
-    status = int(response.status_code)
-    message = f"{status} for {url}: authentication {result.outcome}"
-    if result.detail:
-        message += f": {result.detail}"
-    bytes_sent: Optional[int] = None
-    limit: Optional[int] = None
-    if result.body_error is not None:
-        bytes_sent, limit = result.body_error.bytes_sent, result.body_error.limit
-        message += f" (body not replayable: {result.body_error})"
-    raise exceptions.AuthenticationFailedError(
-        message,
-        outcome=result.outcome,
-        url=url,
-        status=status,
-        scheme=result.scheme,
-        realm=result.realm,
-        bytes_sent=bytes_sent,
-        limit=limit,
-        response=response,
-        request=response.request,
-    )
-
-
-def to_requests_error(
-    exc: core_errors.AuthCoreError,
-    *,
-    request: Optional[PreparedRequest] = None,
-    response: Optional[Response] = None,
-) -> RequestException:
-    """The requests-rooted twin (:mod:`requests_dav.exceptions`) of a core error."""
-    if isinstance(exc, core_errors.ChallengeParseError):
-        return exceptions.ChallengeParseError(
-            exc.header, exc.position, exc.reason, exc.value, request=request, response=response
-        )
-    if isinstance(exc, core_errors.BodyNotReplayableError):
-        return exceptions.BodyNotReplayableError(
-            exc.reason,
-            bytes_sent=exc.bytes_sent,
-            limit=exc.limit,
-            request=request,
-            response=response,
-        )
-    if isinstance(exc, core_errors.MutualAuthenticationError):
-        return exceptions.MutualAuthenticationError(str(exc), request=request, response=response)
-    return exceptions.AuthenticationError(str(exc), request=request, response=response)
-
-
-def retry_cookie_jar(
-    request: PreparedRequest,
-) -> Optional[Any]:
-    """A copy of the request's cookie jar when its Cookie header came from that jar."""
-    jar = getattr(request, "_cookies", None)
-    if jar is None:
-        return None
-    sent = request.headers.get("Cookie")
-    if sent is not None and sent != _get_cookie_header(jar, request):
-        return None  # a Cookie header the caller set by hand: leave it alone
-    return jar.copy()
-
-
-def carry_cookies(
-    jar: Optional[Any],
-    response: Response,
-    request: PreparedRequest,
-    headers: MutableMapping[str, str],
-) -> None:
-    """Cookies set by an intermediate response go out with the retry (as HTTPDigestAuth does)."""
-    if jar is None or "Set-Cookie" not in response.headers:
-        return
-    _extract_cookies(jar, response.request, response.raw)
-    value = _get_cookie_header(jar, request)
-    if value:
-        headers["Cookie"] = value
 
 
 # -- the adapter ------------------------------------------------------------------------------

@@ -42,8 +42,8 @@ from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
-from .adapter import (
-    RESULT_ATTRIBUTE,
+from ._results import RESULT_ATTRIBUTE, safe_url, to_requests_error
+from ._wire import (
     WireBody,
     auth_response,
     carry_cookies,
@@ -51,8 +51,6 @@ from .adapter import (
     release_intermediate,
     replayable_body,
     retry_cookie_jar,
-    safe_url,
-    to_requests_error,
 )
 from .auth import errors as core_errors
 from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
