@@ -70,10 +70,9 @@ from requests.utils import select_proxy
 from urllib3 import PoolManager
 from urllib3.exceptions import EmptyPoolError
 
-from . import exceptions
-from ._results import RESULT_ATTRIBUTE, auth_result, raise_for_auth, safe_url, to_requests_error
+from . import _results, _wire, exceptions
+from ._results import auth_result, raise_for_auth, safe_url, to_requests_error
 from ._wire import (
-    MAX_DRAIN_BYTES,
     WireBody,
     auth_response,
     carry_cookies,
@@ -108,6 +107,12 @@ logger = logging.getLogger(__name__)
 
 # requests' helpers, typed (its stubs leave them untyped)
 _prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
+
+MAX_DRAIN_BYTES = _wire.MAX_DRAIN_BYTES
+"""How much of an intermediate 401/407/411/417 entity is read; past it the connection is closed."""
+
+RESULT_ATTRIBUTE = _results.RESULT_ATTRIBUTE
+"""Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
 
 #: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
 #: an unknown transfer coding; 411 / 400 in practice).
