@@ -18,7 +18,6 @@ from .common import (
     digest_lines,
     free_port,
     parse_int,
-    quote_path,
     require_binary,
     service_user_ids,
     tail,
@@ -201,15 +200,6 @@ class ApacheServer(LogServer):
         self.error_log = directory / "logs" / "error.log"
         self.digest_domain = DIGEST_DOMAIN
         self.digest_short_lifetime = DIGEST_SHORT_LIFETIME
-
-    @property
-    def https_base_url(self) -> str:
-        return f"https://{self.host}:{self.https_port}"
-
-    def https_url(self, share: str, path: str = "") -> str:
-        """Same as url() on the HTTPS virtual host (verify with `verify=apache.ca_cert`)."""
-        self._share(share)
-        return f"{self.https_base_url}/{share}/{quote_path(path)}"
 
     def parse_line(self, line: str) -> RequestRecord | None:
         fields = line.split("\t")

@@ -186,6 +186,20 @@ class ServerBase:
         self._share(share)
         return f"{self.base_url}/{share}/{quote_path(path)}"
 
+    #: the TLS listener's port, for servers that have one (Apache, the NTLM server)
+    https_port: int | None = None
+
+    @property
+    def https_base_url(self) -> str:
+        if self.https_port is None:
+            raise AttributeError(f"{self.name} has no TLS listener")
+        return f"https://{self.host}:{self.https_port}"
+
+    def https_url(self, share: str, path: str = "") -> str:
+        """Same as url() on the TLS listener (verify with the server's `ca_cert`)."""
+        self._share(share)
+        return f"{self.https_base_url}/{share}/{quote_path(path)}"
+
     def root(self, share: str) -> Path:
         """Directory on disk behind `share` (compare stored bytes here)."""
         return self._share(share).root

@@ -37,7 +37,6 @@ from .common import (
     Share,
     Testbed,
     free_port,
-    quote_path,
     read_settled,
     require_binary,
 )
@@ -136,15 +135,6 @@ class NTLMServer(ServerBase):
     def ca_cert(self) -> str:
         """Path of the TLS listener's self-signed certificate (pass it as ``verify=``)."""
         return str(self._tls()[1])
-
-    @property
-    def https_base_url(self) -> str:
-        return f"https://{self.host}:{self.https_port}"
-
-    def https_url(self, share: str, path: str = "") -> str:
-        """Same as url() on the TLS listener (verify with ``verify=server.ca_cert``)."""
-        self._share(share)
-        return f"{self.https_base_url}/{share}/{quote_path(path)}"
 
     @property
     def proxy_url(self) -> str:
