@@ -55,6 +55,7 @@ from urllib3.util.wait import wait_for_read
 __all__ = [
     "DEFAULT_EXPECT_TIMEOUT",
     "EXPECT_RESULT_ATTRIBUTE",
+    "ConfiguringPoolManager",
     "ExpectContinueMixin",
     "ExpectHTTPConnection",
     "ExpectHTTPConnectionPool",
@@ -363,7 +364,30 @@ def configure_pool(pool: Any, expect_timeout: float) -> None:
         pool.expect_timeout = expect_timeout
 
 
-class ExpectPoolManager(PoolManager):
+class ConfiguringPoolManager(PoolManager):
+    """A ``PoolManager`` that hands every pool it makes to :meth:`_configure_pool`.
+
+    The one override of urllib3's ``_new_pool`` hook: the managers of this
+    package (here, :mod:`requests_dav.proxy`, :mod:`requests_dav.pinning`)
+    each extend ``_configure_pool`` with what their pools need.
+    """
+
+    def _new_pool(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        request_context: Optional[Dict[str, Any]] = None,
+    ) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        self._configure_pool(pool)
+        return pool
+
+    def _configure_pool(self, pool: HTTPConnectionPool) -> None:
+        """Set what this manager gives each new pool (nothing here)."""
+
+
+class ExpectPoolManager(ConfiguringPoolManager):
     """urllib3's ``PoolManager`` whose pools use the ``Expect``-aware connections."""
 
     def __init__(
@@ -376,13 +400,6 @@ class ExpectPoolManager(PoolManager):
             "https": ExpectHTTPSConnectionPool,
         }
 
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: Optional[Dict[str, Any]] = None,
-    ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
+    def _configure_pool(self, pool: HTTPConnectionPool) -> None:
+        super()._configure_pool(pool)
         configure_pool(pool, self.expect_timeout)
-        return pool

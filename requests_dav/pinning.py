@@ -33,7 +33,12 @@ from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool
 
 from .auth.credentials import Credential, Origin
-from .expect import ExpectHTTPConnectionPool, ExpectHTTPSConnectionPool, ExpectPoolManager
+from .expect import (
+    ConfiguringPoolManager,
+    ExpectHTTPConnectionPool,
+    ExpectHTTPSConnectionPool,
+    ExpectPoolManager,
+)
 from .proxy.manager import AuthProxyManager, TunnelAuthHTTPSConnectionPool
 
 __all__ = [
@@ -76,7 +81,7 @@ class _BoundTunnelPool(_BoundWait, TunnelAuthHTTPSConnectionPool):
     """The one-connection pool of an ``https://`` origin through a proxy tunnel."""
 
 
-class _PinnedManager(PoolManager):
+class _PinnedManager(ConfiguringPoolManager):
     """Builds the pools of :attr:`pinned_pools` and gives each ``bound_wait``.
 
     Mixed in before a pool manager class, whose own ``__init__`` sets its
@@ -90,17 +95,10 @@ class _PinnedManager(PoolManager):
         self.bound_wait = bound_wait
         self.pool_classes_by_scheme = dict(self.pinned_pools)
 
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: Optional[Dict[str, Any]] = None,
-    ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
+    def _configure_pool(self, pool: HTTPConnectionPool) -> None:
+        super()._configure_pool(pool)
         if isinstance(pool, _BoundWait):
             pool.bound_wait = self.bound_wait
-        return pool
 
 
 class _BoundPoolManager(_PinnedManager, ExpectPoolManager):

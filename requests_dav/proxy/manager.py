@@ -21,7 +21,7 @@ gets, and nothing of it ever goes inside a tunnel to the origin.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Mapping, MutableMapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from urllib3 import PoolManager, ProxyManager
@@ -33,6 +33,7 @@ from ..auth.errors import AuthCoreError
 from ..exceptions import RequestsDAVError
 from ..expect import (
     DEFAULT_EXPECT_TIMEOUT,
+    ConfiguringPoolManager,
     ExpectHTTPConnectionPool,
     ExpectHTTPSConnectionPool,
     configure_pool,
@@ -102,7 +103,7 @@ class TunnelAuthHTTPSConnectionPool(ExpectHTTPSConnectionPool):
             raise carrier.error from None
 
 
-class AuthProxyManager(ProxyManager):
+class AuthProxyManager(ConfiguringPoolManager, ProxyManager):
     """urllib3's ``ProxyManager`` with :class:`TunnelAuthHTTPSConnectionPool` for HTTPS.
 
     Both pools honour ``Expect: 100-continue`` (:mod:`requests_dav.expect`),
@@ -128,19 +129,12 @@ class AuthProxyManager(ProxyManager):
             "https": TunnelAuthHTTPSConnectionPool,
         }
 
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: Optional[Dict[str, Any]] = None,
-    ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
+    def _configure_pool(self, pool: HTTPConnectionPool) -> None:
+        super()._configure_pool(pool)
         configure_pool(pool, self.expect_timeout)
         if isinstance(pool, TunnelAuthHTTPSConnectionPool):
             pool.negotiator = self.negotiator
             pool.connect_lock = self.connect_lock
-        return pool
 
 
 def build_proxy_manager(
