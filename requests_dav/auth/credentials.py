@@ -40,6 +40,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
+    Any,
     Callable,
     Dict,
     List,
@@ -203,13 +204,7 @@ class Credentials:
         """
         origin, path = split_url(url, strict=True)
         credential = Credential(username, password, realm, encoding)
-        key = (canonical_prefix(path), realm)
-        with self._lock:
-            table = self._origin.setdefault(origin, {})
-            replaced = table.get(key)
-            table[key] = _Entry(credential, self._next_serial())
-        if replaced is not None and replaced.credential != credential:
-            self._tell(origin, False)
+        self._put(self._origin, origin, (canonical_prefix(path), realm), credential, proxy=False)
 
     def add_proxy(
         self,
@@ -226,12 +221,25 @@ class Credentials:
         :meth:`on_forget` hear of it when they differ)."""
         origin, _ = split_url(proxy_url, strict=True)
         credential = Credential(username, password, realm, encoding)
+        self._put(self._proxy, origin, realm, credential, proxy=True)
+
+    def _put(
+        self,
+        tables: Dict[Origin, Dict[Any, _Entry]],
+        origin: Origin,
+        key: Any,
+        credential: Credential,
+        *,
+        proxy: bool,
+    ) -> None:
+        """File ``credential`` under ``origin`` and ``key``; a different one replaced is
+        forgotten (listeners are told)."""
         with self._lock:
-            table = self._proxy.setdefault(origin, {})
-            replaced = table.get(realm)
-            table[realm] = _Entry(credential, self._next_serial())
+            table = tables.setdefault(origin, {})
+            replaced = table.get(key)
+            table[key] = _Entry(credential, self._next_serial())
         if replaced is not None and replaced.credential != credential:
-            self._tell(origin, True)
+            self._tell(origin, proxy)
 
     # -- lookup -------------------------------------------------------------------------------
 

@@ -276,8 +276,7 @@ class Negotiator:
                     try:
                         request.body.rewind()
                     except BodyNotReplayableError as exc:
-                        if not chosen.connection_bound:
-                            self.credentials.learn(state.url, chosen, proxy=side.is_proxy)
+                        self._learn(side, state.url, chosen)
                         return FlowResult(
                             "not-replayable",
                             f"{side.name} asked for {chosen.scheme} credentials"
@@ -452,11 +451,18 @@ class Negotiator:
             return False
         state.confirmed = True
         authenticator.on_success(response, request)
-        if not authenticator.connection_bound:
-            # a connection-bound authenticator belongs to its connection: learned, it would
-            # be shared by concurrent flows and restart handshakes on authenticated connections
-            self.credentials.learn(state.url, authenticator, proxy=side.is_proxy)
+        self._learn(side, state.url, authenticator)
         return True
+
+    def _learn(self, side: _Side, url: str, authenticator: Authenticator) -> None:
+        """Record ``authenticator`` for its space, unless it is connection-bound.
+
+        A connection-bound authenticator belongs to its connection: learned,
+        it would be shared by concurrent flows and restart handshakes on
+        authenticated connections.
+        """
+        if not authenticator.connection_bound:
+            self.credentials.learn(url, authenticator, proxy=side.is_proxy)
 
     def _finish(
         self,
