@@ -772,10 +772,16 @@ class AuthAdapter(HTTPAdapter):
         return length is None or length > max(threshold, 0)
 
     def _remember_no_expect(self, peer: Origin, why: str) -> None:
+        self._remember(
+            self._no_expect_peers, peer, f"{why}: no Expect: 100-continue to it from now on"
+        )
+
+    def _remember(self, peers: Set[Origin], peer: Origin, what: str) -> None:
+        """Add ``peer`` to ``peers`` (under the state lock), logging ``what`` the first time."""
         with self._state_lock:
-            if peer not in self._no_expect_peers:
-                logger.debug("%s %s: no Expect: 100-continue to it from now on", peer, why)
-            self._no_expect_peers.add(peer)
+            if peer not in peers:
+                logger.debug("%s %s", peer, what)
+            peers.add(peer)
 
     def _refuses_expect(self, peer: Origin) -> bool:
         """An HTTP/1.0 peer ignores ``Expect`` (RFC 9110 10.1.1); a 417 peer refused it."""
@@ -811,10 +817,9 @@ class AuthAdapter(HTTPAdapter):
             return peer in self._http10_peers
 
     def _remember_http10(self, peer: Origin) -> None:
-        with self._state_lock:
-            if peer not in self._http10_peers:
-                logger.debug("%s speaks HTTP/1.0: no chunked bodies to it (RFC 2145)", peer)
-            self._http10_peers.add(peer)
+        self._remember(
+            self._http10_peers, peer, "speaks HTTP/1.0: no chunked bodies to it (RFC 2145)"
+        )
 
 
 def _unanswered(response: Response, url: str) -> FlowResult:
