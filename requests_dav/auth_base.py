@@ -36,7 +36,7 @@ answered by :class:`~requests_dav.adapter.AuthAdapter`.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable, List, Optional, Set, Type
+from typing import Any, Callable, Generator, Iterable, List, Optional, Set, Tuple, Type
 
 from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
@@ -57,7 +57,7 @@ from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from .auth.challenge import Challenge
 from .auth.credentials import Credentials, Origin
 from .auth.flow import FlowResult, Negotiator
-from .auth.messages import AuthRequest
+from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
 from .auth.schemes.base import SchemeOptions
 
@@ -161,18 +161,7 @@ class HTTPAuth(AuthBase):
         self._before_flow(url)
         body, wire = replayable_body(r, self.max_replay_bytes)
         exchange = _Exchange(r, Origin.from_url(url), body, wire)
-        auth_request = AuthRequest(
-            method=str(r.method or "GET"),
-            url=url,
-            headers=CaseInsensitiveDict(r.headers),
-            body=body,
-            target=r.path_url,
-        )
-        exchange.flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
-        try:
-            exchange.outgoing = next(exchange.flow)
-        except core_errors.AuthCoreError as exc:
-            raise to_requests_error(exc, request=r) from exc
+        exchange.flow, exchange.outgoing = self._start_flow(r, url, body)
         for name in ("Authorization",):
             value = exchange.outgoing.headers.get(name)
             if value is not None and r.headers.get(name) != value:
@@ -184,6 +173,31 @@ class HTTPAuth(AuthBase):
 
         _register_hook(r, "response", hook)
         return r
+
+    def _start_flow(
+        self,
+        request: PreparedRequest,
+        url: str,
+        body: Optional[ReplayableBody],
+        response: Optional[Response] = None,
+    ) -> Tuple[Generator[AuthRequest, AuthResponse, FlowResult], AuthRequest]:
+        """A flow for ``request`` and the first request it wants sent.
+
+        Connection-bound schemes are left out: a hook cannot keep a handshake
+        on one connection. A core error comes out as its requests-rooted twin.
+        """
+        auth_request = AuthRequest(
+            method=str(request.method or "GET"),
+            url=url,
+            headers=CaseInsensitiveDict(request.headers),
+            body=body,
+            target=request.path_url,
+        )
+        flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
+        try:
+            return flow, next(flow)
+        except core_errors.AuthCoreError as exc:
+            raise to_requests_error(exc, request=request, response=response) from exc
 
     def _before_flow(self, url: str) -> None:
         """Subclass hook run before each flow starts (BasicAuth: learn the space preemptively)."""
@@ -258,18 +272,7 @@ class HTTPAuth(AuthBase):
         wire = body_obj if isinstance(body_obj, WireBody) else None
         body = wire.body if wire is not None else ReplayableBody.wrap(request.body)
         target = _Exchange(request, exchange.origin, body, wire)
-        auth_request = AuthRequest(
-            method=str(request.method or "GET"),
-            url=url,
-            headers=CaseInsensitiveDict(request.headers),
-            body=body,
-            target=request.path_url,
-        )
-        flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
-        try:
-            first: AuthRequest = next(flow)
-        except core_errors.AuthCoreError as exc:
-            raise to_requests_error(exc, request=request, response=response) from exc
+        flow, first = self._start_flow(request, url, body, response)
         if first.headers.get("Authorization") != request.headers.get("Authorization"):
             # the space is known: the answer is to the request the flow wanted, not this one
             release_intermediate(response, body is None)
