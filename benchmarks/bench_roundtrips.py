@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import os
 import shutil
 import sys
@@ -226,34 +227,47 @@ class _Counted:
             yield chunk
 
 
+def start_bed_server(
+    module: str, what: str, mode: Optional[int] = None, **start_kwargs: Any
+) -> Tuple[Optional[Any], str]:
+    """``tests/servers/<module>.start`` in a fresh directory, or ``(None, why not)``.
+
+    ``mode`` is given to the directory (Apache's workers need to enter it);
+    ``start_kwargs`` go to ``start``. :func:`stop_bed_server` undoes it.
+    """
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    sys.path.insert(0, tests)
+    try:
+        bed = importlib.import_module(f"servers.{module}")
+    except ImportError as exc:  # pytest missing: the test bed's helpers need it
+        return None, f"tests/servers cannot be imported ({exc})"
+    directory = tempfile.mkdtemp(prefix=f"requests-dav-bench-{module}-")
+    if mode is not None:
+        os.chmod(directory, mode)
+    from pathlib import Path
+
+    try:
+        server = bed.start(Path(directory), **start_kwargs)
+    except BaseException as exc:  # pytest.skip / fail are BaseExceptions
+        shutil.rmtree(directory, ignore_errors=True)
+        return None, f"{what} did not start ({type(exc).__name__}: {exc})"
+    server.bench_directory = directory
+    return server, ""
+
+
+def stop_bed_server(server: Any) -> None:
+    server.terminate()
+    server.stop()
+    shutil.rmtree(server.bench_directory, ignore_errors=True)
+
+
 def start_apache() -> Tuple[Optional[Any], str]:
     """The test bed's Apache in a fresh directory, or ``(None, why not)``."""
     search = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
     if shutil.which("apache2", path=search) is None:
         return None, "apache2 is not installed"
-    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
-    sys.path.insert(0, tests)
-    try:
-        from servers import apache
-    except ImportError as exc:  # pytest missing: the test bed's helpers need it
-        return None, f"tests/servers cannot be imported ({exc})"
-    directory = tempfile.mkdtemp(prefix="requests-dav-bench-apache-")
-    os.chmod(directory, 0o711)  # noqa: S103 (search only, for Apache's www-data workers)
-    from pathlib import Path
-
-    try:
-        server = apache.start(Path(directory))
-    except BaseException as exc:  # pytest.skip / fail are BaseExceptions
-        shutil.rmtree(directory, ignore_errors=True)
-        return None, f"Apache did not start ({type(exc).__name__}: {exc})"
-    server.bench_directory = directory
-    return server, ""
-
-
-def stop_apache(server: Any) -> None:
-    server.terminate()
-    server.stop()
-    shutil.rmtree(server.bench_directory, ignore_errors=True)
+    # search only, for Apache's www-data workers
+    return start_bed_server("apache", "Apache", mode=0o711)
 
 
 def run_expect(server: Any, relay: CountingRelay, expect: bool, size: int) -> Dict[str, Any]:
@@ -337,7 +351,7 @@ def expect_table(size: int) -> None:
                     ]
                 )
     finally:
-        stop_apache(server)
+        stop_bed_server(server)
     print_table(
         title + " (physical limit 1.0x)",
         [
@@ -372,22 +386,7 @@ def start_ntlm() -> Tuple[Optional[Any], str]:
         import spnego  # noqa: F401
     except ImportError:
         return None, "pyspnego is not installed (requests-dav[spnego])"
-    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
-    sys.path.insert(0, tests)
-    try:
-        from servers import ntlm_fixture
-    except ImportError as exc:
-        return None, f"tests/servers cannot be imported ({exc})"
-    from pathlib import Path
-
-    directory = tempfile.mkdtemp(prefix="requests-dav-bench-ntlm-")
-    try:
-        server = ntlm_fixture.start(Path(directory), tls=False)
-    except BaseException as exc:  # pytest.skip / fail are BaseExceptions
-        shutil.rmtree(directory, ignore_errors=True)
-        return None, f"the NTLM server did not start ({type(exc).__name__}: {exc})"
-    server.bench_directory = directory
-    return server, ""
+    return start_bed_server("ntlm_fixture", "the NTLM server", tls=False)
 
 
 def run_ntlm(relay: CountingRelay, share: str, size: int) -> Dict[str, Any]:
@@ -450,9 +449,7 @@ def ntlm_table(size: int) -> None:
                     ]
                 )
     finally:
-        server.terminate()
-        server.stop()
-        shutil.rmtree(server.bench_directory, ignore_errors=True)
+        stop_bed_server(server)
     print_table(
         title + " (physical limit 1.0x)",
         [
