@@ -13,11 +13,10 @@ from .common import (
     Process,
     RequestRecord,
     Share,
-    auth_scheme_of,
     chown_tree,
     digest_lines,
+    escaped_log_record,
     free_port,
-    parse_int,
     require_binary,
     service_user_ids,
     tail,
@@ -207,19 +206,8 @@ class ApacheServer(LogServer):
             return None
         status, port, request_line, authorization, length, user = fields[:6]
         parts = unescape_log_item(request_line).split(" ")
-        method = parts[0]
         target = parts[1] if len(parts) > 1 else ""
-        auth = None if authorization == "-" else unescape_log_item(authorization)
-        return RequestRecord(
-            method=method,
-            path=target,
-            status=int(status),
-            auth_scheme=auth_scheme_of(auth),
-            authorization=auth,
-            content_length=parse_int(length),
-            user=None if user == "-" else unescape_log_item(user),
-            port=parse_int(port),
-        )
+        return escaped_log_record(parts[0], target, status, authorization, length, user, port)
 
     def error_log_text(self) -> str:
         return tail(self.error_log)

@@ -518,6 +518,26 @@ def unescape_log_item(value: str) -> str:
     return out.decode("utf-8", "replace")
 
 
+def escaped_log_record(
+    method: str, target: str, status: str, authorization: str, length: str, user: str, port: str
+) -> RequestRecord:
+    """A record from access-log fields escaped as Apache and nginx escape them (``-``: none).
+
+    ``method`` and ``target`` are already decoded; the other fields are as logged.
+    """
+    auth = None if authorization == "-" else unescape_log_item(authorization)
+    return RequestRecord(
+        method=method,
+        path=target,
+        status=int(status),
+        auth_scheme=auth_scheme_of(auth),
+        authorization=auth,
+        content_length=parse_int(length),
+        user=None if user == "-" else unescape_log_item(user),
+        port=parse_int(port),
+    )
+
+
 class LogServer(ServerBase):
     """A server whose request records come from an access log file parsed at call time."""
 

@@ -13,10 +13,9 @@ from .common import (
     Process,
     RequestRecord,
     Share,
-    auth_scheme_of,
     chown_tree,
+    escaped_log_record,
     free_port,
-    parse_int,
     require_binary,
     service_user_ids,
     tail,
@@ -122,16 +121,14 @@ class NginxServer(LogServer):
         if len(fields) < 7:
             return None
         status, port, method, target, authorization, length, user = fields[:7]
-        auth = None if authorization == "-" else unescape_log_item(authorization)
-        return RequestRecord(
-            method=unescape_log_item(method),
-            path=unescape_log_item(target),
-            status=int(status),
-            auth_scheme=auth_scheme_of(auth),
-            authorization=auth,
-            content_length=parse_int(length),
-            user=None if user == "-" else unescape_log_item(user),
-            port=parse_int(port),
+        return escaped_log_record(
+            unescape_log_item(method),
+            unescape_log_item(target),
+            status,
+            authorization,
+            length,
+            user,
+            port,
         )
 
     def error_log_text(self) -> str:
