@@ -16,17 +16,18 @@ from ._lazy import lazy_exports
 if TYPE_CHECKING:
     from .adapter import AuthAdapter, auth_result, raise_for_auth
     from .auth.body import DEFAULT_MAX_REPLAY_BYTES
-    from .auth.credentials import Credential, Credentials
+    from .auth.credentials import Credentials
     from .auth.flow import FlowResult
     from .auth.schemes import SchemeRegistry
     from .auth.schemes.base import SchemeOptions
+    from .auth.types import Credential
     from .auth_base import BasicAuth, DigestAuth, HTTPAuth
     from .dav.session import DAVSession
 
 _EXPORTS = {
     "AuthAdapter": ".adapter",
     "BasicAuth": ".auth_base",
-    "Credential": ".auth.credentials",
+    "Credential": ".auth.types",
     "Credentials": ".auth.credentials",
     "DAVSession": ".dav.session",
     "DEFAULT_MAX_REPLAY_BYTES": ".auth.body",

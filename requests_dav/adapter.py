@@ -83,11 +83,13 @@ from ._wire import (
 )
 from .auth import errors as core_errors
 from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
-from .auth.credentials import Credential, Credentials, Origin
+from .auth.credentials import Credentials
 from .auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import SchemeRegistry
 from .auth.schemes.base import SchemeOptions
+from .auth.types import Credential
+from .auth.urls import Origin
 from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
 from .pinning import BOUND_CONNECTION_WAIT, PinKey, PinnedPool, PinnedPools, pinned_manager
 from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error

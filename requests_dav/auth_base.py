@@ -55,11 +55,12 @@ from ._wire import (
 from .auth import errors as core_errors
 from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from .auth.challenge import Challenge
-from .auth.credentials import Credentials, Origin
+from .auth.credentials import Credentials
 from .auth.flow import FlowResult, Negotiator
 from .auth.messages import AuthRequest, AuthResponse
 from .auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
 from .auth.schemes.base import SchemeOptions
+from .auth.urls import Origin
 
 __all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
 

@@ -37,7 +37,7 @@ import os
 import threading
 import warnings
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -46,92 +46,22 @@ from typing import (
     List,
     Optional,
     Tuple,
-    Union,
 )
 from urllib.parse import urljoin
 
+from .types import Credential, PasswordSource
 from .urls import Origin, UnsupportedSchemeError, canonical_prefix, path_covers, split_url
 
 if TYPE_CHECKING:
     from .schemes.base import Authenticator
 
-__all__ = ["Credential", "Credentials", "ForgetListener", "Origin", "PasswordSource"]
+__all__ = ["Credentials", "ForgetListener"]
 
 ForgetListener = Callable[[Optional[Origin], bool], None]
 """Called as ``(origin, proxy)`` after :meth:`Credentials.forget` or a replacing
 :meth:`Credentials.add` / :meth:`Credentials.add_proxy` (the origin or proxy origin whose
 credentials were dropped, ``proxy`` telling which table) or with ``(None, False)`` after
 :meth:`Credentials.clear`."""
-
-PasswordSource = Union[str, bytes, Callable[[str, Optional[str], int], Union[str, bytes, None]]]
-"""A password, or a callable asked with ``(url, realm, attempt)`` (``attempt`` starts at 1) that
-returns the password, or ``None`` to give up."""
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A username and password (or password source) for one protection space.
-
-    ``realm`` ``None`` means any realm of the matching space. ``encoding`` overrides the Basic
-    charset for this credential (RFC 7617 section 2.1, e.g. ``"latin-1"`` for old servers);
-    ``None`` leaves it to the scheme. ``repr`` and ``str`` show ``password=<hidden>``; equality
-    does compare passwords.
-    """
-
-    username: str
-    password: PasswordSource = field(repr=False)
-    realm: Optional[str] = None
-    encoding: Optional[str] = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.username, str):
-            raise TypeError(f"username must be a str, not {type(self.username).__name__}")
-        password: object = self.password
-        if isinstance(password, (bytearray, memoryview)):
-            object.__setattr__(self, "password", bytes(password))
-        elif not isinstance(password, (str, bytes)) and not callable(password):
-            raise TypeError(
-                "password must be a str, bytes or a callable (url, realm, attempt) -> "
-                f"str | bytes | None, not {type(password).__name__}"
-            )
-        if self.realm is not None and not isinstance(self.realm, str):
-            raise TypeError(f"realm must be a str or None, not {type(self.realm).__name__}")
-        if self.encoding is not None:
-            "".encode(self.encoding)  # LookupError now rather than at the first challenge
-
-    @property
-    def interactive(self) -> bool:
-        """The password is a callable, asked each time (e.g. a prompt)."""
-        return callable(self.password)
-
-    def password_for(
-        self, url: str, realm: Optional[str], attempt: int
-    ) -> Optional[Union[str, bytes]]:
-        """The password to use for ``url`` in ``realm`` on try number ``attempt`` (from 1).
-
-        A callable password source is called with ``(url, realm, attempt)``; ``None`` means
-        "give up". :class:`TypeError` if it returns anything but str, bytes or None.
-        """
-        if attempt < 1:
-            raise ValueError(f"attempt counts from 1, got {attempt}")
-        source = self.password
-        if isinstance(source, (str, bytes)):
-            return source
-        result = source(url, realm, attempt)
-        if result is not None and not isinstance(result, (str, bytes)):
-            raise TypeError(
-                f"the password callable returned {type(result).__name__}; "
-                "expected str, bytes or None"
-            )
-        return result
-
-    def __repr__(self) -> str:
-        return (
-            f"Credential(username={self.username!r}, password=<hidden>, "
-            f"realm={self.realm!r}, encoding={self.encoding!r})"
-        )
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)

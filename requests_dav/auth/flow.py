@@ -37,11 +37,13 @@ from dataclasses import dataclass, field
 from typing import Dict, Generator, List, MutableMapping, Optional, Set, Tuple, Type
 
 from .challenge import Challenge, parse_challenges_lenient
-from .credentials import Credential, Credentials, Origin
+from .credentials import Credentials
 from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChallengeError
 from .messages import AuthRequest, AuthResponse
 from .schemes import SchemeRegistry
 from .schemes.base import Authenticator, SchemeOptions
+from .types import Credential
+from .urls import Origin
 
 __all__ = ["MAX_HANDSHAKE_RESTARTS", "FlowResult", "Negotiator"]
 

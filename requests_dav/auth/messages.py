@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .body import ReplayableBody
-    from .credentials import Credential
+    from .types import Credential
 
 
 @dataclass

@@ -56,7 +56,8 @@ import requests
 
 from ..adapter import AuthAdapter
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
-from ..auth.credentials import Credentials, Origin
+from ..auth.credentials import Credentials
+from ..auth.urls import Origin
 from . import errors, hrefs, requestbodies
 from .capabilities import Capabilities
 from .locks import Lock, LockStore, format_timeout, parse_timeout

@@ -8,11 +8,11 @@ from typing import List, Optional, Tuple
 import pytest
 
 from requests_dav.auth.challenge import Challenge, parse_challenges
-from requests_dav.auth.credentials import Credential
 from requests_dav.auth.errors import UnsupportedChallengeError
 from requests_dav.auth.messages import AuthRequest
 from requests_dav.auth.schemes.base import PasswordDeclinedError, SchemeOptions
 from requests_dav.auth.schemes.basic import BasicScheme
+from requests_dav.auth.types import Credential
 
 OPTIONS = SchemeOptions()
 URL = "http://www.example.com/docs/a/b.txt"

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from requests_dav.auth.credentials import Credential, Credentials, Origin
-from requests_dav.auth.urls import canonical_prefix, normalize_path, path_covers, split_url
+from requests_dav.auth.credentials import Credentials
+from requests_dav.auth.types import Credential
+from requests_dav.auth.urls import Origin, canonical_prefix, normalize_path, path_covers, split_url
 
 SECRET = "s3cr3t-Pa55"
 

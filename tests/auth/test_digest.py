@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from requests_dav.auth.body import ReplayableBody
 from requests_dav.auth.challenge import Challenge, parse_challenges
-from requests_dav.auth.credentials import Credential
 from requests_dav.auth.errors import (
     BodyNotReplayableError,
     MutualAuthenticationError,
@@ -28,6 +27,7 @@ from requests_dav.auth.messages import AuthRequest, AuthResponse
 from requests_dav.auth.schemes import digest as digest_module
 from requests_dav.auth.schemes.base import PasswordDeclinedError, SchemeOptions
 from requests_dav.auth.schemes.digest import ALGORITHMS, DigestScheme, PureSHA512_256
+from requests_dav.auth.types import Credential
 
 OPTIONS = SchemeOptions()
 

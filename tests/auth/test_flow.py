@@ -16,7 +16,7 @@ import pytest
 
 from requests_dav.auth.body import ReplayableBody
 from requests_dav.auth.challenge import Challenge
-from requests_dav.auth.credentials import Credential, Credentials
+from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.errors import MutualAuthenticationError
 from requests_dav.auth.flow import FlowResult, Negotiator
 from requests_dav.auth.messages import AuthRequest, AuthResponse
@@ -24,6 +24,7 @@ from requests_dav.auth.schemes import SchemeRegistry
 from requests_dav.auth.schemes.base import Authenticator, SchemeOptions
 from requests_dav.auth.schemes.basic import BasicScheme
 from requests_dav.auth.schemes.digest import DigestScheme
+from requests_dav.auth.types import Credential
 
 URL = "http://dav.example:8080/files/report.txt"
 PROXY = "http://proxy.example:3128"

@@ -8,7 +8,6 @@ import pytest
 
 from requests_dav.auth import schemes as schemes_module
 from requests_dav.auth.challenge import Challenge, parse_challenges
-from requests_dav.auth.credentials import Credential
 from requests_dav.auth.messages import AuthRequest
 from requests_dav.auth.schemes import (
     ENTRY_POINT_GROUP,
@@ -19,6 +18,7 @@ from requests_dav.auth.schemes import (
 )
 from requests_dav.auth.schemes.base import Authenticator
 from requests_dav.auth.schemes.spnego import spnego_available
+from requests_dav.auth.types import Credential
 
 OPTIONS = SchemeOptions()
 

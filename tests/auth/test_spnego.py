@@ -18,7 +18,7 @@ import pytest
 
 from requests_dav.auth.body import ReplayableBody
 from requests_dav.auth.challenge import Challenge, parse_challenges
-from requests_dav.auth.credentials import Credential, Credentials
+from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.errors import MutualAuthenticationError, UnsupportedChallengeError
 from requests_dav.auth.flow import FlowResult, Negotiator
 from requests_dav.auth.messages import AuthRequest, AuthResponse
@@ -36,6 +36,7 @@ from requests_dav.auth.schemes.spnego import (
     NTLMScheme,
     spnego_available,
 )
+from requests_dav.auth.types import Credential
 
 spnego: Any
 try:

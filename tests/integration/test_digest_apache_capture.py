@@ -18,11 +18,11 @@ from servers.apache import ApacheServer
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
 
 from requests_dav.auth.challenge import Challenge, parse_auth_info, parse_challenges
-from requests_dav.auth.credentials import Credential
 from requests_dav.auth.errors import MutualAuthenticationError
 from requests_dav.auth.messages import AuthRequest, AuthResponse
 from requests_dav.auth.schemes.base import SchemeOptions
 from requests_dav.auth.schemes.digest import DigestScheme
+from requests_dav.auth.types import Credential
 
 pytestmark = pytest.mark.needs_apache
 

@@ -31,8 +31,8 @@ from ..urls import Origin
 
 if TYPE_CHECKING:
     from ..challenge import Challenge
-    from ..credentials import Credential
     from ..messages import AuthRequest, AuthResponse
+    from ..types import Credential
 
 __all__ = [
     "Authenticator",

@@ -29,8 +29,8 @@ from .base import Authenticator, SchemeOptions, origin_of, resolve_password
 
 if TYPE_CHECKING:
     from ..challenge import Challenge
-    from ..credentials import Credential
     from ..messages import AuthRequest
+    from ..types import Credential
 
 __all__ = ["BasicScheme", "basic_space_prefix"]
 

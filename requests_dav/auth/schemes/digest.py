@@ -92,8 +92,8 @@ from .basic import basic_space_prefix
 if TYPE_CHECKING:
     from ..body import ReplayableBody
     from ..challenge import Challenge
-    from ..credentials import Credential
     from ..messages import AuthRequest, AuthResponse
+    from ..types import Credential
 
 __all__ = ["ALGORITHMS", "Algorithm", "DigestScheme"]
 

@@ -78,8 +78,8 @@ if TYPE_CHECKING:
     from spnego import ContextProxy
 
     from ..challenge import Challenge
-    from ..credentials import Credential
     from ..messages import AuthRequest, AuthResponse
+    from ..types import Credential
 
 __all__ = ["EXTRA", "NTLMScheme", "NegotiateScheme", "spnego_available"]
 
