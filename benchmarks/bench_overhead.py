@@ -7,7 +7,7 @@ The server is the minimal keep-alive HTTP/1.1 server of
 authentication: it answers a small ``200`` (``201`` for PUT) as fast as
 Python can, so what differs between the two clients is their own work.
 Two sessions share the server, one with
-:class:`requests_dav.adapter.AuthAdapter` mounted (an empty credential store:
+:class:`requests_dav.transport.adapter.AuthAdapter` mounted (an empty credential store:
 nothing to authenticate, the flow ends with ``no-challenge``), one with
 :class:`requests.adapters.HTTPAdapter`. Each repetition sends ``--requests``
 sequential requests through each (in alternating order between repetitions,
@@ -49,8 +49,8 @@ from requests.adapters import HTTPAdapter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import OpenServer, print_machine, print_table
 
-from requests_dav.adapter import AuthAdapter
 from requests_dav.auth.credentials import Credentials
+from requests_dav.transport.adapter import AuthAdapter
 
 TIMEOUT = 10
 PAYLOAD = b"p" * 1024

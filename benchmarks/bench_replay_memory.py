@@ -106,8 +106,8 @@ def child(case: str, base_url: str, username: str, size: int, limit: int) -> Dic
     import requests
     from requests.auth import HTTPDigestAuth
 
-    from requests_dav.adapter import AuthAdapter, auth_result
     from requests_dav.auth.credentials import Credentials
+    from requests_dav.transport.adapter import AuthAdapter, auth_result
 
     password = os.environ[PASSWORD_ENV]
     session = requests.Session()

@@ -9,10 +9,10 @@ Each client is a fresh :class:`requests.Session` (shared by all threads of a
 run) that sends N GETs of one small file:
 
 ``AuthAdapter``
-    :class:`requests_dav.adapter.AuthAdapter` mounted on the session, the
+    :class:`requests_dav.transport.adapter.AuthAdapter` mounted on the session, the
     credentials added for the share's URL in advance.
 ``DigestAuth (drop-in)``
-    :class:`requests_dav.auth_base.DigestAuth` as ``session.auth``, when that
+    :class:`requests_dav.transport.auth_base.DigestAuth` as ``session.auth``, when that
     module exists.
 ``requests HTTPDigestAuth``
     the baseline, :class:`requests.auth.HTTPDigestAuth` as ``session.auth``.
@@ -65,16 +65,16 @@ from _common import (
     start_digest_server,
 )
 
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
-from requests_dav.expect import expect_result
+from requests_dav.transport.adapter import AuthAdapter, auth_result
+from requests_dav.transport.expect import expect_result
 
 TIMEOUT = 30
 
 
 def _drop_in() -> Optional[Callable[[str, str], Any]]:
     try:
-        from requests_dav.auth_base import DigestAuth
+        from requests_dav.transport.auth_base import DigestAuth
     except ImportError:
         return None
     return DigestAuth  # type: ignore[no-any-return]

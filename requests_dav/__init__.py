@@ -14,30 +14,30 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .adapter import AuthAdapter, auth_result, raise_for_auth
     from .auth.body import DEFAULT_MAX_REPLAY_BYTES
     from .auth.credentials import Credentials
     from .auth.flow import FlowResult
     from .auth.schemes import SchemeRegistry
     from .auth.schemes.base import SchemeOptions
     from .auth.types import Credential
-    from .auth_base import BasicAuth, DigestAuth, HTTPAuth
     from .dav.session import DAVSession
+    from .transport.adapter import AuthAdapter, auth_result, raise_for_auth
+    from .transport.auth_base import BasicAuth, DigestAuth, HTTPAuth
 
 _EXPORTS = {
-    "AuthAdapter": ".adapter",
-    "BasicAuth": ".auth_base",
+    "AuthAdapter": ".transport.adapter",
+    "BasicAuth": ".transport.auth_base",
     "Credential": ".auth.types",
     "Credentials": ".auth.credentials",
     "DAVSession": ".dav.session",
     "DEFAULT_MAX_REPLAY_BYTES": ".auth.body",
-    "DigestAuth": ".auth_base",
+    "DigestAuth": ".transport.auth_base",
     "FlowResult": ".auth.flow",
-    "HTTPAuth": ".auth_base",
+    "HTTPAuth": ".transport.auth_base",
     "SchemeOptions": ".auth.schemes.base",
     "SchemeRegistry": ".auth.schemes",
-    "auth_result": ".adapter",
-    "raise_for_auth": ".adapter",
+    "auth_result": ".transport.adapter",
+    "raise_for_auth": ".transport.adapter",
 }
 
 __version__ = "0.1.0.dev0"

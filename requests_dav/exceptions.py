@@ -99,7 +99,7 @@ class ProxyTunnelAuthenticationError(ProxyAuthenticationError):
 class LengthRequiredError(BodyNotReplayableError):
     """A chunked body had to be sent with ``Content-Length`` and does not fit the replay buffer.
 
-    Raised by :class:`~requests_dav.adapter.AuthAdapter` after ``411 Length
+    Raised by :class:`~requests_dav.transport.adapter.AuthAdapter` after ``411 Length
     Required`` (RFC 9110 section 15.5.12), or before sending to a peer known to
     speak HTTP/1.0, which must never get a chunked body (RFC 2145 section 2.3).
     ``bytes_sent`` and ``limit`` as for :class:`BodyNotReplayableError`.
@@ -144,7 +144,7 @@ class BoundConnectionBusyError(AuthenticationError):
 
     NTLM and Negotiate authenticate a connection, not a request (RFC 4559);
     requests with the same credentials share that one connection. This is
-    raised after :data:`~requests_dav.pinning.BOUND_CONNECTION_WAIT` seconds
+    raised after :data:`~requests_dav.transport.pinning.BOUND_CONNECTION_WAIT` seconds
     (``AuthAdapter.bound_connection_wait``) instead of waiting forever, most
     often because a ``stream=True`` response was neither read nor closed.
     """

@@ -28,10 +28,10 @@ from servers.common import QuietHTTPServer
 from urllib3.util.retry import Retry
 
 from requests_dav import exceptions
-from requests_dav.adapter import AuthAdapter, WireBody, auth_result, raise_for_auth
 from requests_dav.auth.body import ReplayableBody
 from requests_dav.auth.credentials import Credentials
-from requests_dav.auth_base import BasicAuth, DigestAuth, HTTPAuth
+from requests_dav.transport.adapter import AuthAdapter, WireBody, auth_result, raise_for_auth
+from requests_dav.transport.auth_base import BasicAuth, DigestAuth, HTTPAuth
 
 URL = "http://dav.test/dir/file.bin"
 PASSWORD = "pässwörd-s3cret€"

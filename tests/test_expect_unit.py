@@ -25,8 +25,8 @@ import requests
 import urllib3
 
 from requests_dav import AuthAdapter, Credentials
-from requests_dav.adapter import auth_result
-from requests_dav.expect import (
+from requests_dav.transport.adapter import auth_result
+from requests_dav.transport.expect import (
     ExpectHTTPConnectionPool,
     ExpectPoolManager,
     ExpectResult,

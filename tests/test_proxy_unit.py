@@ -1,4 +1,4 @@
-"""The CONNECT exchange of requests_dav.proxy against a scripted proxy on 127.0.0.1.
+"""The CONNECT exchange of requests_dav.transport.proxy against a scripted proxy on 127.0.0.1.
 
 The proxy here answers each CONNECT from a script (407s shaped as a test needs: keep-alive
 with a body, `Connection: close`, a body delimited by closing, two Proxy-Authenticate lines,
@@ -33,7 +33,7 @@ from requests_dav.exceptions import (
     ProxyAuthenticationError,
     ProxyTunnelAuthenticationError,
 )
-from requests_dav.proxy import (
+from requests_dav.transport.proxy import (
     AuthProxyManager,
     TunnelAuthHTTPSConnection,
     build_proxy_manager,
@@ -41,7 +41,7 @@ from requests_dav.proxy import (
     strip_userinfo,
     tunnel_error,
 )
-from requests_dav.proxy.tunnel import authority_of
+from requests_dav.transport.proxy.tunnel import authority_of
 
 HOST = "127.0.0.1"
 USER, PASSWORD = "alice", "s3cret"

@@ -2,6 +2,6 @@
 
 Nothing in this package imports requests or urllib3: it parses challenges,
 keeps credentials by protection space, computes authorization headers and
-decides when and how a request is sent again. :mod:`requests_dav.adapter`
-and :mod:`requests_dav.auth_base` drive it.
+decides when and how a request is sent again. :mod:`requests_dav.transport.adapter`
+and :mod:`requests_dav.transport.auth_base` drive it.
 """

@@ -153,7 +153,7 @@ def _auth_hint(status: Optional[int]) -> str:
 
 def classify(exc: BaseException, *, had_credentials: bool = False) -> Failure:
     """The exit code and one-line message for ``exc`` (without secrets; scrub anyway)."""
-    from ..proxy import tunnel_error
+    from ..transport.proxy import tunnel_error
 
     if isinstance(exc, CLIError):
         return Failure(exc.code, exc.message, exc.status)

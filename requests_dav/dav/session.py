@@ -54,10 +54,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..adapter import AuthAdapter
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
 from ..auth.credentials import Credentials
 from ..auth.urls import Origin
+from ..transport.adapter import AuthAdapter
 from . import errors, hrefs, requestbodies
 from .capabilities import Capabilities
 from .locks import Lock, LockStore, format_timeout, parse_timeout

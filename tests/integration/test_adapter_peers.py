@@ -18,8 +18,8 @@ import pytest
 import requests
 from servers.common import ALICE, ALICE_PASSWORD, ServerBase
 
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
+from requests_dav.transport.adapter import AuthAdapter, auth_result
 
 BIG = 3 * 1024 * 1024 + 11
 

@@ -26,8 +26,8 @@ import pytest
 import requests
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, ServerBase
 
-from requests_dav.adapter import AuthAdapter, WireBody, auth_result
 from requests_dav.auth.credentials import Credentials
+from requests_dav.transport.adapter import AuthAdapter, WireBody, auth_result
 
 SIZE = 300 * 1024 + 17  # several chunks, not a multiple of any block size
 CHUNK = 16 * 1024

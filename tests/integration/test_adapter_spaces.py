@@ -26,9 +26,9 @@ import pytest
 import requests
 from servers.common import ALICE, ALICE_PASSWORD, RequestRecord, ServerBase
 
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.schemes.digest import DigestScheme
+from requests_dav.transport.adapter import AuthAdapter, auth_result
 
 N = 5
 THREADS = 8

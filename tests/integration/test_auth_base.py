@@ -21,8 +21,8 @@ import requests
 from requests.auth import HTTPDigestAuth
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, ServerBase
 
-from requests_dav.adapter import auth_result
-from requests_dav.auth_base import BasicAuth, DigestAuth, HTTPAuth
+from requests_dav.transport.adapter import auth_result
+from requests_dav.transport.auth_base import BasicAuth, DigestAuth, HTTPAuth
 
 SIZE = 200 * 1024 + 3
 

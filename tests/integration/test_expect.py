@@ -33,9 +33,9 @@ from servers.common import ALICE, ALICE_PASSWORD, ServerBase
 from servers.squid import SquidServer
 from servers.wsgidav_server import WsgiDAVServer
 
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
-from requests_dav.expect import expect_result
+from requests_dav.transport.adapter import AuthAdapter, auth_result
+from requests_dav.transport.expect import expect_result
 
 MiB = 1 << 20
 LIMIT = 64 * 1024

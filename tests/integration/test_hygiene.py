@@ -21,9 +21,9 @@ import requests
 from requests.auth import HTTPDigestAuth
 from servers.common import ALICE, ALICE_PASSWORD, QuietHTTPServer, ServerBase
 
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
-from requests_dav.auth_base import DigestAuth, HTTPAuth
+from requests_dav.transport.adapter import AuthAdapter, auth_result
+from requests_dav.transport.auth_base import DigestAuth, HTTPAuth
 
 REDIRECTOR_USER = ("carol", "redirector-only-secret")
 

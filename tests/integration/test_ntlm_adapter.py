@@ -1,4 +1,4 @@
-"""NTLM and Negotiate through :class:`~requests_dav.adapter.AuthAdapter`, against a real acceptor.
+"""NTLM and Negotiate through :class:`~requests_dav.AuthAdapter`, against a real acceptor.
 
 The server (``tests/servers/ntlm_server.py``) authenticates *connections*, as IIS does, and
 logs every request with the id of the connection it came on. The records prove that
@@ -32,10 +32,10 @@ from servers.ntlm_fixture import (  # noqa: F401
 )
 
 from requests_dav import DAVSession
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.schemes import BasicScheme, DigestScheme, SchemeRegistry
 from requests_dav.auth.schemes.spnego import NegotiateScheme, NTLMScheme
+from requests_dav.transport.adapter import AuthAdapter, auth_result
 
 pytest.importorskip("spnego", reason="pyspnego is not installed (requests-dav[spnego])")
 

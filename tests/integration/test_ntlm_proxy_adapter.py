@@ -39,11 +39,11 @@ from servers.ntlm_fixture import (  # noqa: F401
 )
 from servers.wsgidav_server import WsgiDAVServer
 
-from requests_dav.adapter import AuthAdapter, auth_result
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.schemes import BasicScheme, DigestScheme, SchemeRegistry
 from requests_dav.auth.schemes.spnego import NegotiateScheme, NTLMScheme
 from requests_dav.exceptions import ProxyTunnelAuthenticationError
+from requests_dav.transport.adapter import AuthAdapter, auth_result
 
 
 def session_for(store: Credentials, proxy: str) -> requests.Session:

@@ -20,9 +20,9 @@ from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, RequestReco
 from servers.squid import SquidServer
 from servers.wsgidav_server import WsgiDAVServer
 
-from requests_dav.adapter import AuthAdapter
 from requests_dav.auth.credentials import Credentials
 from requests_dav.exceptions import ProxyTunnelAuthenticationError
+from requests_dav.transport.adapter import AuthAdapter
 
 pytestmark = [pytest.mark.needs_squid, pytest.mark.needs_apache]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Set
 
-from ..auth import errors as _core
-from ..auth.challenge import parse_challenges_lenient
-from ..auth.errors import AuthCoreError
-from ..auth.messages import AuthResponse
-from ..exceptions import (
+from ...auth import errors as _core
+from ...auth.challenge import parse_challenges_lenient
+from ...auth.errors import AuthCoreError
+from ...auth.messages import AuthResponse
+from ...exceptions import (
     ChallengeParseError,
     MutualAuthenticationError,
     ProxyAuthenticationError,

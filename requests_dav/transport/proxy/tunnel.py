@@ -35,9 +35,9 @@ from typing import (
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPSConnection
 
-from ..auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult
-from ..auth.messages import AuthRequest, AuthResponse
-from ..auth.urls import idna_host
+from ...auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult
+from ...auth.messages import AuthRequest, AuthResponse
+from ...auth.urls import idna_host
 from ..expect import ExpectContinueMixin
 from .errors import refused_error
 
@@ -160,11 +160,11 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
     """urllib3's HTTPS connection whose CONNECT answers proxy challenges.
 
     Requests sent through the tunnel honour ``Expect: 100-continue``
-    (:class:`~requests_dav.expect.ExpectContinueMixin`).
+    (:class:`~requests_dav.transport.expect.ExpectContinueMixin`).
 
     ``negotiator`` and ``connect_lock`` are set per connection by the pool
-    that creates it (see :mod:`requests_dav.proxy.manager`), never globally. Without a negotiator,
-    or without a tunnel (a direct connection), it behaves exactly like its
+    that creates it (see :mod:`requests_dav.transport.proxy.manager`), never globally.
+    Without a negotiator, or without a tunnel (a direct connection), it behaves exactly like its
     base class.
     """
 

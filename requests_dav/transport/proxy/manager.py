@@ -8,7 +8,7 @@ without touching urllib3's own classes:
 
 ``build_proxy_manager`` -> :class:`AuthProxyManager` -> (for ``https://``
 targets) :class:`TunnelAuthHTTPSConnectionPool` ->
-:class:`~requests_dav.proxy.tunnel.TunnelAuthHTTPSConnection`.
+:class:`~requests_dav.transport.proxy.tunnel.TunnelAuthHTTPSConnection`.
 
 Requests to ``http://`` targets go through urllib3's ordinary pool to the
 proxy: a 407 comes back as a response and the adapter's flow answers it with
@@ -29,8 +29,8 @@ from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.proxy import connection_requires_http_tunnel
 
-from ..auth.errors import AuthCoreError
-from ..exceptions import RequestsDAVError
+from ...auth.errors import AuthCoreError
+from ...exceptions import RequestsDAVError
 from ..expect import (
     DEFAULT_EXPECT_TIMEOUT,
     ConfiguringPoolManager,
@@ -66,7 +66,7 @@ class TunnelAuthHTTPSConnectionPool(ExpectHTTPSConnectionPool):
     requests as the
     :class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError` itself
     (which requests then wraps in ``ConnectionError``; see
-    :func:`requests_dav.proxy.tunnel_error`).
+    :func:`requests_dav.transport.proxy.tunnel_error`).
     """
 
     ConnectionCls = TunnelAuthHTTPSConnection
@@ -106,7 +106,7 @@ class TunnelAuthHTTPSConnectionPool(ExpectHTTPSConnectionPool):
 class AuthProxyManager(ConfiguringPoolManager, ProxyManager):
     """urllib3's ``ProxyManager`` with :class:`TunnelAuthHTTPSConnectionPool` for HTTPS.
 
-    Both pools honour ``Expect: 100-continue`` (:mod:`requests_dav.expect`),
+    Both pools honour ``Expect: 100-continue`` (:mod:`requests_dav.transport.expect`),
     waiting at most ``expect_timeout`` seconds for ``100 Continue``. One
     ``connect_lock`` per manager (per proxy) orders the first CONNECT of
     concurrent tunnels; see :meth:`TunnelAuthHTTPSConnection._first_round`.

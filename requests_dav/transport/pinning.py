@@ -32,8 +32,8 @@ from typing import Any, Callable, ClassVar, Dict, List, Optional, Type
 from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool
 
-from .auth.types import Credential
-from .auth.urls import Origin
+from ..auth.types import Credential
+from ..auth.urls import Origin
 from .expect import (
     ConfiguringPoolManager,
     ExpectHTTPConnectionPool,

@@ -1,4 +1,4 @@
-"""Drop-in ``auth=`` objects: the same negotiation as :class:`~requests_dav.adapter.AuthAdapter`.
+"""Drop-in ``auth=`` objects: the negotiation of :class:`~requests_dav.AuthAdapter`, as hooks.
 
 ``requests.put(url, data=generator(), auth=DigestAuth("u", "p"))`` stores the
 right bytes. A response hook alone cannot do that: by the time it sees the
@@ -30,7 +30,7 @@ for one URI is never sent to another. A same-origin redirect target that
 challenges is answered with a fresh flow.
 
 ``auth=`` only sees origin authentication: ``407`` belongs to the proxy and is
-answered by :class:`~requests_dav.adapter.AuthAdapter`.
+answered by :class:`~requests_dav.transport.adapter.AuthAdapter`.
 """
 
 from __future__ import annotations
@@ -42,8 +42,17 @@ from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
-from ._results import RESULT_ATTRIBUTE, safe_url, to_requests_error
-from ._wire import (
+from ..auth import errors as core_errors
+from ..auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
+from ..auth.challenge import Challenge
+from ..auth.credentials import Credentials
+from ..auth.flow import FlowResult, Negotiator
+from ..auth.messages import AuthRequest, AuthResponse
+from ..auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
+from ..auth.schemes.base import SchemeOptions
+from ..auth.urls import Origin
+from .results import RESULT_ATTRIBUTE, safe_url, to_requests_error
+from .wire import (
     WireBody,
     auth_response,
     carry_cookies,
@@ -52,15 +61,6 @@ from ._wire import (
     replayable_body,
     retry_cookie_jar,
 )
-from .auth import errors as core_errors
-from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
-from .auth.challenge import Challenge
-from .auth.credentials import Credentials
-from .auth.flow import FlowResult, Negotiator
-from .auth.messages import AuthRequest, AuthResponse
-from .auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
-from .auth.schemes.base import SchemeOptions
-from .auth.urls import Origin
 
 __all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
 
@@ -102,8 +102,9 @@ class HTTPAuth(AuthBase):
     to (like requests' ``HTTPBasicAuth``); ``credentials`` is a full
     protection-space store instead (or as well). Connection-bound schemes
     (NTLM, Negotiate) are left out: a hook cannot keep a handshake on one
-    connection; :class:`~requests_dav.adapter.AuthAdapter` can. ``max_replay_bytes`` bounds
-    the buffer of a non-seekable body; ``options`` are the scheme options.
+    connection; :class:`~requests_dav.transport.adapter.AuthAdapter` can.
+    ``max_replay_bytes`` bounds the buffer of a non-seekable body; ``options`` are the scheme
+    options.
     Thread-safe: share one object between threads and sessions.
     """
 

@@ -32,7 +32,7 @@ generator body is still untouched when the request goes again.
 
 Nothing in urllib3 is patched: the adapter installs these classes on its own
 pool managers (:class:`ExpectPoolManager`, and the proxy manager of
-:mod:`requests_dav.proxy`, whose tunnel connection uses
+:mod:`requests_dav.transport.proxy`, whose tunnel connection uses
 :class:`ExpectContinueMixin` too).
 """
 
@@ -368,7 +368,7 @@ class ConfiguringPoolManager(PoolManager):
     """A ``PoolManager`` that hands every pool it makes to :meth:`_configure_pool`.
 
     The one override of urllib3's ``_new_pool`` hook: the managers of this
-    package (here, :mod:`requests_dav.proxy`, :mod:`requests_dav.pinning`)
+    package (here, :mod:`requests_dav.transport.proxy`, :mod:`requests_dav.transport.pinning`)
     each extend ``_configure_pool`` with what their pools need.
     """
 

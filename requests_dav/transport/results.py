@@ -16,9 +16,9 @@ from requests.exceptions import RequestException
 from requests.models import PreparedRequest, Response
 from requests.utils import urldefragauth
 
-from . import exceptions
-from .auth import errors as core_errors
-from .auth.flow import FlowResult
+from .. import exceptions
+from ..auth import errors as core_errors
+from ..auth.flow import FlowResult
 
 __all__ = ["RESULT_ATTRIBUTE", "auth_result", "raise_for_auth", "safe_url", "to_requests_error"]
 

@@ -1,7 +1,7 @@
 """The request body on the wire, and the intermediate responses of a negotiation.
 
-Shared by :class:`~requests_dav.adapter.AuthAdapter` and the ``auth=``
-classes (:mod:`requests_dav.auth_base`):
+Shared by :class:`~requests_dav.transport.adapter.AuthAdapter` and the ``auth=``
+classes (:mod:`requests_dav.transport.auth_base`):
 
 * PEP 268 body replay: :class:`WireBody` hands urllib3 the same bytes on
   every attempt (:class:`~requests_dav.auth.body.ReplayableBody` underneath);
@@ -21,10 +21,10 @@ from requests import cookies as _cookies
 from requests.models import PreparedRequest, Response
 from urllib3.exceptions import HTTPError as _Urllib3HTTPError
 
-from . import exceptions
-from .auth import errors as core_errors
-from .auth.body import ReplayableBody
-from .auth.messages import AuthResponse
+from .. import exceptions
+from ..auth import errors as core_errors
+from ..auth.body import ReplayableBody
+from ..auth.messages import AuthResponse
 
 __all__ = [
     "MAX_DRAIN_BYTES",

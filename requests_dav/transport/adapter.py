@@ -29,7 +29,7 @@ request through it is driven by the sans-I/O core's
   server's ``100 Continue`` (or after ``expect_timeout`` seconds of
   silence); a challenge that comes first is answered without the body ever
   having been sent, so even a body that cannot be replayed goes out exactly
-  once (:mod:`requests_dav.expect`);
+  once (:mod:`requests_dav.transport.expect`);
 * RFC 9110 section 10.1.1 / 15.5.18: ``417 Expectation Failed`` is retried
   without ``Expect`` (and that peer gets no ``Expect`` from this adapter again).
 
@@ -70,9 +70,22 @@ from requests.utils import select_proxy
 from urllib3 import PoolManager
 from urllib3.exceptions import EmptyPoolError
 
-from . import _results, _wire, exceptions
-from ._results import auth_result, raise_for_auth, safe_url, to_requests_error
-from ._wire import (
+from .. import exceptions
+from ..auth import errors as core_errors
+from ..auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
+from ..auth.credentials import Credentials
+from ..auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult, Negotiator
+from ..auth.messages import AuthRequest, AuthResponse
+from ..auth.schemes import SchemeRegistry
+from ..auth.schemes.base import SchemeOptions
+from ..auth.types import Credential
+from ..auth.urls import Origin
+from . import results, wire
+from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
+from .pinning import BOUND_CONNECTION_WAIT, PinKey, PinnedPool, PinnedPools, pinned_manager
+from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
+from .results import auth_result, raise_for_auth, safe_url, to_requests_error
+from .wire import (
     WireBody,
     auth_response,
     carry_cookies,
@@ -81,18 +94,6 @@ from ._wire import (
     replayable_body,
     retry_cookie_jar,
 )
-from .auth import errors as core_errors
-from .auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
-from .auth.credentials import Credentials
-from .auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult, Negotiator
-from .auth.messages import AuthRequest, AuthResponse
-from .auth.schemes import SchemeRegistry
-from .auth.schemes.base import SchemeOptions
-from .auth.types import Credential
-from .auth.urls import Origin
-from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
-from .pinning import BOUND_CONNECTION_WAIT, PinKey, PinnedPool, PinnedPools, pinned_manager
-from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
 
 __all__ = [
     "DEFAULT_EXPECT_TIMEOUT",
@@ -110,10 +111,10 @@ logger = logging.getLogger(__name__)
 # requests' helpers, typed (its stubs leave them untyped)
 _prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
 
-MAX_DRAIN_BYTES = _wire.MAX_DRAIN_BYTES
+MAX_DRAIN_BYTES = wire.MAX_DRAIN_BYTES
 """How much of an intermediate 401/407/411/417 entity is read; past it the connection is closed."""
 
-RESULT_ATTRIBUTE = _results.RESULT_ATTRIBUTE
+RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
 """Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
 
 #: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
@@ -172,7 +173,7 @@ class AuthAdapter(HTTPAdapter):
     :class:`~requests_dav.auth.schemes.SchemeOptions`).
 
     ``expect_continue`` chooses which bodies wait for ``100 Continue``
-    (RFC 9110 section 10.1.1, :mod:`requests_dav.expect`): ``None`` (the
+    (RFC 9110 section 10.1.1, :mod:`requests_dav.transport.expect`): ``None`` (the
     default) those larger than ``max_replay_bytes`` or of unknown length, like
     curl above 1 MiB; an ``int`` those larger than that many bytes or of
     unknown length; ``True`` every body; ``False`` none. An ``Expect`` header
@@ -185,7 +186,7 @@ class AuthAdapter(HTTPAdapter):
     one protection space share one challenge (the negotiator's single flight).
     Proxies: requests to ``http://`` targets through a forward proxy answer
     ``407`` in the same flow; HTTPS tunnels answer ``407`` on ``CONNECT``
-    through :func:`requests_dav.proxy.build_proxy_manager`. Credentials in a
+    through :func:`requests_dav.transport.proxy.build_proxy_manager`. Credentials in a
     proxy URL (``http://user:pass@proxy:3128``) are never sent preemptively in
     clear: they are registered in the store as proxy credentials and used when
     the proxy asks.
@@ -382,12 +383,12 @@ class AuthAdapter(HTTPAdapter):
             return
         self._use_pool(state, self._pinned_pools.get(key))
 
-    # -- proxies (seams for requests_dav.proxy) ------------------------------------------------
+    # -- proxies (seams for requests_dav.transport.proxy) ----------------------------------
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         """urllib3 manager for ``proxy`` whose HTTPS tunnels answer 407 on CONNECT.
 
-        Built by :func:`requests_dav.proxy.build_proxy_manager` with this
+        Built by :func:`requests_dav.transport.proxy.build_proxy_manager` with this
         adapter's negotiator; SOCKS proxies get requests' own manager.
         """
         if proxy in self.proxy_manager:
