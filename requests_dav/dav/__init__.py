@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     )
     from .locks import Lock, LockStore
     from .requestbodies import E, Element, Href
-    from .session import DAVSession, PropfindStream, PropPatchResult, SyncResult, WriteResult
+    from .results import PropfindStream, PropPatchResult, SyncResult, WriteResult
+    from .session import DAVSession
 
 _EXPORTS = {
     "Capabilities": ".capabilities",
@@ -46,10 +47,10 @@ _EXPORTS = {
     "NotFoundError": ".errors",
     "PreconditionFailedError": ".errors",
     "PropPatchError": ".errors",
-    "PropPatchResult": ".session",
-    "PropfindStream": ".session",
-    "SyncResult": ".session",
-    "WriteResult": ".session",
+    "PropPatchResult": ".results",
+    "PropfindStream": ".results",
+    "SyncResult": ".results",
+    "WriteResult": ".results",
 }
 
 __all__ = [
