@@ -53,7 +53,6 @@ from typing import (
     Any,
     Callable,
     Generator,
-    List,
     Mapping,
     Optional,
     Set,
@@ -62,29 +61,30 @@ from typing import (
 )
 
 from requests import utils as _utils
-from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
+from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE
 from requests.exceptions import ConnectionError as _ConnectionError
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
-from urllib3 import PoolManager
 from urllib3.exceptions import EmptyPoolError
 
 from .. import exceptions
 from ..auth import errors as core_errors
-from ..auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
+from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
 from ..auth.credentials import Credentials
 from ..auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult, Negotiator
 from ..auth.messages import AuthRequest, AuthResponse
 from ..auth.schemes import SchemeRegistry
 from ..auth.schemes.base import SchemeOptions
-from ..auth.types import Credential
 from ..auth.urls import Origin
 from . import results, wire
+from .connection_pins import ConnectionPinning
 from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
-from .pinning import BOUND_CONNECTION_WAIT, PinKey, PinnedPool, PinnedPools, pinned_manager
+from .peer_quirks import HTTP10_CHUNKED_REFUSALS, PeerQuirks
+from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
 from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
 from .results import auth_result, raise_for_auth, safe_url, to_requests_error
+from .send_state import SendState, challenge_names, content_length, unanswered
 from .wire import (
     WireBody,
     auth_response,
@@ -92,7 +92,6 @@ from .wire import (
     close_after_use,
     release_intermediate,
     replayable_body,
-    retry_cookie_jar,
 )
 
 __all__ = [
@@ -117,52 +116,11 @@ MAX_DRAIN_BYTES = wire.MAX_DRAIN_BYTES
 RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
 """Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
 
-#: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
-#: an unknown transfer coding; 411 / 400 in practice).
-_HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
-
 
 # -- the adapter ------------------------------------------------------------------------------
 
 
-_NOT_YET = object()
-
-
-class _Send:
-    """Per-request state of one :meth:`AuthAdapter.send` (never shared between threads)."""
-
-    def __init__(
-        self,
-        request: PreparedRequest,
-        body: Optional[ReplayableBody],
-        wire: Optional[WireBody],
-        peer: Origin,
-        kwargs: Any,
-    ) -> None:
-        self.request = request
-        self.body = body
-        self.wire = wire
-        self.peer = peer
-        self.kwargs = kwargs
-        self.history: List[Response] = []
-        self.force_length = False
-        self.no_expect = False  # a 417 refused the expectation: send the body straight away
-        self._jar: Any = _NOT_YET
-        self.url = ""
-        self.proxy: Optional[str] = None  # the HTTP(S) proxy's URL without userinfo, if any
-        self.forward_proxy = False  # the request goes to that proxy in absolute-form (no tunnel)
-        self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
-        self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
-
-    @property
-    def jar(self) -> Optional[Any]:
-        """The cookie jar a retry's ``Cookie`` header is built from; copied on first use only."""
-        if self._jar is _NOT_YET:
-            self._jar = retry_cookie_jar(self.request)
-        return self._jar
-
-
-class AuthAdapter(HTTPAdapter):
+class AuthAdapter(ConnectionPinning, PeerQuirks):
     """A :class:`requests.adapters.HTTPAdapter` that authenticates (RFC 7235) and replays bodies.
 
     ``credentials`` is the protection-space store
@@ -268,121 +226,6 @@ class AuthAdapter(HTTPAdapter):
         super().close()
         self._pinned_pools.close()
 
-    # -- connection-bound schemes (NTLM, Negotiate): pinned connections -------------------------
-
-    def get_connection_with_tls_context(
-        self,
-        request: PreparedRequest,
-        verify: Any,
-        proxies: Optional[Mapping[str, str]] = None,
-        cert: Any = None,
-    ) -> Any:
-        """requests' pool lookup, or the pinned pool while this thread sends a pinned leg."""
-        manager = getattr(self._pinned, "manager", None)
-        if manager is None:
-            return super().get_connection_with_tls_context(
-                request, verify, proxies=proxies, cert=cert
-            )
-        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-        return manager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
-
-    def get_connection(self, url: Any, proxies: Optional[Mapping[str, str]] = None) -> Any:
-        """The same for requests < 2.32.2, whose ``send`` calls this instead."""
-        manager = getattr(self._pinned, "manager", None)
-        if manager is None:
-            return super().get_connection(url, proxies)
-        return manager.connection_from_url(url)
-
-    def _pinned_manager(self, key: PinKey) -> PoolManager:
-        """The one-connection pool manager of ``key`` (direct, or through its proxy)."""
-        return pinned_manager(
-            key.proxy,
-            negotiator=self._negotiator,
-            expect_timeout=self.expect_timeout,
-            bound_wait=self.bound_connection_wait,
-            **self.poolmanager.connection_pool_kw,
-        )
-
-    def _pin_key(
-        self, state: _Send, side: str, credential: Optional[Credential]
-    ) -> Optional[PinKey]:
-        """Whom a connection-bound handshake on ``side`` authenticates this connection to."""
-        if credential is None:
-            return None
-        if side == "proxy":
-            assert state.proxy is not None
-            return PinKey("proxy", state.peer, credential, state.proxy)
-        return PinKey("origin", state.peer, credential, state.proxy)
-
-    def _known_pinned_pool(self, state: _Send) -> Optional[PinnedPool]:
-        """The pinned pool authenticated for the credential the store gives this request now.
-
-        Origin side for direct requests and HTTPS tunnels, proxy side for a
-        forward proxy; ``None`` when there is none (the common case, cheaply).
-        """
-        if not len(self._pinned_pools):
-            return None
-        if state.forward_proxy:
-            assert state.proxy is not None
-            key = self._pin_key(state, "proxy", self._credentials.find(state.proxy, proxy=True))
-        else:
-            key = self._pin_key(state, "origin", self._credentials.find(state.url))
-        return self._pinned_pools.find(key) if key is not None else None
-
-    def _forgotten(self, origin: Optional[Origin], proxy: bool) -> None:
-        """P5: credentials forgotten (or all cleared) close what they authenticated.
-
-        The pinned connections authenticated to that origin or proxy, and for
-        a proxy also the tunnels through it (a tunnel is authenticated to the
-        proxy once, on ``CONNECT``, and would otherwise go on serving requests
-        as the forgotten user).
-        """
-        if origin is None:
-            self._pinned_pools.close()
-            for manager in list(self.proxy_manager.values()):
-                manager.clear()
-            return
-        side = "proxy" if proxy else "origin"
-
-        def dropped(key: PinKey) -> bool:
-            if key.side == side and key.peer == origin:
-                return True
-            # a tunnel through the forgotten proxy was authenticated to it on CONNECT
-            return proxy and key.proxy is not None and Origin.from_url(key.proxy) == origin
-
-        self._pinned_pools.close(dropped)
-        if proxy:
-            for url, manager in list(self.proxy_manager.items()):
-                if (
-                    not url.lower().startswith("socks")
-                    and Origin.from_url(strip_userinfo(url)) == origin
-                ):
-                    manager.clear()
-
-    @staticmethod
-    def _use_pool(state: _Send, pool: Optional[PinnedPool]) -> None:
-        """Send this flow's next legs on ``pool`` (holding its lock), or on the shared pools."""
-        if state.locked is pool:
-            state.bound = pool
-            return
-        if state.locked is not None:
-            state.locked.lock.release()
-            state.locked = None
-        if pool is not None:
-            pool.lock.acquire()
-            state.locked = pool
-        state.bound = pool
-
-    def _pin(self, state: _Send, outgoing: AuthRequest) -> None:
-        """Choose the pool for the leg ``outgoing`` (P1: a handshake stays on one connection)."""
-        if outgoing.bound_side is None:
-            return  # not connection-bound: stay where the flow is
-        key = self._pin_key(state, outgoing.bound_side, outgoing.bound_credential)
-        assert key is not None
-        if state.bound is not None and state.bound.key == key:
-            return
-        self._use_pool(state, self._pinned_pools.get(key))
-
     # -- proxies (seams for requests_dav.transport.proxy) ----------------------------------
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
@@ -466,7 +309,7 @@ class AuthAdapter(HTTPAdapter):
             if not url.lower().startswith("https:"):
                 forward_proxy = via
         peer = Origin.from_url(forward_proxy or url)
-        state = _Send(request, body, wire, peer, kwargs)
+        state = SendState(request, body, wire, peer, kwargs)
         state.url = url
         state.proxy = via
         state.forward_proxy = forward_proxy is not None
@@ -559,14 +402,14 @@ class AuthAdapter(HTTPAdapter):
             return False
         if "Expect" in request.headers:
             return False
-        return not (body and self._expects(_content_length(request)))
+        return not (body and self._expects(content_length(request)))
 
     def _send_direct(
         self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any]
     ) -> Response:
         """``HTTPAdapter.send`` plus the verdict: nothing to negotiate, nothing to fix."""
         response = self._transport_send(request, kwargs)
-        setattr(response, RESULT_ATTRIBUTE, _unanswered(response, url))
+        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url))
         return response
 
     def _send_framed(
@@ -575,7 +418,7 @@ class AuthAdapter(HTTPAdapter):
         """Nothing to negotiate, but the body's framing may need a fix (411, an HTTP/1.0 peer,
         417) or ``Expect`` is to be used: :meth:`_attempt` without the flow."""
         body, wire = replayable_body(request, self.max_replay_bytes)
-        state = _Send(request, body, wire, Origin.from_url(url), kwargs)
+        state = SendState(request, body, wire, Origin.from_url(url), kwargs)
         state.url = url
         outgoing = AuthRequest(
             method=str(request.method or "GET"),
@@ -585,7 +428,7 @@ class AuthAdapter(HTTPAdapter):
         )
         response, reusable = self._attempt(state, outgoing)
         response.history = state.history
-        setattr(response, RESULT_ATTRIBUTE, _unanswered(response, url))
+        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url))
         if not reusable and int(response.status_code) >= 400:
             close_after_use(response)
         return response
@@ -593,7 +436,7 @@ class AuthAdapter(HTTPAdapter):
     def _run_flow(
         self,
         flow: Generator[AuthRequest, AuthResponse, FlowResult],
-        state: _Send,
+        state: SendState,
         outgoing: AuthRequest,
     ) -> Tuple[Response, bool, FlowResult]:
         """Send each request the flow yields until it returns its result."""
@@ -642,7 +485,7 @@ class AuthAdapter(HTTPAdapter):
                 request.method,
                 safe_url(str(request.url)),
                 response.status_code,
-                _challenge_names(response),
+                challenge_names(response),
             )
             carry_cookies(state.jar, response, request, outgoing.headers)
 
@@ -671,7 +514,7 @@ class AuthAdapter(HTTPAdapter):
                 own.request = wire
             raise own from exc
 
-    def _attempt(self, state: _Send, outgoing: AuthRequest) -> Tuple[Response, bool]:
+    def _attempt(self, state: SendState, outgoing: AuthRequest) -> Tuple[Response, bool]:
         """Send one request of the flow, fixing the framing on 411, HTTP/1.0 peers and 417.
 
         Returns the response and whether its connection may carry the next
@@ -705,7 +548,7 @@ class AuthAdapter(HTTPAdapter):
                 and "Expect" not in wire.headers
                 and state.bound is None  # a withheld body closes the connection: no pinning
                 and not state.no_expect
-                and self._expects(_content_length(wire))
+                and self._expects(content_length(wire))
                 and not self._refuses_expect(state.peer)
             ):
                 wire.headers["Expect"] = "100-continue"
@@ -741,8 +584,7 @@ class AuthAdapter(HTTPAdapter):
                 self._remember_http10(state.peer)
             status = int(response.status_code)
             refused_chunked = chunked and (
-                status == 411
-                or (status in _HTTP10_CHUNKED_REFUSALS and self._is_http10(state.peer))
+                status == 411 or (status in HTTP10_CHUNKED_REFUSALS and self._is_http10(state.peer))
             )
             expectation_failed = status == 417 and "Expect" in wire.headers
             if fixes >= 2 or not (refused_chunked or expectation_failed):
@@ -765,92 +607,3 @@ class AuthAdapter(HTTPAdapter):
                 status,
                 "without Expect" if expectation_failed else "with Content-Length",
             )
-
-    def _expects(self, length: Optional[int]) -> bool:
-        """A body of ``length`` bytes (``None``: unknown) waits for ``100 Continue``."""
-        option = self.expect_continue
-        if option is False:
-            return False
-        threshold = 0 if option is True else self.max_replay_bytes if option is None else option
-        return length is None or length > max(threshold, 0)
-
-    def _remember_no_expect(self, peer: Origin, why: str) -> None:
-        self._remember(
-            self._no_expect_peers, peer, f"{why}: no Expect: 100-continue to it from now on"
-        )
-
-    def _remember(self, peers: Set[Origin], peer: Origin, what: str) -> None:
-        """Add ``peer`` to ``peers`` (under the state lock), logging ``what`` the first time."""
-        with self._state_lock:
-            if peer not in peers:
-                logger.debug("%s %s", peer, what)
-            peers.add(peer)
-
-    def _refuses_expect(self, peer: Origin) -> bool:
-        """An HTTP/1.0 peer ignores ``Expect`` (RFC 9110 10.1.1); a 417 peer refused it."""
-        with self._state_lock:
-            return peer in self._http10_peers or peer in self._no_expect_peers
-
-    @staticmethod
-    def _can_replay(state: _Send) -> bool:
-        return state.body is None or state.body.kind == "bytes" or state.body.replayable
-
-    def _send_with_length(self, state: _Send, wire: PreparedRequest) -> None:
-        """Replace a chunked body by the buffered bytes and ``Content-Length`` (RFC 9112 6.2)."""
-        body = state.body
-        assert body is not None
-        try:
-            body.rewind()
-            data = body.read_all()
-        except core_errors.BodyNotReplayableError as exc:
-            raise exceptions.LengthRequiredError(
-                f"{state.peer} needs Content-Length (411 Length Required, or an HTTP/1.0 peer "
-                f"per RFC 2145) and the chunked body does not fit the replay buffer: {exc.reason}",
-                bytes_sent=exc.bytes_sent,
-                limit=exc.limit,
-                request=state.request,
-                response=state.history[-1] if state.history else None,
-            ) from exc
-        wire.headers.pop("Transfer-Encoding", None)
-        wire.headers["Content-Length"] = str(len(data))
-        wire.body = data
-
-    def _is_http10(self, peer: Origin) -> bool:
-        with self._state_lock:
-            return peer in self._http10_peers
-
-    def _remember_http10(self, peer: Origin) -> None:
-        self._remember(
-            self._http10_peers, peer, "speaks HTTP/1.0: no chunked bodies to it (RFC 2145)"
-        )
-
-
-def _unanswered(response: Response, url: str) -> FlowResult:
-    """The verdict on a response the adapter had no credentials to negotiate for."""
-    if int(response.status_code) in (401, 407):
-        return FlowResult(
-            "no-credentials",
-            f"no credentials for the protection spaces of {Origin.from_url(url)}",
-            rounds=len(response.history) + 1,
-        )
-    return FlowResult("no-challenge", rounds=len(response.history) + 1)
-
-
-def _content_length(request: PreparedRequest) -> Optional[int]:
-    """The body's ``Content-Length``; ``None`` when chunked or unparsable."""
-    value = request.headers.get("Content-Length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _challenge_names(response: Response) -> str:
-    names = []
-    for header in ("WWW-Authenticate", "Proxy-Authenticate"):
-        value = response.headers.get(header)
-        if value:
-            names.append(f"{header}: {value.split(None, 1)[0]}")
-    return ", ".join(names) or "no challenge"

@@ -1,0 +1,91 @@
+"""The state of one :meth:`~requests_dav.transport.adapter.AuthAdapter.send`, and small
+helpers about requests and responses the adapter reads (RFC 9110 sections 8.6, 11.6.1)."""
+
+from __future__ import annotations
+
+from typing import (
+    Any,
+    List,
+    Optional,
+)
+
+from requests.models import PreparedRequest, Response
+
+from ..auth.body import ReplayableBody
+from ..auth.flow import FlowResult
+from ..auth.urls import Origin
+from .pinning import PinnedPool
+from .wire import (
+    WireBody,
+    retry_cookie_jar,
+)
+
+_NOT_YET = object()
+
+
+class SendState:
+    """Per-request state of one :meth:`AuthAdapter.send` (never shared between threads)."""
+
+    def __init__(
+        self,
+        request: PreparedRequest,
+        body: Optional[ReplayableBody],
+        wire: Optional[WireBody],
+        peer: Origin,
+        kwargs: Any,
+    ) -> None:
+        self.request = request
+        self.body = body
+        self.wire = wire
+        self.peer = peer
+        self.kwargs = kwargs
+        self.history: List[Response] = []
+        self.force_length = False
+        self.no_expect = False  # a 417 refused the expectation: send the body straight away
+        self._jar: Any = _NOT_YET
+        self.url = ""
+        self.proxy: Optional[str] = None  # the HTTP(S) proxy's URL without userinfo, if any
+        self.forward_proxy = False  # the request goes to that proxy in absolute-form (no tunnel)
+        self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
+        self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
+
+    @property
+    def jar(self) -> Optional[Any]:
+        """The cookie jar a retry's ``Cookie`` header is built from; copied on first use only."""
+        if self._jar is _NOT_YET:
+            self._jar = retry_cookie_jar(self.request)
+        return self._jar
+
+
+def unanswered(response: Response, url: str) -> FlowResult:
+    """The verdict on a response the adapter had no credentials to negotiate for."""
+    if int(response.status_code) in (401, 407):
+        return FlowResult(
+            "no-credentials",
+            f"no credentials for the protection spaces of {Origin.from_url(url)}",
+            rounds=len(response.history) + 1,
+        )
+    return FlowResult("no-challenge", rounds=len(response.history) + 1)
+
+
+def content_length(request: PreparedRequest) -> Optional[int]:
+    """The body's ``Content-Length``; ``None`` when chunked or unparsable."""
+    value = request.headers.get("Content-Length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def challenge_names(response: Response) -> str:
+    names = []
+    for header in ("WWW-Authenticate", "Proxy-Authenticate"):
+        value = response.headers.get(header)
+        if value:
+            names.append(f"{header}: {value.split(None, 1)[0]}")
+    return ", ".join(names) or "no challenge"
+
+
+__all__ = ["SendState", "challenge_names", "content_length", "unanswered"]
