@@ -14,9 +14,19 @@ the path being always ``/`` (PEP 268): origin lookups never see proxy entries an
 After a successful exchange the flow *learns* the space: the scheme's authenticator (which holds
 the negotiated state, e.g. a Digest nonce) is recorded under every prefix it says it covers (RFC
 7617 section 2.2 for Basic, RFC 7616 section 3.3 ``domain`` for Digest), so the next request in
-that space is authorized preemptively. A refused or stale authenticator is dropped again with
+that space is authorized preemptively. A learned prefix never reaches beyond what the user
+granted: it is narrowed to the prefix the credential was added for (a Basic challenge on
+``/team`` under credentials for ``http://h/team`` learns ``/team``, not ``/``; a Digest
+challenge without ``domain`` learns that prefix, not the whole origin), and a prefix outside
+the grant is not learned. A refused or stale authenticator is dropped again with
 :meth:`Credentials.discard` (draft-ietf-httpbis-p7-auth section 5.1: a client discards
 credentials the server rejected).
+
+The store also keeps the *floor* of each space (:meth:`Credentials.raise_floor`,
+:meth:`Credentials.floor_for`): the strongest scheme and algorithm that succeeded there. It
+survives :meth:`Credentials.discard`, so a forged challenge that makes the flow drop an
+authenticator cannot lower it; only :meth:`Credentials.forget` and :meth:`Credentials.clear`
+do.
 
 Optionally (``netrc=True``) the store falls back to a netrc file for origin lookups, the way
 requests does: ``netrc_file`` if given, else the file named by the ``NETRC`` environment variable,
@@ -49,7 +59,7 @@ from typing import (
 )
 from urllib.parse import urljoin
 
-from .types import Credential, PasswordSource
+from .types import Credential, PasswordSource, Strength
 from .urls import Origin, UnsupportedSchemeError, canonical_prefix, path_covers, split_url
 
 if TYPE_CHECKING:
@@ -104,6 +114,9 @@ class Credentials:
         # origin -> prefix -> authenticator
         self._learned: Dict[Origin, Dict[str, Authenticator]] = {}
         self._learned_proxy: Dict[Origin, Authenticator] = {}
+        # origin -> prefix -> the strongest answer that succeeded there (the no-downgrade floor)
+        self._floors: Dict[Origin, Dict[str, Strength]] = {}
+        self._floors_proxy: Dict[Origin, Strength] = {}
         self._netrc_enabled = bool(netrc) or netrc_file is not None
         self._netrc_file = netrc_file
         self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
@@ -306,27 +319,110 @@ class Credentials:
         """Record ``authenticator`` as the one to use preemptively in its protection space.
 
         Origins: under every prefix of ``authenticator.space_prefixes(url)`` (resolved against
-        ``url``) that lies on ``url``'s origin; prefixes of another origin are ignored. Proxies:
-        ``url`` is the proxy URL and the whole proxy origin is learned. A later ``learn`` for the
-        same prefix replaces the earlier authenticator.
+        ``url``) that lies on ``url``'s origin, narrowed to the grant (see :meth:`granted`);
+        prefixes of another origin or outside the grant are ignored. Proxies: ``url`` is the
+        proxy URL and the whole proxy origin is learned. A later ``learn`` for the same prefix
+        replaces the earlier authenticator.
         """
         origin, _ = split_url(url)
         if proxy:
             with self._lock:
                 self._learned_proxy[origin] = authenticator
             return
+        with self._lock:
+            prefixes = self._space_of(url, authenticator, fallback=False)
+            table = self._learned.setdefault(origin, {})
+            for prefix in prefixes:
+                table[prefix] = authenticator
+
+    def granted(self, url: str, credential: Credential) -> str:
+        """The path prefix ``credential`` was granted for on ``url``'s origin (canonical form).
+
+        The longest prefix among the entries holding ``credential`` that covers ``url``; for
+        a credential found by its realm outside its prefix, the parent directory of ``url``;
+        for a netrc credential (not added here), ``/``: netrc grants the whole host.
+        """
+        origin, path = split_url(url)
+        with self._lock:
+            return self._grant(origin, path, credential)
+
+    def _grant(self, origin: Origin, path: str, credential: Credential) -> str:
+        covering: Optional[str] = None
+        held = False
+        for (prefix, _realm), entry in self._origin.get(origin, {}).items():
+            if entry.credential is not credential and entry.credential != credential:
+                continue
+            held = True
+            if path_covers(prefix, path) and (covering is None or len(prefix) > len(covering)):
+                covering = prefix
+        if covering is not None:
+            return covering
+        if not held and self._netrc_enabled:
+            return "/"
+        return canonical_prefix(path[: path.rfind("/") + 1] or "/")
+
+    def _space_of(self, url: str, authenticator: Authenticator, *, fallback: bool) -> List[str]:
+        """The canonical prefixes ``authenticator`` covers on ``url``'s origin, inside the grant
+        (under the lock); with ``fallback``, when there is none, ``url``'s parent directory
+        inside the grant."""
+        origin, path = split_url(url)
+        grant = self._grant(origin, path, authenticator.credential)
         prefixes: List[str] = []
         for space in authenticator.space_prefixes(url):
             try:
                 space_origin, space_path = split_url(urljoin(url, space))
             except ValueError:
                 continue
-            if space_origin == origin:
-                prefixes.append(canonical_prefix(space_path))
+            if space_origin != origin:
+                continue
+            prefix = _narrow(canonical_prefix(space_path), grant)
+            if prefix is not None and prefix not in prefixes:
+                prefixes.append(prefix)
+        if not prefixes and fallback:
+            directory = _narrow(canonical_prefix(path[: path.rfind("/") + 1] or "/"), grant)
+            prefixes.append(directory if directory is not None else grant)
+        return prefixes
+
+    # -- the no-downgrade floor ---------------------------------------------------------------
+
+    def raise_floor(self, url: str, authenticator: Authenticator, *, proxy: bool = False) -> None:
+        """Remember that ``authenticator`` succeeded at ``url``: its space's floor is at least
+        ``authenticator.achieved`` from now on.
+
+        The space is the one :meth:`learn` would record (for a connection-bound scheme, which
+        names no prefixes, the parent directory of ``url`` inside the grant); for a proxy its
+        whole origin. :meth:`discard` leaves floors alone; :meth:`forget` and :meth:`clear`
+        drop them.
+        """
+        strength = authenticator.achieved
+        origin, _ = split_url(url)
         with self._lock:
-            table = self._learned.setdefault(origin, {})
-            for prefix in prefixes:
-                table[prefix] = authenticator
+            if proxy:
+                current = self._floors_proxy.get(origin)
+                if current is None or current < strength:
+                    self._floors_proxy[origin] = strength
+                return
+            table = self._floors.setdefault(origin, {})
+            for prefix in self._space_of(url, authenticator, fallback=True):
+                current = table.get(prefix)
+                if current is None or current < strength:
+                    table[prefix] = strength
+
+    def floor_for(self, url: str, *, proxy: bool = False) -> Optional[Strength]:
+        """The strongest answer that succeeded in a space covering ``url``, or ``None``."""
+        try:
+            origin, path = split_url(url)
+        except UnsupportedSchemeError:
+            return None
+        with self._lock:
+            if proxy:
+                return self._floors_proxy.get(origin)
+            found = [
+                strength
+                for prefix, strength in self._floors.get(origin, {}).items()
+                if path_covers(prefix, path)
+            ]
+        return max(found) if found else None
 
     def knows(self, url: str) -> bool:
         """Whether anything here could authenticate a request to ``url``'s origin.
@@ -384,12 +480,13 @@ class Credentials:
     def forget(self, url: str, *, proxy: bool = False) -> None:
         """Drop what the store holds for ``url`` and below.
 
-        Origins: the credentials (any realm) and learned authenticators of ``url``'s origin whose
-        prefix is at or below ``url``'s path (``forget("http://h/a")`` drops ``/a`` and ``/a/b``,
-        not ``/ab``), plus the learned authenticators whose prefix covers ``url`` (so no request
-        to ``url`` is authorized preemptively any more). Credentials for a prefix above ``url``
-        stay. ``proxy=True``: every credential and the learned authenticator of that proxy origin.
-        The netrc file is not touched.
+        Origins: the credentials (any realm), learned authenticators and no-downgrade floors of
+        ``url``'s origin whose prefix is at or below ``url``'s path (``forget("http://h/a")``
+        drops ``/a`` and ``/a/b``, not ``/ab``), plus the learned authenticators and floors
+        whose prefix covers ``url`` (so no request to ``url`` is authorized preemptively, nor
+        held to an earlier scheme, any more). Credentials for a prefix above ``url`` stay.
+        ``proxy=True``: every credential, the learned authenticator and the floor of that
+        proxy origin. The netrc file is not touched.
         """
         origin, path = split_url(url)
         try:
@@ -402,6 +499,7 @@ class Credentials:
             if proxy:
                 self._proxy.pop(origin, None)
                 self._learned_proxy.pop(origin, None)
+                self._floors_proxy.pop(origin, None)
                 return
             below = canonical_prefix(path)
             table = self._origin.get(origin)
@@ -410,20 +508,25 @@ class Credentials:
                     del table[key]
                 if not table:
                     del self._origin[origin]
-            learned = self._learned.get(origin)
-            if learned is not None:
-                for prefix in [p for p in learned if path_covers(below, p) or path_covers(p, path)]:
-                    del learned[prefix]
-                if not learned:
-                    del self._learned[origin]
+            for tables in (self._learned, self._floors):
+                spaces: Optional[Dict[str, Any]] = tables.get(origin)
+                if spaces is None:
+                    continue
+                for prefix in [p for p in spaces if path_covers(below, p) or path_covers(p, path)]:
+                    del spaces[prefix]
+                if not spaces:
+                    del tables[origin]
 
     def clear(self) -> None:
-        """Drop everything: origin and proxy credentials, learned spaces, the cached netrc."""
+        """Drop everything: origin and proxy credentials, learned spaces and their floors, the
+        cached netrc."""
         with self._lock:
             self._origin.clear()
             self._proxy.clear()
             self._learned.clear()
             self._learned_proxy.clear()
+            self._floors.clear()
+            self._floors_proxy.clear()
             self._netrc_cache = None
         self._tell(None, False)
 
@@ -470,3 +573,12 @@ class Credentials:
             f"Credentials(origin_entries={origins}, proxy_entries={proxies}, "
             f"learned_spaces={learned}, netrc={self._netrc_enabled})"
         )
+
+
+def _narrow(prefix: str, grant: str) -> Optional[str]:
+    """``prefix`` kept inside ``grant``: itself when inside, ``grant`` when wider, else None."""
+    if path_covers(grant, prefix):
+        return prefix
+    if path_covers(prefix, grant):
+        return grant
+    return None

@@ -13,8 +13,14 @@ request to send, receives the response with ``send()``, and either yields
 an authorized retry or returns a :class:`FlowResult`. Rules:
 
 * the strongest offered scheme that has credentials is tried first; if it is
-  refused the next one is tried, unless a stronger scheme has already
-  succeeded in that space (no silent downgrade);
+  refused the next one is tried;
+* no downgrade: a challenge weaker (:meth:`Authenticator.strength_for`: scheme,
+  then Digest algorithm) than what already succeeded in the space (the store's
+  floor, :meth:`Credentials.floor_for`, which survives a refusal) is not
+  answered: the flow ends with outcome ``"downgrade-refused"`` until the space
+  is forgotten or ``SchemeOptions(allow_downgrade=True)`` is set, and even then
+  a scheme that sends the password (Basic) never goes over plain ``http`` to a
+  space where a stronger one succeeded;
 * at most one retry per challenge that brings new information (Digest
   ``stale=true``, a fresh nonce); a challenge repeated after credentials were
   sent ends the flow and the caller gets that response, whose body is the
@@ -42,7 +48,7 @@ from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChal
 from .messages import AuthRequest, AuthResponse
 from .schemes import SchemeRegistry
 from .schemes.base import Authenticator, SchemeOptions
-from .types import Credential
+from .types import Credential, Strength
 from .urls import Origin
 
 __all__ = ["MAX_HANDSHAKE_RESTARTS", "FlowResult", "Negotiator"]
@@ -52,6 +58,7 @@ OUTCOMES = (
     "ok",  # credentials were sent and the server accepted them
     "no-challenge",  # the response was not a challenge and no credentials were involved
     "refused",  # credentials were sent and refused; the caller gets the 401/407
+    "downgrade-refused",  # only challenges weaker than what succeeded in the space: not answered
     "no-credentials",  # challenged, but the store has no credentials for that space
     "unsupported",  # challenged with no scheme this client can answer
     "not-replayable",  # the body could not be sent again; credentials are now cached
@@ -118,7 +125,9 @@ class _SideState:
 
     url: str
     authenticator: Optional[Authenticator] = None
-    floor: int = 0  # strength of a scheme that already succeeded in this space
+    floor: Optional[Strength] = None  # the strongest answer that already succeeded in the space
+    used: List[Authenticator] = field(default_factory=list)  # released when the flow ends
+    unsent: bool = False  # the last request went without credentials (no free Digest nonce)
     tried: Set[Tuple[str, Optional[str]]] = field(default_factory=set)
     attempt: int = 1
     refreshed: int = 0  # retries granted for new information (stale, new nonce)
@@ -232,9 +241,11 @@ class Negotiator:
                     if self._enter_gate(key):
                         held.append(key)
                     learned = self._preemptive(side, url)
+                state.floor = self.credentials.floor_for(url, proxy=side.is_proxy)
                 if learned is not None:
                     state.authenticator = learned
-                    state.floor = learned.strength
+                    if state.floor is None or state.floor < learned.achieved:
+                        state.floor = learned.achieved
             self._authorize_all(request, states)
 
             rounds = 0
@@ -263,7 +274,7 @@ class Negotiator:
                 )
                 errors.extend(line_errors)
                 previous = state.authenticator
-                chosen, why = self._next_authenticator(side, state, challenges)
+                chosen, why = self._next_authenticator(side, state, challenges, request)
                 if chosen is None:
                     outcome, detail = why
                     return FlowResult(
@@ -307,6 +318,9 @@ class Negotiator:
                     )
         finally:
             self._release(held)
+            for state in states.values():
+                for used in state.used:
+                    used.release(request)
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -341,6 +355,7 @@ class Negotiator:
         request.withhold_body = False
         for side, state in sorted(states.items(), key=lambda item: item[0].is_proxy):
             authenticator = state.authenticator
+            state.unsent = False
             if authenticator is None:
                 continue
             if authenticator.connection_bound:
@@ -350,12 +365,25 @@ class Negotiator:
                 if state.confirmed:
                     request.headers.pop(side.credentials_header, None)
                     continue
-            request.headers[side.credentials_header] = authenticator.authorize(request)
+            if authenticator not in state.used:
+                state.used.append(authenticator)
+            value = authenticator.try_authorize(request)
+            if value is None:
+                # nothing to send now (every nonce of a count-checking space is in use): the
+                # request draws a challenge of its own
+                state.unsent = True
+                request.headers.pop(side.credentials_header, None)
+                continue
+            request.headers[side.credentials_header] = value
             if request.body is not None and authenticator.awaits_challenge:
                 request.withhold_body = True
 
     def _next_authenticator(
-        self, side: _Side, state: _SideState, challenges: List[Challenge]
+        self,
+        side: _Side,
+        state: _SideState,
+        challenges: List[Challenge],
+        request: AuthRequest,
     ) -> Tuple[Optional[Authenticator], Tuple[str, str]]:
         """Pick what answers this challenge: the same authenticator again, or a new one."""
         previous = state.authenticator
@@ -364,8 +392,12 @@ class Negotiator:
             same = [
                 c for c in challenges if c.scheme == previous.scheme and c.realm == previous.realm
             ]
-            if same:
-                if state.refreshed < 2 and previous.on_challenge(same[0]):
+            if same and state.unsent:
+                # the request went without credentials: its challenge refuses nothing
+                if previous.on_request_challenged(same[0], request):
+                    return previous, ("ok", "")
+            elif same:
+                if state.refreshed < 2 and previous.on_request_challenged(same[0], request):
                     state.refreshed += 1
                     return previous, ("ok", "")
                 refused = True
@@ -384,8 +416,14 @@ class Negotiator:
             return None, ("unsupported", f"{side.name} offered {offered}; no scheme can answer it")
         found_credentials = False
         skipped_bound: Set[str] = set()
+        weaker: List[Strength] = []
         for scheme_cls, challenge in candidates:
-            if scheme_cls.strength < state.floor:
+            if self._below_floor(scheme_cls, challenge, state):
+                if (
+                    self.credentials.find(state.url, realm=challenge.realm, proxy=side.is_proxy)
+                    is not None
+                ):
+                    weaker.append(scheme_cls.strength_for(challenge))
                 continue
             if scheme_cls.connection_bound and not state.connection_bound:
                 skipped_bound.add(scheme_cls.scheme)
@@ -403,6 +441,8 @@ class Negotiator:
                 is not None
             ):
                 found_credentials = True
+        if weaker and not found_credentials:
+            return None, self._downgrade(side, state, weaker)
         if refused or found_credentials:
             return None, self._refusal(side, previous)
         if skipped_bound:
@@ -435,6 +475,33 @@ class Negotiator:
         except UnsupportedChallengeError:
             return None
 
+    def _below_floor(
+        self, scheme_cls: Type[Authenticator], challenge: Challenge, state: _SideState
+    ) -> bool:
+        """Whether answering ``challenge`` would be weaker than what succeeded in the space.
+
+        ``allow_downgrade`` lifts the rule, except for a scheme that sends the password
+        itself over plain ``http``.
+        """
+        floor = state.floor
+        if floor is None or not scheme_cls.strength_for(challenge) < floor:
+            return False
+        if scheme_cls.sends_password and not state.url.lower().startswith("https:"):
+            return True
+        return not self.options.allow_downgrade
+
+    @staticmethod
+    def _downgrade(side: _Side, state: _SideState, weaker: List[Strength]) -> Tuple[str, str]:
+        offered = ", ".join(sorted({str(strength) for strength in weaker}))
+        return (
+            "downgrade-refused",
+            f"the {side.name} {Origin.from_url(state.url)} asked for {offered}, weaker than "
+            f"{state.floor}, which already succeeded in this protection space; not answered "
+            "(a forged or downgraded challenge?). Credentials.forget() or clear() resets the "
+            "space; SchemeOptions(allow_downgrade=True) allows it, except for a password in "
+            "clear over plain http",
+        )
+
     @staticmethod
     def _refusal(side: _Side, previous: Optional[Authenticator]) -> Tuple[str, str]:
         if previous is None:
@@ -454,6 +521,7 @@ class Negotiator:
         state.confirmed = True
         authenticator.on_success(response, request)
         self._learn(side, state.url, authenticator)
+        self.credentials.raise_floor(state.url, authenticator, proxy=side.is_proxy)
         return True
 
     def _learn(self, side: _Side, url: str, authenticator: Authenticator) -> None:
@@ -461,7 +529,7 @@ class Negotiator:
 
         A connection-bound authenticator belongs to its connection: learned,
         it would be shared by concurrent flows and restart handshakes on
-        authenticated connections.
+        authenticated connections. (Its floor is raised all the same.)
         """
         if not authenticator.connection_bound:
             self.credentials.learn(url, authenticator, proxy=side.is_proxy)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
-__all__ = ["Credential", "PasswordSource"]
+__all__ = ["Credential", "PasswordSource", "Strength"]
 
 PasswordSource = Union[str, bytes, Callable[[str, Optional[str], int], Union[str, bytes, None]]]
 """A password, or a callable asked with ``(url, realm, attempt)`` (``attempt`` starts at 1) that
@@ -83,3 +83,21 @@ class Credential:
         )
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True, order=True)
+class Strength:
+    """How strong an answer to a challenge is, for the no-downgrade rule (RFC 7235 section 4.1).
+
+    Ordered by ``scheme`` (the class's ``strength``: Basic 10, NTLM 15, Digest 20, Negotiate
+    30), then ``grade`` inside the scheme (Digest: MD5 100, SHA-256 200, SHA-512-256 300, each
+    ``-sess`` variant equal to its base, no ``qop`` below). ``label`` names it for people
+    (``"Digest SHA-256"``) and takes no part in comparisons.
+    """
+
+    scheme: int
+    grade: int = 0
+    label: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return self.label or f"strength {self.scheme}.{self.grade}"

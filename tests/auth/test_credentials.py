@@ -25,6 +25,8 @@ class FakeAuthenticator:
         self.name = name
         self.prefixes = prefixes
         self.calls: List[str] = []
+        # held by no entry of the store: the grant is the URL's parent directory
+        self.credential = Credential("fake", "pw")
 
     def space_prefixes(self, url: str) -> List[str]:
         self.calls.append(url)
@@ -717,6 +719,8 @@ def test_knows_is_an_origin_level_test() -> None:
 
 def test_knows_sees_learned_spaces_and_netrc(tmp_path: Path) -> None:
     class Space:
+        credential = Credential("fake", "pw")
+
         def space_prefixes(self, url: str) -> List[str]:
             return ["https://learned.example.org/x/"]
 

@@ -11,10 +11,16 @@ The life of an authenticator, as the negotiation (``auth/flow.py``) drives it::
 
     cls.supports(challenge, options)        # can this class answer this challenge?
     auth = cls.create(challenge, credential, url=url, options=options)
-    value = auth.authorize(request)         # once per request, from any thread
-    auth.on_challenge(new_challenge)        # 401/407 again: retry (True) or refused (False)
+    value = auth.try_authorize(request)     # once per request, from any thread (None: wait
+                                            # for a challenge; the default calls authorize)
+    auth.on_request_challenged(new, request)  # 401/407 again: retry (True) or refused (False);
+                                            # the default calls on_challenge(new)
     auth.on_success(response, request)      # 2xx/3xx: RFC 7615 Authentication-Info
+    auth.release(request)                   # the flow is done with request (any outcome)
     auth.space_prefixes(url)                # where to send it preemptively from now on
+
+``cls.strength_for(challenge)`` ranks an answer for the no-downgrade rule: the flow
+never answers a challenge weaker than what already succeeded in the space.
 
 Secrets (passwords, derived keys, computed responses) never appear in a
 ``repr``, a log record or an exception message.
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, List, Optional, Union
 
 from ..errors import UnsupportedChallengeError
+from ..types import Strength
 from ..urls import Origin
 
 if TYPE_CHECKING:
@@ -53,10 +60,18 @@ class SchemeOptions:
 
     ``basic_encoding``: how Basic encodes user-id and password when neither the
     credential nor the challenge's ``charset`` decides (RFC 7617 section 2.1).
+
+    ``allow_downgrade``: answer a challenge weaker than one that already
+    succeeded in the same protection space (say MD5 Digest after SHA-256, or
+    Basic over ``https`` after Digest). Off by default: such a challenge is
+    not answered and the flow ends with outcome ``"downgrade-refused"``. Even
+    with it, a scheme that sends the password itself (Basic) is never sent
+    over plain ``http`` to a space where a stronger scheme succeeded.
     """
 
     allow_legacy_digest: bool = False
     basic_encoding: str = "utf-8"
+    allow_downgrade: bool = False
 
 
 class PasswordDeclinedError(UnsupportedChallengeError):
@@ -81,12 +96,14 @@ class Authenticator(ABC):
     manner): ``scheme`` is the lower-case auth-scheme name, ``strength`` orders
     schemes when a server offers several (Basic 10, Digest 20; a third-party
     scheme picks its own), ``connection_bound`` marks schemes whose
-    authentication belongs to one TCP connection (NTLM, Negotiate).
+    authentication belongs to one TCP connection (NTLM, Negotiate), and
+    ``sends_password`` those that put the password itself on the wire (Basic).
     """
 
     scheme: ClassVar[str]
     strength: ClassVar[int]
     connection_bound: ClassVar[bool] = False
+    sends_password: ClassVar[bool] = False
 
     challenge: Challenge
     credential: Credential
@@ -101,6 +118,30 @@ class Authenticator(ABC):
     def rank(cls, challenge: Challenge) -> int:
         """Order among challenges of this same scheme: higher is preferred."""
         return 0
+
+    @classmethod
+    def grade(cls, challenge: Challenge) -> int:
+        """Strength of an answer to ``challenge`` inside this scheme, for the no-downgrade rule.
+
+        Unlike :meth:`rank` (a preference), equal grades are equally strong.
+        The default is 0: every challenge of the scheme is as strong as another.
+        """
+        return 0
+
+    @classmethod
+    def strength_for(cls, challenge: Challenge) -> Strength:
+        """``(strength, grade)`` of an answer to ``challenge``, with a label for messages."""
+        return Strength(cls.strength, cls.grade(challenge), cls.label_for(challenge))
+
+    @classmethod
+    def label_for(cls, challenge: Challenge) -> str:
+        """How messages name an answer to ``challenge`` (``"Basic"``, ``"Digest SHA-256"``)."""
+        return cls.scheme.capitalize()
+
+    @property
+    def achieved(self) -> Strength:
+        """The strength of this authenticator's current challenge (:meth:`strength_for`)."""
+        return type(self).strength_for(self.challenge)
 
     @classmethod
     @abstractmethod
@@ -144,6 +185,16 @@ class Authenticator(ABC):
     def authorize(self, request: AuthRequest) -> str:
         """The ``Authorization`` / ``Proxy-Authorization`` value for ``request``."""
 
+    def try_authorize(self, request: AuthRequest) -> Optional[str]:
+        """:meth:`authorize`, or ``None`` when the scheme has nothing to send ``request`` now.
+
+        ``None`` (Digest, when every nonce of a count-checking server is in use
+        by another request): the flow sends the request without credentials
+        for this side and passes the challenge it draws to
+        :meth:`on_request_challenged`. The default always authorizes.
+        """
+        return self.authorize(request)
+
     def on_challenge(self, challenge: Challenge) -> bool:
         """A new challenge of this scheme and realm came back after credentials were sent.
 
@@ -152,6 +203,21 @@ class Authenticator(ABC):
         refused. The default has nothing new to offer.
         """
         return False
+
+    def on_request_challenged(self, challenge: Challenge, request: AuthRequest) -> bool:
+        """:meth:`on_challenge` for the answer to ``request`` (what the flow calls).
+
+        A scheme that keeps per-request state (the nonce and count ``request``
+        was sent with) overrides this; the default calls :meth:`on_challenge`.
+        """
+        return self.on_challenge(challenge)
+
+    def release(self, request: AuthRequest) -> None:  # noqa: B027
+        """The flow is done with ``request``, whatever its outcome: free what it held.
+
+        Called once per flow and authenticator, also when the flow is closed
+        early. The default holds nothing.
+        """
 
     def on_success(self, response: AuthResponse, request: AuthRequest) -> None:  # noqa: B027
         """The server accepted ``request``; read what it says back (RFC 7615).

@@ -56,6 +56,7 @@ class BasicScheme(Authenticator):
 
     scheme: ClassVar[str] = "basic"
     strength: ClassVar[int] = 10
+    sends_password: ClassVar[bool] = True
 
     def __init__(
         self, challenge: Challenge, credential: Credential, token: str, encoding: str

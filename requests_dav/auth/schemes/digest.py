@@ -17,6 +17,17 @@ What is implemented, by section of RFC 7616:
   requests never share a count), ``cnonce`` from :mod:`secrets`, ``uri`` is the
   request-target exactly as sent (absolute-form through a proxy, authority-form
   for ``CONNECT``).
+* 3.4 / 5.8 (strict nonce counts): a server may accept a count only when it is
+  exactly the next one for its nonce (Apache's ``AuthDigestNcCheck On``), which
+  concurrent requests sharing a nonce cannot guarantee. When a space shows it
+  checks counts (a fresh nonce without ``stale=true`` in answer to a count
+  above 1), the authenticator switches to exclusive nonces: each request checks
+  a nonce out of a small pool (at most :data:`NONCE_POOL_MAX` kept), uses it
+  alone and gives it back in :meth:`DigestScheme.release`; a request that finds
+  every nonce in use goes without credentials (:meth:`DigestScheme.try_authorize`
+  returns ``None``) and the fresh nonce of the challenge it draws becomes its
+  own. The nonce whose count went out of step is retired; the authenticator
+  itself is kept, so no other request loses its state.
 * 3.4.4: ``userhash=true``: ``username`` is ``H(username ":" realm)``.
 * 3.4.4 / RFC 8187: ``username*`` when the user name is not printable ASCII.
 * 3.5: ``Authentication-Info`` (RFC 7615): ``nextnonce`` is adopted;
@@ -25,6 +36,13 @@ What is implemented, by section of RFC 7616:
   caller passes the response body to :meth:`DigestScheme.on_success`;
   otherwise it cannot be checked and is skipped). ``cnonce`` and ``nc`` in the
   answer must be those sent with the request.
+* No downgrade: :meth:`DigestScheme.grade` ranks algorithms SHA-512-256 >
+  SHA-256 > MD5, each ``-sess`` variant equal to its base, a challenge without
+  ``qop`` below its algorithm.
+* A challenge whose ``realm``, ``nonce`` or ``opaque`` has a character beyond
+  U+00FF (possible when a stack hands over header values decoded as UTF-8)
+  cannot be echoed in a quoted-string: it is not supported (outcome
+  ``"unsupported"``), and such a ``nextnonce`` is ignored.
 * RFC 2069 (no ``qop``): only with :attr:`SchemeOptions.allow_legacy_digest`.
 
 Choices the RFC leaves open:
@@ -65,6 +83,7 @@ import secrets
 import struct
 import threading
 import unicodedata
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import (
@@ -83,6 +102,7 @@ from typing import (
 )
 from urllib.parse import urljoin, urlsplit
 
+from .._abnf import QUOTABLE_RE
 from ..challenge import format_auth_params, parse_auth_info
 from ..errors import ChallengeParseError, MutualAuthenticationError, UnsupportedChallengeError
 from ..rfc8187 import encode_ext_value
@@ -104,6 +124,10 @@ HashFactory = Callable[[], Any]
 SENT_RECORDS_MAX = 256
 #: How many nonces are remembered as already used (so none is retried twice).
 SEEN_NONCES_MAX = 64
+#: Strict nonce counts: how many server nonces an authenticator keeps for exclusive use.
+NONCE_POOL_MAX = 16
+#: How many requests' nonce and count are remembered until their flow releases them.
+LEASES_MAX = 1024
 
 
 # -- SHA-512/256 (FIPS 180-4 section 5.3.6.2, section 6.7) ---------------------------------------
@@ -248,6 +272,7 @@ class Algorithm:
     factory: HashFactory
     sess: bool
     rank: int
+    grade: int = 0  # strength for the no-downgrade rule: a -sess variant equals its base
 
     def hash(self, data: bytes) -> str:
         """``H(data)``: the lower-case hex digest."""
@@ -266,9 +291,10 @@ def _make_algorithms() -> Dict[str, Algorithm]:
     )
     table: Dict[str, Algorithm] = {}
     for name, factory, rank in bases:
-        table[name.lower()] = Algorithm(name, factory, False, rank)
-        # The -sess variant sits right below its base: no stronger, one more round trip of state.
-        table[f"{name}-sess".lower()] = Algorithm(f"{name}-sess", factory, True, rank - 5)
+        table[name.lower()] = Algorithm(name, factory, False, rank, rank)
+        # The -sess variant is preferred right below its base: no stronger, one more round trip
+        # of state; it is as strong as its base.
+        table[f"{name}-sess".lower()] = Algorithm(f"{name}-sess", factory, True, rank - 5, rank)
     return table
 
 
@@ -292,6 +318,11 @@ def _qops_of(challenge: Challenge) -> Optional[FrozenSet[str]]:
     if value is None:
         return None
     return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+
+
+def _quotable(value: Optional[str]) -> bool:
+    """True when ``value`` can be echoed in a quoted-string of an ISO-8859-1 field line."""
+    return value is None or QUOTABLE_RE.fullmatch(value) is not None
 
 
 def _is_true(value: Optional[str]) -> bool:
@@ -366,7 +397,17 @@ class _Sent:
 class _NonceState:
     """The server nonce in use and everything tied to it (replaced whole, under the lock)."""
 
-    __slots__ = ("challenge", "count", "nonce", "opaque", "qops", "session_cnonce", "userhash")
+    __slots__ = (
+        "challenge",
+        "count",
+        "holder",
+        "nonce",
+        "opaque",
+        "qops",
+        "retired",
+        "session_cnonce",
+        "userhash",
+    )
 
     def __init__(self, challenge: Challenge) -> None:
         self.challenge = challenge
@@ -376,11 +417,34 @@ class _NonceState:
         self.userhash = _is_true(challenge.get("userhash"))
         self.count = 0
         self.session_cnonce = _new_cnonce()
+        self.holder: Optional[int] = None  # id() of the request using it alone (strict counts)
+        self.retired = False  # its count is out of step with the server's: never used again
+
+    @property
+    def counter(self) -> str:
+        """What the server counts by: the ``opaque`` when there is one (Apache keeps one
+        count per opaque, across the nonces it issues with it), else the nonce."""
+        return self.opaque or self.nonce
 
     def renew(self, nonce: str) -> None:
         self.nonce = nonce
         self.count = 0
         self.session_cnonce = _new_cnonce()
+
+
+class _Lease:
+    """The nonce state one request was authorized with, and the count it was sent with.
+
+    The request is held weakly: a driver that never calls ``release`` leaks no bodies.
+    """
+
+    __slots__ = ("fresh", "nc", "request", "state")
+
+    def __init__(self, request: AuthRequest, state: _NonceState, nc: int) -> None:
+        self.request = weakref.ref(request)
+        self.state = state
+        self.nc = nc
+        self.fresh = False  # needs a nonce of its own: a free one, else one drawn by a challenge
 
 
 class DigestScheme(Authenticator):
@@ -417,6 +481,9 @@ class DigestScheme(Authenticator):
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._remember_nonce(self._state.nonce)
         self._sent: OrderedDict[str, _Sent] = OrderedDict()
+        self._strict = False  # the space checks nonce counts: nonces are used exclusively
+        self._pool: List[_NonceState] = []
+        self._leases: OrderedDict[int, _Lease] = OrderedDict()
 
     def __repr__(self) -> str:
         return (
@@ -438,6 +505,8 @@ class DigestScheme(Authenticator):
             return False
         if challenge.realm is None or not challenge.get("nonce"):
             return False
+        if not all(_quotable(challenge.get(name)) for name in ("realm", "nonce", "opaque")):
+            return False  # beyond U+00FF: cannot be echoed in a quoted-string
         algorithm = _algorithm_of(challenge)
         if algorithm is None:
             return False
@@ -453,6 +522,21 @@ class DigestScheme(Authenticator):
         if algorithm is None:
             return -1
         return algorithm.rank + (0 if _qops_of(challenge) is None else 1)
+
+    @classmethod
+    def grade(cls, challenge: Challenge) -> int:
+        """SHA-512-256 300 > SHA-256 200 > MD5 100, ``-sess`` equal to its base; 50 less
+        without ``qop`` (RFC 2069: no client nonce, no count); 0 for an unknown algorithm."""
+        algorithm = _algorithm_of(challenge)
+        if algorithm is None:
+            return 0
+        return algorithm.grade - (50 if _qops_of(challenge) is None else 0)
+
+    @classmethod
+    def label_for(cls, challenge: Challenge) -> str:
+        """``"Digest SHA-256"``: the scheme and the algorithm."""
+        algorithm = _algorithm_of(challenge)
+        return "Digest" if algorithm is None else f"Digest {algorithm.name}"
 
     @classmethod
     def create(
@@ -518,8 +602,58 @@ class DigestScheme(Authenticator):
         Takes the next nonce count atomically; hashes the exact body for
         ``auth-int`` (may raise :class:`~requests_dav.auth.errors.BodyNotReplayableError`
         when only ``auth-int`` is offered and the body is over its replay limit).
+        With strict counts and every nonce in use, the newest nonce is shared
+        (:meth:`try_authorize` returns ``None`` instead).
         """
-        state = self._state  # one snapshot: nonce and qop choice stay a consistent pair
+        value = self._authorize(request, exclusive=False)
+        assert value is not None
+        return value
+
+    def try_authorize(self, request: AuthRequest) -> Optional[str]:
+        """:meth:`authorize`; ``None`` when the space checks counts and no nonce is free."""
+        return self._authorize(request, exclusive=True)
+
+    def _checkout(self, request: AuthRequest, exclusive: bool) -> Optional[_NonceState]:
+        """The nonce state for ``request`` (under the lock): its own, the shared one, or a
+        free one of the pool; ``None`` when ``exclusive`` and every one is in use."""
+        if not self._strict:
+            return self._state
+        lease = self._lease_of(request)
+        if (
+            lease is not None
+            and not lease.fresh
+            and not lease.state.retired
+            and lease.state.holder == id(request)
+        ):
+            return lease.state
+        for state in self._pool:
+            if state.holder is None and not state.retired and self._quiet(state, request):
+                state.holder = id(request)
+                if lease is not None:
+                    lease.fresh = False
+                return state
+        return None if exclusive else self._state
+
+    def _quiet(self, state: _NonceState, request: AuthRequest) -> bool:
+        """No other request is in flight on another nonce the server counts together with
+        ``state``'s (under the lock): its count is then the server's."""
+        return not any(
+            key != id(request)
+            and not lease.fresh  # answered; its next request goes without this count
+            and lease.state is not state
+            and lease.state.counter == state.counter
+            for key, lease in self._leases.items()
+        )
+
+    def _lease_of(self, request: AuthRequest) -> Optional[_Lease]:
+        lease = self._leases.get(id(request))
+        return lease if lease is not None and lease.request() is request else None
+
+    def _authorize(self, request: AuthRequest, *, exclusive: bool) -> Optional[str]:
+        with self._lock:
+            state = self._checkout(request, exclusive)
+        if state is None:
+            return None
         qop = self._qop_for(state.qops, request.body)
         body_hash: Optional[str] = None
         if qop == "auth-int":
@@ -535,6 +669,12 @@ class DigestScheme(Authenticator):
             userhash = state.userhash
             algorithm_token = state.challenge.get("algorithm")
             cnonce = state.session_cnonce if self.algorithm.sess else _new_cnonce()
+            self._leases.pop(id(request), None)
+            self._leases[id(request)] = _Lease(request, state, nc)
+            while len(self._leases) > LEASES_MAX:
+                key, dropped = self._leases.popitem(last=False)
+                if dropped.state.holder == key:
+                    dropped.state.holder = None
         uri = request.target
         ha1 = self._session_key(nonce, cnonce) if qop is not None else self._ha1
         ha2 = self._ha2(request.method, uri, body_hash)
@@ -575,14 +715,7 @@ class DigestScheme(Authenticator):
         plain 401 and a fresh nonce). Each nonce is retried at most once.
         False otherwise: the credentials were refused.
         """
-        if challenge.scheme.lower() != self.scheme or challenge.is_proxy != self.challenge.is_proxy:
-            return False
-        algorithm = _algorithm_of(challenge)
-        if challenge.realm != self.realm or algorithm is None:
-            return False
-        if algorithm.name != self.algorithm.name:
-            return False
-        if not type(self).supports(challenge, self._options):
+        if not self._answerable(challenge):
             return False
         nonce = challenge.get("nonce") or ""
         stale = _is_true(challenge.get("stale"))
@@ -591,10 +724,107 @@ class DigestScheme(Authenticator):
                 return False
             if not stale and self._state.count <= 1:
                 return False
-            self._state = _NonceState(challenge)
-            self._remember_nonce(nonce)
-            self.challenge = challenge
+            self._adopt_shared(challenge)
         return True
+
+    def on_request_challenged(self, challenge: Challenge, request: AuthRequest) -> bool:
+        """:meth:`on_challenge` judged by the nonce and count ``request`` itself was sent with.
+
+        A fresh nonce without ``stale`` in answer to a count above 1 shows a
+        space that checks counts: from then on nonces are used exclusively (see
+        the module docstring), the nonce that went out of step is retired and
+        the fresh one belongs to ``request``, unless the server counts it
+        together with nonces other requests still use (the same ``opaque``):
+        then ``request`` goes without credentials next, to draw one of its own.
+        A request sent without credentials takes the fresh nonce as its own. A
+        fresh nonce after a count of 1 without ``stale`` means refused.
+        """
+        if not self._answerable(challenge):
+            return False
+        nonce = challenge.get("nonce") or ""
+        stale = _is_true(challenge.get("stale"))
+        with self._lock:
+            if nonce in self._seen:
+                return False
+            lease = self._lease_of(request)
+            if lease is None or lease.fresh:
+                if self._strict:
+                    self._adopt_exclusive(challenge, request)
+                    return True
+                if not stale and self._state.count <= 1:
+                    return False
+                self._adopt_shared(challenge)
+                return True
+            if not stale and lease.nc <= 1:
+                return False
+            if not stale and not self._strict:
+                self._strict = True
+                self._state.retired = True  # the shared nonce: its counts are out of step
+            if not self._strict:
+                self._adopt_shared(challenge)
+                return True
+            lease.state.retired = True
+            counter = challenge.get("opaque") or nonce
+            if any(
+                other is not lease and not other.fresh and other.state.counter == counter
+                for other in self._leases.values()
+            ):
+                # the server restarted a count that other requests still move: the nonce
+                # waits in the pool until they are answered, and request takes another
+                self._adopt_exclusive(challenge, None)
+                lease.fresh = True
+                return True
+            self._adopt_exclusive(challenge, request)
+        return True
+
+    def release(self, request: AuthRequest) -> None:
+        """Give back the nonce ``request`` used alone (strict counts) and forget its count."""
+        with self._lock:
+            lease = self._lease_of(request)
+            if lease is None:
+                return
+            del self._leases[id(request)]
+            if lease.state.holder == id(request):
+                lease.state.holder = None
+            self._pool = [state for state in self._pool if not state.retired]
+            surplus = len(self._pool) - NONCE_POOL_MAX
+            if surplus > 0:
+                free = [state for state in self._pool if state.holder is None][:surplus]
+                self._pool = [state for state in self._pool if state not in free]
+
+    def _answerable(self, challenge: Challenge) -> bool:
+        """Same scheme, side, realm and algorithm as this authenticator, and supported."""
+        if challenge.scheme.lower() != self.scheme or challenge.is_proxy != self.challenge.is_proxy:
+            return False
+        algorithm = _algorithm_of(challenge)
+        if challenge.realm != self.realm or algorithm is None:
+            return False
+        if algorithm.name != self.algorithm.name:
+            return False
+        return type(self).supports(challenge, self._options)
+
+    def _adopt_shared(self, challenge: Challenge) -> None:
+        """Every request uses this challenge's nonce from now on (under the lock)."""
+        self._state = _NonceState(challenge)
+        self._remember_nonce(self._state.nonce)
+        self.challenge = challenge
+
+    def _adopt_exclusive(self, challenge: Challenge, request: Optional[AuthRequest]) -> None:
+        """This challenge's nonce joins the pool, checked out to ``request`` (or free)
+        (under the lock)."""
+        state = _NonceState(challenge)
+        for kept in self._pool:
+            if kept.counter == state.counter:
+                kept.retired = True  # the server restarted that count with this nonce
+        self._pool = [kept for kept in self._pool if not kept.retired]
+        self._pool.append(state)
+        if request is not None:
+            state.holder = id(request)
+            self._leases.pop(id(request), None)
+            self._leases[id(request)] = _Lease(request, state, 0)
+        self._state = state
+        self._remember_nonce(state.nonce)
+        self.challenge = challenge
 
     def on_success(
         self,
@@ -631,10 +861,13 @@ class DigestScheme(Authenticator):
         if sent is not None and rspauth is not None:
             self._verify(info_header, info, rspauth, sent, response_body)
         nextnonce = info.get("nextnonce")
-        if nextnonce:
+        if nextnonce and _quotable(nextnonce):
             with self._lock:
-                if nextnonce != self._state.nonce:
-                    self._state.renew(nextnonce)
+                lease = self._lease_of(request)
+                own = lease is not None and lease.state.holder == id(request)
+                state = lease.state if own and lease is not None else self._state
+                if nextnonce != state.nonce and nextnonce not in self._seen:
+                    state.renew(nextnonce)
                     self._remember_nonce(nextnonce)
 
     def space_prefixes(self, url: str) -> List[str]:
