@@ -3,17 +3,54 @@
 The glue (adapter or ``auth=`` hook) builds these from requests' objects;
 the core reads and writes only these. Header names are compared
 case-insensitively (RFC 9110 section 5.1).
+
+``repr()`` and ``str()`` of both mask the value of every header that carries
+credentials or a session (:data:`SECRET_HEADERS`: ``Authorization``,
+``Proxy-Authorization``, ``Cookie``, ``Set-Cookie``), so logging a request or
+a response never prints a password, a Digest response or a session cookie.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, MutableMapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Iterable, List, MutableMapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
+
+__all__ = ["SECRET_HEADERS", "AuthRequest", "AuthResponse", "masked_headers"]
+
+#: Header names (lower-case) whose values ``repr`` never shows: credentials and sessions.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+def masked_headers(items: Iterable[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """``(name, value)`` pairs with the value of every :data:`SECRET_HEADERS` field hidden.
+
+    The scheme of an ``Authorization`` / ``Proxy-Authorization`` value is kept
+    (``"Digest <hidden>"``), since it says which scheme answered and holds no secret.
+    """
+    out: List[Tuple[str, str]] = []
+    for name, value in items:
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if name.lower().endswith("authorization") else ""
+            value = f"{scheme} <hidden>" if scheme and " " in value else "<hidden>"
+        out.append((name, value))
+    return out
+
 
 if TYPE_CHECKING:
     from .body import ReplayableBody
     from .types import Credential
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``<hidden>@``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://<hidden>@{authority.rsplit('@', 1)[1]}{slash}{tail}"
 
 
 @dataclass
@@ -61,6 +98,18 @@ class AuthRequest:
             parts = urlsplit(self.url)
             self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
+    def __repr__(self) -> str:
+        headers = dict(masked_headers(self.headers.items()))
+        proxy = _without_userinfo(self.proxy) if self.proxy is not None else None
+        return (
+            f"AuthRequest(method={self.method!r}, url={_without_userinfo(self.url)!r}, "
+            f"headers={headers!r}, body={self.body!r}, target={self.target!r}, proxy={proxy!r}, "
+            f"bound_side={self.bound_side!r}, bound_credential={self.bound_credential!r}, "
+            f"withhold_body={self.withhold_body!r})"
+        )
+
+    __str__ = __repr__
+
 
 @dataclass
 class AuthResponse:
@@ -72,6 +121,11 @@ class AuthResponse:
 
     status: int
     headers: Sequence[Tuple[str, str]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"AuthResponse(status={self.status!r}, headers={masked_headers(self.headers)!r})"
+
+    __str__ = __repr__
 
     def get_all(self, name: str) -> List[str]:
         """Every value of the header ``name``, in order (case-insensitive)."""
