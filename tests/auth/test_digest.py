@@ -24,7 +24,7 @@ from requests_dav.auth.errors import (
     UnsupportedChallengeError,
 )
 from requests_dav.auth.messages import AuthRequest, AuthResponse
-from requests_dav.auth.schemes import digest as digest_module
+from requests_dav.auth.schemes import digest_algorithms, digest_nonces
 from requests_dav.auth.schemes.base import PasswordDeclinedError, SchemeOptions
 from requests_dav.auth.schemes.digest import ALGORITHMS, DigestScheme, PureSHA512_256
 from requests_dav.auth.types import Credential
@@ -94,7 +94,7 @@ def create(
 @pytest.fixture
 def fixed_cnonce(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     def set_cnonce(value: str) -> None:
-        monkeypatch.setattr(digest_module, "_new_cnonce", lambda: value)
+        monkeypatch.setattr(digest_nonces, "new_cnonce", lambda: value)
 
     set_cnonce(RFC_CNONCE)
     return set_cnonce
@@ -899,7 +899,7 @@ def test_pure_sha512_256_used_when_hashlib_lacks_it(monkeypatch: pytest.MonkeyPa
         return real_new(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(hashlib, "new", without_sha512_256)
-    factory = digest_module._sha512_256_factory()
+    factory = digest_algorithms._sha512_256_factory()
     assert factory is PureSHA512_256
     hasher = factory()
     hasher.update(b"abc")

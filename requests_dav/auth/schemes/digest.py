@@ -18,16 +18,12 @@ What is implemented, by section of RFC 7616:
   request-target exactly as sent (absolute-form through a proxy, authority-form
   for ``CONNECT``).
 * 3.4 / 5.8 (strict nonce counts): a server may accept a count only when it is
-  exactly the next one for its nonce (Apache's ``AuthDigestNcCheck On``), which
-  concurrent requests sharing a nonce cannot guarantee. When a space shows it
-  checks counts (a fresh nonce without ``stale=true`` in answer to a count
-  above 1), the authenticator switches to exclusive nonces: each request checks
-  a nonce out of a small pool (at most :data:`NONCE_POOL_MAX` kept), uses it
-  alone and gives it back in :meth:`DigestScheme.release`; a request that finds
-  every nonce in use goes without credentials (:meth:`DigestScheme.try_authorize`
-  returns ``None``) and the fresh nonce of the challenge it draws becomes its
-  own. The nonce whose count went out of step is retired; the authenticator
-  itself is kept, so no other request loses its state.
+  exactly the next one (Apache's ``AuthDigestNcCheck On``); once a space shows
+  it checks counts, each request uses a nonce alone, checked out of a small pool
+  (:mod:`.digest_nonces`, :meth:`DigestScheme.try_authorize`,
+  :meth:`DigestScheme.release`); the nonce whose count went out of step is
+  retired, never the authenticator.
+* Algorithms and SHA-512/256: :mod:`.digest_algorithms`.
 * 3.4.4: ``userhash=true``: ``username`` is ``H(username ":" realm)``.
 * 3.4.4 / RFC 8187: ``username*`` when the user name is not printable ASCII.
 * 3.5: ``Authentication-Info`` (RFC 7615): ``nextnonce`` is adopted;
@@ -76,28 +72,18 @@ Choices the RFC leaves open:
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import hmac
-import secrets
-import struct
 import threading
 import unicodedata
-import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
-    Any,
-    Callable,
     ClassVar,
-    Dict,
     FrozenSet,
     List,
     Mapping,
     MutableMapping,
     Optional,
-    Sequence,
     Tuple,
 )
 from urllib.parse import urljoin, urlsplit
@@ -108,6 +94,14 @@ from ..errors import ChallengeParseError, MutualAuthenticationError, Unsupported
 from ..rfc8187 import encode_ext_value
 from .base import Authenticator, SchemeOptions, origin_of, resolve_password
 from .basic import basic_space_prefix
+from .digest_algorithms import (
+    ALGORITHMS,
+    Algorithm,
+    HashFactory,
+    PureSHA512_256,
+    algorithm_of,
+)
+from .digest_nonces import SEEN_NONCES_MAX, NoncePool, qops_of
 
 if TYPE_CHECKING:
     from ..body import ReplayableBody
@@ -115,218 +109,25 @@ if TYPE_CHECKING:
     from ..messages import AuthRequest, AuthResponse
     from ..types import Credential
 
-__all__ = ["ALGORITHMS", "Algorithm", "DigestScheme"]
-
-HashFactory = Callable[[], Any]
-"""A zero-argument constructor of a hashlib-style object (``update``, ``hexdigest``)."""
+__all__ = [
+    "ALGORITHMS",
+    "SEEN_NONCES_MAX",
+    "Algorithm",
+    "DigestScheme",
+    "HashFactory",
+    "PureSHA512_256",
+]
 
 #: How many sent Authorization values are remembered for rspauth verification.
 SENT_RECORDS_MAX = 256
-#: How many nonces are remembered as already used (so none is retried twice).
-SEEN_NONCES_MAX = 64
-#: Strict nonce counts: how many server nonces an authenticator keeps for exclusive use.
-NONCE_POOL_MAX = 16
-#: How many requests' nonce and count are remembered until their flow releases them.
-LEASES_MAX = 1024
 
-
-# -- SHA-512/256 (FIPS 180-4 section 5.3.6.2, section 6.7) ---------------------------------------
-
-
-def _integer_root(value: int, power: int) -> int:
-    """floor(value ** (1 / power)) for a non-negative integer, by Newton's method."""
-    if value < 2:
-        return value
-    guess = 1 << ((value.bit_length() + power - 1) // power)
-    while True:
-        better = ((power - 1) * guess + value // guess ** (power - 1)) // power
-        if better >= guess:
-            return guess
-        guess = better
-
-
-def _first_primes(count: int) -> List[int]:
-    primes: List[int] = []
-    candidate = 2
-    while len(primes) < count:
-        if all(candidate % p for p in primes if p * p <= candidate):
-            primes.append(candidate)
-        candidate += 1
-    return primes
-
-
-_MASK64 = (1 << 64) - 1
-# FIPS 180-4 section 4.2.3: the first 64 bits of the fractional parts of the cube roots of
-# the first eighty primes.
-_SHA512_K: Tuple[int, ...] = tuple(_integer_root(p << 192, 3) & _MASK64 for p in _first_primes(80))
-# FIPS 180-4 section 5.3.6.2: the initial hash value of SHA-512/256.
-_SHA512_256_IV: Tuple[int, ...] = (
-    0x22312194FC2BF72C,
-    0x9F555FA3C84C64C2,
-    0x2393B86B6F53B151,
-    0x963877195940EABD,
-    0x96283EE2A88EFFE3,
-    0xBE5E1E2553863992,
-    0x2B0199FC2C85B8AA,
-    0x0EB72DDC81C52CA2,
-)
-
-
-def _rotr(x: int, n: int) -> int:
-    return ((x >> n) | (x << (64 - n))) & _MASK64
-
-
-class PureSHA512_256:
-    """SHA-512/256 in pure Python (FIPS 180-4 sections 6.4 and 6.7).
-
-    Used only when :func:`hashlib.new` has no ``sha512_256`` (OpenSSL builds
-    without it). hashlib cannot start SHA-512 from other initial values, so the
-    compression function is written out here; it is slow but exact.
-    """
-
-    name = "sha512_256"
-    digest_size = 32
-    block_size = 128
-
-    def __init__(self, data: bytes = b"") -> None:
-        self._state = list(_SHA512_256_IV)
-        self._pending = b""
-        self._length = 0
-        if data:
-            self.update(data)
-
-    def update(self, data: bytes) -> None:
-        """Feed more message bytes."""
-        self._length += len(data)
-        pending = self._pending + bytes(data)
-        whole = len(pending) - len(pending) % 128
-        for offset in range(0, whole, 128):
-            self._compress(pending[offset : offset + 128])
-        self._pending = pending[whole:]
-
-    def copy(self) -> PureSHA512_256:
-        """An independent copy of the current state."""
-        other = PureSHA512_256()
-        other._state = list(self._state)
-        other._pending = self._pending
-        other._length = self._length
-        return other
-
-    def digest(self) -> bytes:
-        """The 32-byte digest of the bytes fed so far (the object stays usable)."""
-        tail = self._pending + b"\x80"
-        tail += b"\x00" * ((112 - len(tail)) % 128)
-        tail += (self._length * 8).to_bytes(16, "big")
-        state = list(self._state)
-        for offset in range(0, len(tail), 128):
-            state = self._rounds(state, tail[offset : offset + 128])
-        return b"".join(word.to_bytes(8, "big") for word in state)[: self.digest_size]
-
-    def hexdigest(self) -> str:
-        """The digest as lower-case hex."""
-        return self.digest().hex()
-
-    def _compress(self, block: bytes) -> None:
-        self._state = self._rounds(self._state, block)
-
-    @staticmethod
-    def _rounds(state: List[int], block: bytes) -> List[int]:
-        w = list(struct.unpack(">16Q", block))
-        for t in range(16, 80):
-            s0 = _rotr(w[t - 15], 1) ^ _rotr(w[t - 15], 8) ^ (w[t - 15] >> 7)
-            s1 = _rotr(w[t - 2], 19) ^ _rotr(w[t - 2], 61) ^ (w[t - 2] >> 6)
-            w.append((w[t - 16] + s0 + w[t - 7] + s1) & _MASK64)
-        a, b, c, d, e, f, g, h = state
-        for t in range(80):
-            t1 = (
-                h
-                + (_rotr(e, 14) ^ _rotr(e, 18) ^ _rotr(e, 41))
-                + ((e & f) ^ (~e & g))
-                + _SHA512_K[t]
-                + w[t]
-            ) & _MASK64
-            t2 = ((_rotr(a, 28) ^ _rotr(a, 34) ^ _rotr(a, 39)) + ((a & b) ^ (a & c) ^ (b & c))) & (
-                _MASK64
-            )
-            h, g, f, e, d, c, b, a = g, f, e, (d + t1) & _MASK64, c, b, a, (t1 + t2) & _MASK64
-        return [(x + y) & _MASK64 for x, y in zip(state, (a, b, c, d, e, f, g, h))]
-
-
-def _sha512_256_factory() -> HashFactory:
-    """hashlib's SHA-512/256 when OpenSSL provides it, else :class:`PureSHA512_256`."""
-    try:
-        hashlib.new("sha512_256")
-    except ValueError:
-        return PureSHA512_256
-    return lambda: hashlib.new("sha512_256")
-
-
-# -- algorithms ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Algorithm:
-    """One Digest algorithm (RFC 7616 section 6.1 registry)."""
-
-    name: str  # canonical spelling, e.g. "SHA-256-sess"
-    factory: HashFactory
-    sess: bool
-    rank: int
-    grade: int = 0  # strength for the no-downgrade rule: a -sess variant equals its base
-
-    def hash(self, data: bytes) -> str:
-        """``H(data)``: the lower-case hex digest."""
-        hasher = self.factory()
-        hasher.update(data)
-        digest: str = hasher.hexdigest()
-        return digest
-
-
-def _make_algorithms() -> Dict[str, Algorithm]:
-    bases: Sequence[Tuple[str, HashFactory, int]] = (
-        # MD5 is what the server demands here, not our choice: allowed even under FIPS policy
-        ("MD5", functools.partial(hashlib.md5, usedforsecurity=False), 100),
-        ("SHA-256", hashlib.sha256, 200),
-        ("SHA-512-256", _sha512_256_factory(), 300),
-    )
-    table: Dict[str, Algorithm] = {}
-    for name, factory, rank in bases:
-        table[name.lower()] = Algorithm(name, factory, False, rank, rank)
-        # The -sess variant is preferred right below its base: no stronger, one more round trip
-        # of state; it is as strong as its base.
-        table[f"{name}-sess".lower()] = Algorithm(f"{name}-sess", factory, True, rank - 5, rank)
-    return table
-
-
-#: The supported algorithms, keyed by lower-cased name (RFC 7616 section 3.3 compares them
-#: case-insensitively).
-ALGORITHMS: Mapping[str, Algorithm] = _make_algorithms()
 
 _QOPS: FrozenSet[str] = frozenset({"auth", "auth-int"})
-
-
-def _algorithm_of(challenge: Challenge) -> Optional[Algorithm]:
-    name = challenge.get("algorithm")
-    if name is None:
-        return ALGORITHMS["md5"]
-    return ALGORITHMS.get(name.strip().lower())
-
-
-def _qops_of(challenge: Challenge) -> Optional[FrozenSet[str]]:
-    """The qop values offered, lower-cased; None when the challenge has no ``qop`` (RFC 2069)."""
-    value = challenge.get("qop")
-    if value is None:
-        return None
-    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 def _quotable(value: Optional[str]) -> bool:
     """True when ``value`` can be echoed in a quoted-string of an ISO-8859-1 field line."""
     return value is None or QUOTABLE_RE.fullmatch(value) is not None
-
-
-def _is_true(value: Optional[str]) -> bool:
-    return value is not None and value.strip().lower() == "true"
 
 
 def _wire(text: str) -> bytes:
@@ -340,11 +141,6 @@ def _wire(text: str) -> bytes:
 def _printable_ascii(text: str) -> bool:
     """True when ``text`` fits a quoted-string using ASCII only (VCHAR, SP, HTAB)."""
     return all(char == "\t" or " " <= char <= "~" for char in text)
-
-
-def _new_cnonce() -> str:
-    """A fresh client nonce: 128 random bits as hex (RFC 7616 section 3.4)."""
-    return secrets.token_hex(16)
 
 
 def _body_hashable(body: Optional[ReplayableBody]) -> bool:
@@ -394,59 +190,6 @@ class _Sent:
         return "<sent Digest credentials>"
 
 
-class _NonceState:
-    """The server nonce in use and everything tied to it (replaced whole, under the lock)."""
-
-    __slots__ = (
-        "challenge",
-        "count",
-        "holder",
-        "nonce",
-        "opaque",
-        "qops",
-        "retired",
-        "session_cnonce",
-        "userhash",
-    )
-
-    def __init__(self, challenge: Challenge) -> None:
-        self.challenge = challenge
-        self.nonce = challenge.get("nonce") or ""
-        self.opaque = challenge.get("opaque")
-        self.qops = _qops_of(challenge)
-        self.userhash = _is_true(challenge.get("userhash"))
-        self.count = 0
-        self.session_cnonce = _new_cnonce()
-        self.holder: Optional[int] = None  # id() of the request using it alone (strict counts)
-        self.retired = False  # its count is out of step with the server's: never used again
-
-    @property
-    def counter(self) -> str:
-        """What the server counts by: the ``opaque`` when there is one (Apache keeps one
-        count per opaque, across the nonces it issues with it), else the nonce."""
-        return self.opaque or self.nonce
-
-    def renew(self, nonce: str) -> None:
-        self.nonce = nonce
-        self.count = 0
-        self.session_cnonce = _new_cnonce()
-
-
-class _Lease:
-    """The nonce state one request was authorized with, and the count it was sent with.
-
-    The request is held weakly: a driver that never calls ``release`` leaks no bodies.
-    """
-
-    __slots__ = ("fresh", "nc", "request", "state")
-
-    def __init__(self, request: AuthRequest, state: _NonceState, nc: int) -> None:
-        self.request = weakref.ref(request)
-        self.state = state
-        self.nc = nc
-        self.fresh = False  # needs a nonce of its own: a free one, else one drawn by a challenge
-
-
 class DigestScheme(Authenticator):
     """RFC 7616 Digest for one protection space (one realm, one algorithm).
 
@@ -476,19 +219,15 @@ class DigestScheme(Authenticator):
         self._ha1 = ha1  # H(username ":" realm ":" password); never the password itself
         self._username = username  # as sent: NFC when the challenge announced charset=UTF-8
         self._username_bytes = username.encode(encoding)
-        self._lock = threading.Lock()
-        self._state = _NonceState(challenge)
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._remember_nonce(self._state.nonce)
+        self._lock = threading.Lock()  # guards _sent
+        self._nonces = NoncePool(challenge)
         self._sent: OrderedDict[str, _Sent] = OrderedDict()
-        self._strict = False  # the space checks nonce counts: nonces are used exclusively
-        self._pool: List[_NonceState] = []
-        self._leases: OrderedDict[int, _Lease] = OrderedDict()
 
     def __repr__(self) -> str:
         return (
             f"DigestScheme(realm={self.realm!r}, algorithm={self.algorithm.name!r}, "
-            f"qop={self._preferred_qop(self._state.qops)!r}, user={self.credential.username!r})"
+            f"qop={self._preferred_qop(self._nonces.state.qops)!r}, "
+            f"user={self.credential.username!r})"
         )
 
     # -- class side ----------------------------------------------------------------------------
@@ -507,10 +246,10 @@ class DigestScheme(Authenticator):
             return False
         if not all(_quotable(challenge.get(name)) for name in ("realm", "nonce", "opaque")):
             return False  # beyond U+00FF: cannot be echoed in a quoted-string
-        algorithm = _algorithm_of(challenge)
+        algorithm = algorithm_of(challenge)
         if algorithm is None:
             return False
-        qops = _qops_of(challenge)
+        qops = qops_of(challenge)
         if qops is None:
             return options.allow_legacy_digest and not algorithm.sess
         return bool(qops & _QOPS)
@@ -518,24 +257,24 @@ class DigestScheme(Authenticator):
     @classmethod
     def rank(cls, challenge: Challenge) -> int:
         """SHA-512-256 > SHA-256 > MD5, each ``-sess`` just below its base; no qop last."""
-        algorithm = _algorithm_of(challenge)
+        algorithm = algorithm_of(challenge)
         if algorithm is None:
             return -1
-        return algorithm.rank + (0 if _qops_of(challenge) is None else 1)
+        return algorithm.rank + (0 if qops_of(challenge) is None else 1)
 
     @classmethod
     def grade(cls, challenge: Challenge) -> int:
         """SHA-512-256 300 > SHA-256 200 > MD5 100, ``-sess`` equal to its base; 50 less
         without ``qop`` (RFC 2069: no client nonce, no count); 0 for an unknown algorithm."""
-        algorithm = _algorithm_of(challenge)
+        algorithm = algorithm_of(challenge)
         if algorithm is None:
             return 0
-        return algorithm.grade - (50 if _qops_of(challenge) is None else 0)
+        return algorithm.grade - (50 if qops_of(challenge) is None else 0)
 
     @classmethod
     def label_for(cls, challenge: Challenge) -> str:
         """``"Digest SHA-256"``: the scheme and the algorithm."""
-        algorithm = _algorithm_of(challenge)
+        algorithm = algorithm_of(challenge)
         return "Digest" if algorithm is None else f"Digest {algorithm.name}"
 
     @classmethod
@@ -554,7 +293,7 @@ class DigestScheme(Authenticator):
         :meth:`supports` refuses or a name/password the encoding cannot carry,
         :class:`~.base.PasswordDeclinedError` when the password callback gives up.
         """
-        algorithm = _algorithm_of(challenge)
+        algorithm = algorithm_of(challenge)
         if algorithm is None or not cls.supports(challenge, options):
             raise UnsupportedChallengeError(f"cannot answer this Digest challenge: {challenge!r}")
         realm = challenge.realm or ""
@@ -590,7 +329,7 @@ class DigestScheme(Authenticator):
     @property
     def requires_body(self) -> bool:
         """True when ``auth-int`` is the qop this authenticator prefers (RFC 7616 section 3.4.3)."""
-        return self._preferred_qop(self._state.qops) == "auth-int"
+        return self._preferred_qop(self._nonces.state.qops) == "auth-int"
 
     def hash_factory(self) -> HashFactory:
         """The hash constructor of the algorithm, e.g. for ``ReplayableBody.hash``."""
@@ -613,45 +352,8 @@ class DigestScheme(Authenticator):
         """:meth:`authorize`; ``None`` when the space checks counts and no nonce is free."""
         return self._authorize(request, exclusive=True)
 
-    def _checkout(self, request: AuthRequest, exclusive: bool) -> Optional[_NonceState]:
-        """The nonce state for ``request`` (under the lock): its own, the shared one, or a
-        free one of the pool; ``None`` when ``exclusive`` and every one is in use."""
-        if not self._strict:
-            return self._state
-        lease = self._lease_of(request)
-        if (
-            lease is not None
-            and not lease.fresh
-            and not lease.state.retired
-            and lease.state.holder == id(request)
-        ):
-            return lease.state
-        for state in self._pool:
-            if state.holder is None and not state.retired and self._quiet(state, request):
-                state.holder = id(request)
-                if lease is not None:
-                    lease.fresh = False
-                return state
-        return None if exclusive else self._state
-
-    def _quiet(self, state: _NonceState, request: AuthRequest) -> bool:
-        """No other request is in flight on another nonce the server counts together with
-        ``state``'s (under the lock): its count is then the server's."""
-        return not any(
-            key != id(request)
-            and not lease.fresh  # answered; its next request goes without this count
-            and lease.state is not state
-            and lease.state.counter == state.counter
-            for key, lease in self._leases.items()
-        )
-
-    def _lease_of(self, request: AuthRequest) -> Optional[_Lease]:
-        lease = self._leases.get(id(request))
-        return lease if lease is not None and lease.request() is request else None
-
     def _authorize(self, request: AuthRequest, *, exclusive: bool) -> Optional[str]:
-        with self._lock:
-            state = self._checkout(request, exclusive)
+        state = self._nonces.checkout(request, exclusive=exclusive)
         if state is None:
             return None
         qop = self._qop_for(state.qops, request.body)
@@ -661,20 +363,9 @@ class DigestScheme(Authenticator):
                 body_hash = self.algorithm.hash(b"")
             else:
                 body_hash = request.body.hash(self.algorithm.factory)
-        with self._lock:
-            state.count += 1
-            nc = state.count
-            nonce = state.nonce
-            opaque = state.opaque
-            userhash = state.userhash
-            algorithm_token = state.challenge.get("algorithm")
-            cnonce = state.session_cnonce if self.algorithm.sess else _new_cnonce()
-            self._leases.pop(id(request), None)
-            self._leases[id(request)] = _Lease(request, state, nc)
-            while len(self._leases) > LEASES_MAX:
-                key, dropped = self._leases.popitem(last=False)
-                if dropped.state.holder == key:
-                    dropped.state.holder = None
+        nc, nonce, opaque, userhash, algorithm_token, cnonce = self._nonces.take(
+            request, state, sess=self.algorithm.sess
+        )
         uri = request.target
         ha1 = self._session_key(nonce, cnonce) if qop is not None else self._ha1
         ha2 = self._ha2(request.method, uri, body_hash)
@@ -715,16 +406,9 @@ class DigestScheme(Authenticator):
         plain 401 and a fresh nonce). Each nonce is retried at most once.
         False otherwise: the credentials were refused.
         """
-        if not self._answerable(challenge):
+        if not self._answerable(challenge) or not self._nonces.adopt_shared_if_new(challenge):
             return False
-        nonce = challenge.get("nonce") or ""
-        stale = _is_true(challenge.get("stale"))
-        with self._lock:
-            if nonce in self._seen:
-                return False
-            if not stale and self._state.count <= 1:
-                return False
-            self._adopt_shared(challenge)
+        self.challenge = challenge
         return True
 
     def on_request_challenged(self, challenge: Challenge, request: AuthRequest) -> bool:
@@ -741,90 +425,25 @@ class DigestScheme(Authenticator):
         """
         if not self._answerable(challenge):
             return False
-        nonce = challenge.get("nonce") or ""
-        stale = _is_true(challenge.get("stale"))
-        with self._lock:
-            if nonce in self._seen:
-                return False
-            lease = self._lease_of(request)
-            if lease is None or lease.fresh:
-                if self._strict:
-                    self._adopt_exclusive(challenge, request)
-                    return True
-                if not stale and self._state.count <= 1:
-                    return False
-                self._adopt_shared(challenge)
-                return True
-            if not stale and lease.nc <= 1:
-                return False
-            if not stale and not self._strict:
-                self._strict = True
-                self._state.retired = True  # the shared nonce: its counts are out of step
-            if not self._strict:
-                self._adopt_shared(challenge)
-                return True
-            lease.state.retired = True
-            counter = challenge.get("opaque") or nonce
-            if any(
-                other is not lease and not other.fresh and other.state.counter == counter
-                for other in self._leases.values()
-            ):
-                # the server restarted a count that other requests still move: the nonce
-                # waits in the pool until they are answered, and request takes another
-                self._adopt_exclusive(challenge, None)
-                lease.fresh = True
-                return True
-            self._adopt_exclusive(challenge, request)
+        if not self._nonces.on_request_challenged(challenge, request):
+            return False
+        self.challenge = challenge
         return True
 
     def release(self, request: AuthRequest) -> None:
         """Give back the nonce ``request`` used alone (strict counts) and forget its count."""
-        with self._lock:
-            lease = self._lease_of(request)
-            if lease is None:
-                return
-            del self._leases[id(request)]
-            if lease.state.holder == id(request):
-                lease.state.holder = None
-            self._pool = [state for state in self._pool if not state.retired]
-            surplus = len(self._pool) - NONCE_POOL_MAX
-            if surplus > 0:
-                free = [state for state in self._pool if state.holder is None][:surplus]
-                self._pool = [state for state in self._pool if state not in free]
+        self._nonces.release(request)
 
     def _answerable(self, challenge: Challenge) -> bool:
         """Same scheme, side, realm and algorithm as this authenticator, and supported."""
         if challenge.scheme.lower() != self.scheme or challenge.is_proxy != self.challenge.is_proxy:
             return False
-        algorithm = _algorithm_of(challenge)
+        algorithm = algorithm_of(challenge)
         if challenge.realm != self.realm or algorithm is None:
             return False
         if algorithm.name != self.algorithm.name:
             return False
         return type(self).supports(challenge, self._options)
-
-    def _adopt_shared(self, challenge: Challenge) -> None:
-        """Every request uses this challenge's nonce from now on (under the lock)."""
-        self._state = _NonceState(challenge)
-        self._remember_nonce(self._state.nonce)
-        self.challenge = challenge
-
-    def _adopt_exclusive(self, challenge: Challenge, request: Optional[AuthRequest]) -> None:
-        """This challenge's nonce joins the pool, checked out to ``request`` (or free)
-        (under the lock)."""
-        state = _NonceState(challenge)
-        for kept in self._pool:
-            if kept.counter == state.counter:
-                kept.retired = True  # the server restarted that count with this nonce
-        self._pool = [kept for kept in self._pool if not kept.retired]
-        self._pool.append(state)
-        if request is not None:
-            state.holder = id(request)
-            self._leases.pop(id(request), None)
-            self._leases[id(request)] = _Lease(request, state, 0)
-        self._state = state
-        self._remember_nonce(state.nonce)
-        self.challenge = challenge
 
     def on_success(
         self,
@@ -862,13 +481,7 @@ class DigestScheme(Authenticator):
             self._verify(info_header, info, rspauth, sent, response_body)
         nextnonce = info.get("nextnonce")
         if nextnonce and _quotable(nextnonce):
-            with self._lock:
-                lease = self._lease_of(request)
-                own = lease is not None and lease.state.holder == id(request)
-                state = lease.state if own and lease is not None else self._state
-                if nextnonce != state.nonce and nextnonce not in self._seen:
-                    state.renew(nextnonce)
-                    self._remember_nonce(nextnonce)
+            self._nonces.next_nonce(request, nextnonce)
 
     def space_prefixes(self, url: str) -> List[str]:
         """The ``domain`` URIs that are same-origin as ``url`` (RFC 7616 section 3.3).
@@ -913,11 +526,6 @@ class DigestScheme(Authenticator):
         if preferred == "auth-int" and qops is not None and "auth" in qops:
             return "auth-int" if _body_hashable(body) else "auth"
         return preferred
-
-    def _remember_nonce(self, nonce: str) -> None:
-        self._seen[nonce] = None
-        while len(self._seen) > SEEN_NONCES_MAX:
-            self._seen.popitem(last=False)
 
     def _username_params(self, userhash: bool) -> List[Tuple[str, str, bool]]:
         username = self._username
