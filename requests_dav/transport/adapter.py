@@ -66,7 +66,7 @@ from requests.exceptions import ConnectionError as _ConnectionError
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
-from urllib3.exceptions import EmptyPoolError
+from urllib3.exceptions import EmptyPoolError, UnrewindableBodyError
 
 from .. import exceptions
 from ..auth import errors as core_errors
@@ -83,7 +83,7 @@ from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
 from .peer_quirks import HTTP10_CHUNKED_REFUSALS, PeerQuirks
 from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
 from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
-from .results import auth_result, raise_for_auth, safe_url, to_requests_error
+from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
 from .send_state import SendState, challenge_names, content_length, unanswered
 from .wire import (
     WireBody,
@@ -365,7 +365,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
                 logger.debug(
                     "%s %s: connection closed in the middle of a handshake, starting it again",
                     request.method,
-                    safe_url(url),
+                    log_url(url),
                 )
                 flow, outgoing = start()
         finally:
@@ -377,7 +377,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         logger.debug(
             "%s %s: %d after %d request(s), authentication %s",
             request.method,
-            safe_url(url),
+            log_url(url),
             response.status_code,
             len(state.history) + 1,
             result.outcome,
@@ -483,7 +483,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
             logger.debug(
                 "%s %s: %d, sending again (%s)",
                 request.method,
-                safe_url(str(request.url)),
+                log_url(str(request.url)),
                 response.status_code,
                 challenge_names(response),
             )
@@ -494,10 +494,15 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
 
         requests wraps every ``OSError`` from urllib3 in its ``ConnectionError``;
         a final 407 to ``CONNECT`` is more useful as
-        :class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError`.
+        :class:`~requests_dav.exceptions.ProxyTunnelAuthenticationError`. urllib3's
+        ``UnrewindableBodyError`` (a ``Retry`` after a connection error on a stream that
+        outgrew the replay buffer), which requests lets through raw, becomes
+        :class:`~requests_dav.exceptions.BodyNotReplayableError`.
         """
         try:
             return super().send(wire, **kwargs)
+        except UnrewindableBodyError as exc:
+            raise _not_rewindable(exc, wire) from exc
         except EmptyPoolError as exc:
             raise exceptions.BoundConnectionBusyError(
                 f"the connection authenticated for these credentials at "
@@ -562,7 +567,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
                 logger.debug(
                     "%s %s: Expect: 100-continue -> %s (%s) after %.3f s, body %s",
                     wire.method,
-                    safe_url(wire.url),
+                    log_url(wire.url),
                     waited.outcome,
                     waited.status,
                     waited.waited,
@@ -603,7 +608,29 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
             logger.debug(
                 "%s %s: %d, sending again %s",
                 wire.method,
-                safe_url(wire.url),
+                log_url(wire.url),
                 status,
                 "without Expect" if expectation_failed else "with Content-Length",
             )
+
+
+def _not_rewindable(exc: UnrewindableBodyError, wire: PreparedRequest) -> Exception:
+    """The requests-rooted error for a body urllib3's ``Retry`` could not rewind."""
+    cause = exc.__cause__
+    if isinstance(cause, exceptions.BodyNotReplayableError):
+        error = exceptions.BodyNotReplayableError(
+            f"{cause.reason}; a retry after a connection error needs the body again",
+            bytes_sent=cause.bytes_sent,
+            limit=cause.limit,
+            request=wire,
+        )
+    else:
+        body: object = wire.body
+        sent = body.tell() if isinstance(body, WireBody) else 0
+        error = exceptions.BodyNotReplayableError(
+            "a retry after a connection error needs the body again and it cannot be rewound",
+            bytes_sent=sent,
+            limit=None,
+            request=wire,
+        )
+    return error

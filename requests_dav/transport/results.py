@@ -20,7 +20,14 @@ from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.flow import FlowResult
 
-__all__ = ["RESULT_ATTRIBUTE", "auth_result", "raise_for_auth", "safe_url", "to_requests_error"]
+__all__ = [
+    "RESULT_ATTRIBUTE",
+    "auth_result",
+    "log_url",
+    "raise_for_auth",
+    "safe_url",
+    "to_requests_error",
+]
 
 RESULT_ATTRIBUTE = "auth_result"
 """Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
@@ -43,6 +50,14 @@ def safe_url(url: Optional[str]) -> str:
         return str(urldefragauth(url))
     except ValueError:
         return "<unparsable URL>"
+
+
+def log_url(url: Optional[str]) -> str:
+    """``url`` for log records: :func:`safe_url` without the query, which often holds tokens
+    (``?access_token=...``, signed URLs); ``?...`` marks that there was one."""
+    clean = safe_url(url)
+    base, mark, _ = clean.partition("?")
+    return base + ("?..." if mark else "")
 
 
 def raise_for_auth(response: Response) -> None:
