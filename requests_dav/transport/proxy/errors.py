@@ -33,8 +33,15 @@ def refused_error(
     response: AuthResponse,
     sent_authorization: Optional[str],
     result: Any,
+    closed: bool = False,
 ) -> ProxyTunnelAuthenticationError:
-    """The exception for a CONNECT the flow gave up on after ``response`` (a 407)."""
+    """The exception for a CONNECT the flow gave up on after ``response`` (a 407).
+
+    The message says what happened: credentials refused, a handshake cut short, no
+    credentials for the proxy, no challenge this client can answer, a downgrade not
+    answered; ``closed`` adds that the proxy hung up after the answer (a 407 cut off in
+    the middle of its head reads as one without a usable challenge).
+    """
     challenges, _ = parse_challenges_lenient(
         response.get_all("Proxy-Authenticate"), "Proxy-Authenticate"
     )
@@ -55,13 +62,20 @@ def refused_error(
     realm_text = f" (realm {realm!r})" if realm is not None else ""
     if outcome == "connection-lost":
         what = f"{scheme} handshake{realm_text} cut short"
+    elif outcome == "downgrade-refused":
+        what = "only challenges weaker than the one that succeeded before; not answered"
+    elif outcome == "unsupported":
+        what = "no challenge this client can answer"
     elif sent_authorization:
         what = f"{scheme} credentials{realm_text} refused"
+    elif outcome == "no-credentials":
+        what = "no credentials for this proxy"
     else:
-        what = "no credentials to send"
+        what = f"not answered ({outcome})"
+    hung_up = " and closed the connection" if closed else ""
     message = (
-        f"proxy {proxy} answered CONNECT {authority} with {response.status}: {what}; "
-        f"offered: {', '.join(offered) or 'nothing parsable'}"
+        f"proxy {proxy} answered CONNECT {authority} with {response.status}{hung_up}: "
+        f"{what}; offered: {', '.join(offered) or 'nothing parsable'}"
     )
     if detail:
         message += f"; {detail}"

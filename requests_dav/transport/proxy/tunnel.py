@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
+import ssl
 import threading
 from typing import (
     Any,
@@ -123,6 +125,26 @@ def read_response(sock: Any) -> Tuple[http.client.HTTPResponse, List[Tuple[str, 
         response.close()
         raise
     return response, list(response.msg.items())
+
+
+def peer_closed(sock: Any) -> bool:
+    """Whether the peer has closed the connection: EOF is waiting on ``sock`` (nothing is
+    consumed). False when that cannot be told without reading (a TLS socket to the proxy)."""
+    if sock is None:
+        return True
+    if isinstance(sock, ssl.SSLSocket):
+        return False
+    try:
+        timeout = sock.gettimeout()
+        sock.settimeout(0)
+        try:
+            return bool(sock.recv(1, socket.MSG_PEEK) == b"")
+        finally:
+            sock.settimeout(timeout)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def drain(response: http.client.HTTPResponse, limit: int = MAX_DRAIN_BYTES) -> bool:
@@ -234,8 +256,9 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
                 try:
                     exchange.request = exchange.flow.send(answer)
                 except StopIteration as stop:
+                    closed = peer_closed(self.sock)
                     response.close()
-                    self._fail(exchange, answer, response.reason, stop.value)
+                    self._fail(exchange, answer, response.reason, stop.value, closed)
                 if not drain(response):
                     raise _Reconnect
                 reused = True
@@ -329,7 +352,9 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
         self.close()  # also forgets the tunnel's target: after the error is built
         raise error
 
-    def _fail(self, exchange: _Exchange, answer: AuthResponse, reason: str, result: Any) -> None:
+    def _fail(
+        self, exchange: _Exchange, answer: AuthResponse, reason: str, result: Any, closed: bool
+    ) -> None:
         """The flow gave up: a 407 becomes ProxyTunnelAuthenticationError, others OSError."""
         if answer.status == 407:
             raise refused_error(
@@ -338,6 +363,7 @@ class TunnelAuthHTTPSConnection(ExpectContinueMixin, HTTPSConnection):
                 response=answer,
                 sent_authorization=exchange.sent_authorization,
                 result=result,
+                closed=closed,
             )
         raise OSError(f"Tunnel connection failed: {answer.status} {reason.strip()}")
 
