@@ -1,0 +1,293 @@
+"""DAVSession and AuthAdapter against lighttpd 1.4 mod_webdav + mod_auth.
+
+lighttpd is the bed's real server for RFC 7616 beyond MD5: Digest SHA-256, both
+challenges on one share (``algorithm="MD5|SHA-256"`` sends two ``WWW-Authenticate``
+lines) and ``userhash`` (section 3.4.4). Its WebDAV differs from Apache's:
+
+============================== =============================================================
+OPTIONS ``DAV``                ``1, 2, 3``
+Depth infinity PROPFIND        403 (ls(recursive=True) walks level by level)
+PROPPATCH                      204 for all, but keeps only the first property of each
+                               ``<D:prop>`` (the client sends one ``<D:prop>`` each);
+                               a protected property is "set" with 204 and nothing changes
+COPY/MOVE of a collection      200 whether the destination existed or not
+MOVE onto itself               403
+lock tokens                    ``urn:uuid:...``; owner not kept; refresh only with the
+                               untagged ``If: (<token>)`` (400 for the tagged form)
+PROPFIND ``file/``             403 (a trailing slash on a file)
+``propname``                   live property names in no namespace (``<getetag/>``)
+REPORT                         501
+============================== =============================================================
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Iterator
+
+import pytest
+import requests
+from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
+from servers.lighttpd import USERHASH_REALM, LighttpdServer, userhash
+
+from integration.dav_matrix import record
+from integration.dav_support import fresh_collection, other_session
+from requests_dav import AuthAdapter, Credentials, DAVSession
+from requests_dav.dav import errors
+
+pytestmark = pytest.mark.needs_lighttpd
+
+SERVER = "lighttpd"
+
+
+@pytest.fixture
+def dav(lighttpd_server: LighttpdServer) -> Iterator[DAVSession]:
+    with fresh_collection(lighttpd_server) as session:
+        yield session
+
+
+def test_options(dav: DAVSession) -> None:
+    caps = dav.options()
+    assert caps.classes == ("1", "2", "3")
+    assert {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "COPY", "MOVE"} <= set(caps.allow)
+    record(SERVER, "options", "``1, 2, 3``")
+
+
+def test_propfind_forms(dav: DAVSession) -> None:
+    dav.upload(b"hello", "a.txt")
+    dav.makedirs("sub/deeper")
+    dav.upload(b"x", "sub/deeper/b.txt")
+    listing = dav.propfind("", depth=1)
+    assert len(listing) == 3
+    a = listing["a.txt"]
+    assert a.content_length == 5 and a.etag and a.last_modified is not None
+    assert a.content_type == "text/plain"
+    assert listing["sub/"].is_collection
+    record(SERVER, "propfind", "yes")
+
+    names = dav.propfind("a.txt", "propname").first
+    # lighttpd writes the names of its live properties in no namespace (<getetag/>)
+    assert names is not None and {"getetag", "lockdiscovery"} <= set(names.props)
+    assert "{DAV:}getetag" not in names.props
+    record(SERVER, "propname", "names in no namespace")
+    named = dav.propfind("a.txt", ["getcontentlength", "{urn:x}missing"]).first
+    assert named is not None and named.failed == {"{urn:x}missing": 404}
+
+    with pytest.raises(errors.ForbiddenError):
+        dav.propfind("", depth="infinity")
+    record(SERVER, "propfind-infinity", "403 (client walks Depth 1)")
+    tree = sorted(r.path.split("/", 3)[-1] for r in dav.ls("", recursive=True))
+    assert tree == ["a.txt", "sub/", "sub/deeper/", "sub/deeper/b.txt"]
+
+    with pytest.raises(errors.NotFoundError):
+        dav.propfind("gone.txt")
+    assert not dav.exists("gone.txt")
+    record(SERVER, "propfind-missing", "404")
+
+
+def test_dead_properties_in_allprop(dav: DAVSession) -> None:
+    dav.upload(b"x", "f.txt")
+    dav.proppatch("f.txt", set={"{urn:x}a": "1"})
+    assert dav.info("f.txt").props["{urn:x}a"] == "1"
+    record(SERVER, "allprop-dead", "yes")
+
+
+def test_mkcol(dav: DAVSession) -> None:
+    assert dav.mkcol("c/").created
+    with pytest.raises(errors.MethodNotAllowedError):
+        dav.mkcol("c/")
+    with pytest.raises(errors.ConflictError):
+        dav.mkcol("missing/c/")
+    record(SERVER, "mkcol", "201 / 405 / 409")
+
+
+def test_put_and_conditional_put(dav: DAVSession) -> None:
+    assert dav.upload(b"v1", "c.txt").status == 201
+    assert dav.upload(b"v2", "c.txt").status == 204
+    record(SERVER, "put", "201 / 204")
+    with pytest.raises(errors.PreconditionFailedError):
+        dav.upload(b"v3", "c.txt", if_none_match="*")
+    etag = dav.info("c.txt").etag
+    assert etag
+    dav.upload(b"v4", "c.txt", if_match=etag)
+    with pytest.raises(errors.PreconditionFailedError):
+        dav.upload(b"v5", "c.txt", if_match='"stale"')
+    assert dav.get("c.txt").content == b"v4"
+    record(SERVER, "put-conditional", "honoured (412)")
+
+
+def test_copy_and_move_of_files(dav: DAVSession) -> None:
+    dav.upload(b"one", "a.txt")
+    assert dav.copy("a.txt", "b.txt").status == 201
+    assert dav.copy("a.txt", "b.txt").status == 204
+    with pytest.raises(errors.PreconditionFailedError):
+        dav.copy("a.txt", "b.txt", overwrite=False)
+    assert dav.move("b.txt", "c.txt").status == 201
+    assert dav.move("c.txt", "a.txt").status == 204
+    record(SERVER, "copy-file", "201 / 204")
+    with pytest.raises(errors.ForbiddenError):
+        dav.move("a.txt", "a.txt", overwrite=False)
+    record(SERVER, "move-self", "403")
+
+
+def test_copy_depth_0_of_a_collection(dav: DAVSession) -> None:
+    dav.makedirs("d/e")
+    dav.upload(b"deep", "d/e/f.txt")
+    assert dav.copy("d/", "shallow/", depth=0).status == 201
+    assert dav.ls("shallow/") == []
+    record(SERVER, "copy-depth0", "yes")
+
+
+def test_locks(dav: DAVSession) -> None:
+    dav.upload(b"v1", "f.txt")
+    other = other_session(dav)
+    lock = dav.lock("f.txt", timeout=60, owner="ada")
+    assert lock.token.startswith("urn:uuid:") and lock.timeout == 60
+    with pytest.raises(errors.LockedError):
+        other.upload(b"theirs", "f.txt")
+    result = dav.upload(b"mine", "f.txt")
+    assert result.response is not None
+    assert result.response.request.headers["If"] == f"<{lock.root}> (<{lock.token}>)"
+    found = dav.locks("f.txt")
+    assert [x.locktoken for x in found] == [lock.token]
+    assert found[0].owner is None  # lighttpd does not keep the owner
+    record(SERVER, "lock", "``urn:uuid:``")
+    record(SERVER, "lock-owner", "not kept")
+    dav.unlock(lock)
+    assert dav.locks("f.txt") == []
+    other.upload(b"theirs", "f.txt")
+
+
+def test_depth_infinity_lock_covers_members(dav: DAVSession) -> None:
+    dav.makedirs("col/sub")
+    other = other_session(dav)
+    with dav.lock("col/"):
+        with pytest.raises(errors.LockedError):
+            other.upload(b"no", "col/sub/new.txt")
+        dav.upload(b"yes", "col/sub/new.txt")
+    other.rmtree("col/")
+    assert not dav.exists("col/")
+
+
+def test_shared_locks(dav: DAVSession) -> None:
+    dav.upload(b"x", "s.txt")
+    other = other_session(dav)
+    first = dav.lock("s.txt", scope="shared", depth=0)
+    second = other.lock("s.txt", scope="shared", depth=0)
+    assert first.token != second.token
+    assert {x.scope for x in dav.locks("s.txt")} == {"shared"}
+    with pytest.raises(errors.LockedError):
+        DAVSession(dav.base_url).lock("s.txt", depth=0)
+    dav.unlock(first)
+    other.unlock(second)
+    record(SERVER, "lock-shared", "yes")
+
+
+def test_report_is_not_implemented(dav: DAVSession) -> None:
+    with pytest.raises(errors.DAVError) as info:
+        dav.sync_collection("")
+    assert info.value.status == 501
+    record(SERVER, "sync-collection", "501")
+    record(SERVER, "sync-limit", "-")
+    record(SERVER, "calendar-query", "501")
+
+
+# -- authentication: Basic, Digest MD5, SHA-256, both challenges, userhash ------------------
+
+#: share -> what the accepted Authorization header must say
+DIGEST_SHARES = {
+    "digest": "algorithm=MD5",
+    "sha256": "algorithm=SHA-256",
+    "both": "algorithm=SHA-256",  # two challenges: the stronger one is answered
+    "userhash": "algorithm=SHA-256",
+}
+
+USERS = [(ALICE, ALICE_PASSWORD), (BOB, BOB_PASSWORD)]
+
+
+def _adapter_session(server: LighttpdServer, share: str, user: str, password: str) -> requests.Session:
+    credentials = Credentials()
+    credentials.add(server.url(share), user, password)
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", AuthAdapter(credentials))
+    return session
+
+
+def test_both_challenges_are_sent_on_one_share(lighttpd_server: LighttpdServer) -> None:
+    with requests.Session() as plain:
+        plain.trust_env = False
+        response = plain.get(lighttpd_server.url("both"))
+    assert response.status_code == 401
+    offered = response.raw.headers.getlist("WWW-Authenticate")
+    assert len(offered) == 2
+    assert any("algorithm=MD5" in value for value in offered)
+    assert any("algorithm=SHA-256" in value for value in offered)
+
+
+@pytest.mark.parametrize("share", sorted(DIGEST_SHARES))
+@pytest.mark.parametrize(("user", "password"), USERS)
+def test_digest_through_the_adapter(
+    lighttpd_server: LighttpdServer, share: str, user: str, password: str
+) -> None:
+    name = f"a-{uuid.uuid4().hex[:8]}.txt"
+    with _adapter_session(lighttpd_server, share, user, password) as session:
+        put = session.put(lighttpd_server.url(share, name), data=iter([b"gen", b"erator"]))
+        assert put.status_code == 201
+        assert (lighttpd_server.root(share) / name).read_bytes() == b"generator"
+        sent = put.request.headers["Authorization"]
+        assert sent.startswith("Digest ") and DIGEST_SHARES[share] in sent
+        if share == "userhash":
+            assert f'username="{userhash(user, USERHASH_REALM)}"' in sent
+            assert "userhash=true" in sent
+        else:
+            assert "userhash" not in sent
+        # the space is primed: the next request is authorized without a 401
+        again = session.get(lighttpd_server.url(share, name))
+        assert again.status_code == 200 and again.history == []
+        assert again.request.headers["Authorization"].startswith("Digest ")
+
+
+@pytest.mark.parametrize("share", ["basic", *sorted(DIGEST_SHARES)])
+@pytest.mark.parametrize(("user", "password"), USERS)
+def test_dav_session_on_every_auth_share(
+    lighttpd_server: LighttpdServer, share: str, user: str, password: str
+) -> None:
+    name = f"s-{uuid.uuid4().hex[:8]}/"
+    with DAVSession(lighttpd_server.url(share), auth=(user, password)) as dav:
+        dav.mkcol(name)
+        dav.upload(b"x" * 70_000, name + "f.bin")
+        with dav.lock(name + "f.bin"):
+            dav.upload(b"locked write", name + "f.bin")
+        assert dav.info(name + "f.bin").content_length == 12
+        dav.rmtree(name)
+    with DAVSession(lighttpd_server.url(share)) as anonymous, pytest.raises(errors.DAVError) as info:
+        anonymous.propfind("")
+    assert info.value.status == 401
+    with DAVSession(lighttpd_server.url(share), auth=(user, "wrong")) as wrong:
+        with pytest.raises(errors.DAVError) as info:
+            wrong.propfind("")
+    assert info.value.status == 401
+
+
+def test_userhash_hides_the_user_name_on_the_wire(lighttpd_server: LighttpdServer) -> None:
+    name = f"u-{uuid.uuid4().hex[:8]}.txt"
+    with DAVSession(lighttpd_server.url("userhash"), auth=(BOB, BOB_PASSWORD)) as dav:
+        dav.upload(b"x", name)
+    # lighttpd buffers its access log (about a second): wait for this file's records
+    path = f"/userhash/{name}"
+    deadline = time.monotonic() + 5
+    records = [r for r in lighttpd_server.requests() if r.path == path]
+    while len(records) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        records = [r for r in lighttpd_server.requests() if r.path == path]
+    assert [r.status for r in records] == [401, 201]
+    sent = records[1].authorization or ""
+    assert BOB not in sent and userhash(BOB) in sent
+    assert records[1].user == BOB  # lighttpd resolved the hash to the user
+    record(
+        SERVER,
+        "auth",
+        "Basic, Digest MD5, SHA-256, both challenges, userhash",
+    )
