@@ -153,9 +153,13 @@ class _Writer:
         return ('<?xml version="1.0" encoding="utf-8"?>\n' + "".join(body)).encode("utf-8")
 
 
-def E(name: str, *children: Union[Element, str], **attrs: str) -> Element:
-    """Shorthand for :class:`Element`; bare names given to the builders below mean ``DAV:``."""
-    return Element(name, children, attrs)
+def E(tag: str, /, *children: Union[Element, str], **attrs: str) -> Element:
+    """Shorthand for :class:`Element`; bare names given to the builders below mean ``DAV:``.
+
+    The element name is positional-only, so any attribute can be a keyword, ``name``
+    included (CalDAV's ``E(C + "comp-filter", name="VEVENT")``, RFC 4791 section 9.7.1).
+    """
+    return Element(tag, children, attrs)
 
 
 def _dav(local: str, *children: Union[Element, str]) -> Element:

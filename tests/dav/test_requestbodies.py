@@ -280,3 +280,13 @@ def test_top_level_attributes_of_a_dict_value_go_on_the_property_element() -> No
     prop = root[0][0][0]
     assert prop.attrib == {"{urn:z}type": "int"}
     assert prop.text == "5"
+
+
+def test_e_takes_an_attribute_called_name() -> None:
+    # CalDAV's <C:comp-filter name="VEVENT"> (RFC 4791 section 9.7.1): the element name is
+    # positional-only, so ``name=`` is an attribute, not a second value for the tag.
+    element = rb.E("{urn:ietf:params:xml:ns:caldav}comp-filter", name="VEVENT")
+    assert element.name == "{urn:ietf:params:xml:ns:caldav}comp-filter"
+    assert dict(element.attrs) == {"name": "VEVENT"}
+    root = parse(rb.document(element))
+    assert root.get("name") == "VEVENT"

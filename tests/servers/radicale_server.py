@@ -34,6 +34,8 @@ type = htpasswd
 htpasswd_filename = {dir}/users
 htpasswd_encryption = plain
 realm = {realm}
+# no pause after a 401 (the default is 1 s: every first request of a session pays it)
+delay = 0
 [storage]
 filesystem_folder = {dir}/collections
 [web]
