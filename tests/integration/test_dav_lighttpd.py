@@ -9,7 +9,8 @@ OPTIONS ``DAV``                ``1, 2, 3``
 Depth infinity PROPFIND        403 (ls(recursive=True) walks level by level)
 PROPPATCH                      204 for all, but keeps only the first property of each
                                ``<D:prop>`` (the client sends one ``<D:prop>`` each);
-                               a protected property is "set" with 204 and nothing changes
+                               a protected property: 403 in a 207 that is not XML
+                               (``<DAV:getetag/>``, an undeclared prefix)
 COPY/MOVE of a collection      200 whether the destination existed or not
 MOVE onto itself               403
 lock tokens                    ``urn:uuid:...``; owner not kept; refresh only with the
@@ -84,6 +85,34 @@ def test_propfind_forms(dav: DAVSession) -> None:
         dav.propfind("gone.txt")
     assert not dav.exists("gone.txt")
     record(SERVER, "propfind-missing", "404")
+
+
+def test_proppatch_stores_every_property(dav: DAVSession) -> None:
+    # lighttpd keeps only the first property of each <D:prop>: the client sends one each
+    dav.upload(b"x", "f.txt")
+    result = dav.proppatch(
+        "f.txt", set={"{urn:x}a": "1", "{urn:x}b": "2", "{urn:y}c": "3"}, remove=["{urn:x}z"]
+    )
+    assert set(result.statuses.values()) == {204}
+    item = dav.info("f.txt", ["{urn:x}a", "{urn:x}b", "{urn:y}c"])
+    assert dict(item.props) == {"{urn:x}a": "1", "{urn:x}b": "2", "{urn:y}c": "3"}
+    dav.proppatch("f.txt", set={"{urn:x}a": "one"}, remove=["{urn:x}b", "{urn:y}c"])
+    item = dav.info("f.txt", ["{urn:x}a", "{urn:x}b", "{urn:y}c"])
+    assert dict(item.props) == {"{urn:x}a": "one"}
+    assert item.failed == {"{urn:x}b": 404, "{urn:y}c": 404}
+    record(SERVER, "proppatch", "204; first property of each ``prop`` only")
+
+
+def test_proppatch_of_a_protected_property_gets_a_malformed_207(dav: DAVSession) -> None:
+    dav.upload(b"x", "f.txt")
+    etag = dav.info("f.txt").etag
+    # lighttpd refuses with 403 cannot-modify-protected-property, in a 207 that writes the
+    # name as <DAV:getetag/>: an undeclared prefix, so not XML; the client says so
+    with pytest.raises(errors.MalformedResponseError):
+        dav.proppatch("f.txt", set={"getetag": '"forged"', "{urn:x}a": "1"})
+    item = dav.info("f.txt")
+    assert item.etag == etag and "{urn:x}a" not in item.props
+    record(SERVER, "proppatch-protected", "403 in a malformed 207 (``<DAV:getetag/>``)")
 
 
 def test_dead_properties_in_allprop(dav: DAVSession) -> None:
