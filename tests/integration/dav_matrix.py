@@ -87,7 +87,9 @@ def differences(cells: dict[tuple[str, str], str], stored: dict[str, dict[str, s
     return out
 
 
-def merged(cells: dict[tuple[str, str], str], stored: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+def merged(
+    cells: dict[tuple[str, str], str], stored: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
     data = {op: dict(stored.get(op, {})) for op in OPERATIONS}
     for (server, operation), cell in cells.items():
         data[operation][server] = cell
@@ -129,7 +131,7 @@ def finish() -> list[str]:
         write(merged(cells, stored))
         return []
     problems = differences(cells, stored)
-    if not problems and MATRIX_RST.exists():
-        if MATRIX_RST.read_text(encoding="utf-8") != render(stored):
-            problems.append(f"{MATRIX_RST} is not the rendering of {MATRIX_JSON}")
+    rst = MATRIX_RST.read_text(encoding="utf-8") if MATRIX_RST.exists() else ""
+    if not problems and rst != render(stored):
+        problems.append(f"{MATRIX_RST} is not the rendering of {MATRIX_JSON}")
     return problems

@@ -11,7 +11,8 @@ PROPPATCH                      204 for all, but keeps only the first property of
                                ``<D:prop>`` (the client sends one ``<D:prop>`` each);
                                a protected property: 403 in a 207 that is not XML
                                (``<DAV:getetag/>``, an undeclared prefix)
-COPY/MOVE of a collection      200 whether the destination existed or not
+COPY/MOVE of a collection      200 whether the destination existed or not; with
+                               ``Overwrite: F`` onto an existing one a 207 with 409
 MOVE onto itself               403
 lock tokens                    ``urn:uuid:...``; owner not kept; refresh only with the
                                untagged ``If: (<token>)`` (400 for the tagged form)
@@ -160,6 +161,42 @@ def test_copy_and_move_of_files(dav: DAVSession) -> None:
     record(SERVER, "move-self", "403")
 
 
+def test_copy_and_move_of_collections_answer_200(dav: DAVSession) -> None:
+    # issue 13 point 7: lighttpd answers 200 for a new tree and for a replaced one alike;
+    # with overwrite=False a success means the destination was new
+    dav.makedirs("d/e")
+    dav.upload(b"deep", "d/e/f.txt")
+    copied = dav.copy("d/", "new/")
+    assert copied.status == 200 and not copied.created  # the server did not say
+    replaced = dav.copy("d/", "new/")
+    assert replaced.status == 200 and replaced.replaced
+    fresh = dav.copy("d/", "fresh/", overwrite=False)
+    assert fresh.status == 200 and fresh.created
+    moved = dav.move("fresh/", "moved/", overwrite=False)
+    assert moved.status == 200 and moved.created
+    assert dav.get("moved/e/f.txt").content == b"deep"
+    # an existing destination with Overwrite: F: a 207 with 409 (not a plain 412)
+    with pytest.raises(errors.MultiStatusError) as info:
+        dav.copy("d/", "moved/", overwrite=False)
+    assert list(info.value.failures.values()) == [409]
+    record(
+        SERVER, "copy-collection", "200 new or not (client: ``created`` with ``overwrite=False``)"
+    )
+
+
+def test_makedirs_over_a_file_is_a_conflict(dav: DAVSession) -> None:
+    # issue 13 point 2: lighttpd answers PROPFIND "file/" with 403
+    dav.upload(b"x", "a.txt")
+    with pytest.raises(errors.ForbiddenError):
+        dav.propfind("a.txt/")
+    with pytest.raises(errors.ConflictError):
+        dav.makedirs("a.txt/x")
+    with pytest.raises(errors.ConflictError):
+        dav.makedirs("a.txt")
+    dav.makedirs("dir/sub")
+    dav.makedirs("dir/sub")
+
+
 def test_copy_depth_0_of_a_collection(dav: DAVSession) -> None:
     dav.makedirs("d/e")
     dav.upload(b"deep", "d/e/f.txt")
@@ -183,6 +220,14 @@ def test_locks(dav: DAVSession) -> None:
     assert found[0].owner is None  # lighttpd does not keep the owner
     record(SERVER, "lock", "``urn:uuid:``")
     record(SERVER, "lock-owner", "not kept")
+    # issue 13 point 6: the tagged If of a refresh gets 400; the untagged form works
+    tagged = dav.request(
+        "LOCK", lock.root, headers={"If": f"<{lock.root}> (<{lock.token}>)", "Timeout": "Second-30"}
+    )
+    assert tagged.status_code == 400
+    refreshed = dav.refresh(lock, timeout=30)
+    assert refreshed.token == lock.token and refreshed.timeout == 30
+    record(SERVER, "lock-refresh", "untagged ``If`` only (client falls back)")
     dav.unlock(lock)
     assert dav.locks("f.txt") == []
     other.upload(b"theirs", "f.txt")
@@ -235,7 +280,9 @@ DIGEST_SHARES = {
 USERS = [(ALICE, ALICE_PASSWORD), (BOB, BOB_PASSWORD)]
 
 
-def _adapter_session(server: LighttpdServer, share: str, user: str, password: str) -> requests.Session:
+def _adapter_session(
+    server: LighttpdServer, share: str, user: str, password: str
+) -> requests.Session:
     credentials = Credentials()
     credentials.add(server.url(share), user, password)
     session = requests.Session()
@@ -291,12 +338,13 @@ def test_dav_session_on_every_auth_share(
             dav.upload(b"locked write", name + "f.bin")
         assert dav.info(name + "f.bin").content_length == 12
         dav.rmtree(name)
-    with DAVSession(lighttpd_server.url(share)) as anonymous, pytest.raises(errors.DAVError) as info:
+    anonymous = DAVSession(lighttpd_server.url(share))
+    with pytest.raises(errors.DAVError) as info:
         anonymous.propfind("")
     assert info.value.status == 401
-    with DAVSession(lighttpd_server.url(share), auth=(user, "wrong")) as wrong:
-        with pytest.raises(errors.DAVError) as info:
-            wrong.propfind("")
+    wrong = DAVSession(lighttpd_server.url(share), auth=(user, "wrong"))
+    with pytest.raises(errors.DAVError) as info:
+        wrong.propfind("")
     assert info.value.status == 401
 
 

@@ -74,8 +74,26 @@ def test_depth_infinity_is_served_as_depth_1(dav: DAVSession) -> None:
     response = dav.request("PROPFIND", dav.url(""), headers={"Depth": "infinity"})
     assert response.status_code == 207
     listing = dav.propfind("", ["resourcetype"], depth="infinity")
-    assert sorted(r.path.split("/", 3)[-1] for r in listing) == ["", "sub/"]
-    record(SERVER, "propfind-infinity", "served as Depth 1")
+    base = len(dav.url(""))
+    assert sorted(str(r.url)[base:] for r in listing) == ["", "sub/"]
+    record(SERVER, "propfind-infinity", "served as Depth 1 (client walks)")
+    # issue 13 point 9: the recursive listing sees the one level and walks the rest
+    tree = sorted(str(r.url)[base:] for r in dav.ls("", recursive=True))
+    assert tree == ["sub/", "sub/deeper/", "sub/deeper/b.txt"]
+    with_props = dav.ls("", recursive=True, props=["getcontentlength"])
+    assert sorted(str(r.url)[base:] for r in with_props) == tree
+
+
+def test_proppatch_answered_under_another_namespace(dav: DAVSession) -> None:
+    # issue 13 point 4: SabreDAV 1.8 reads the namespace urn:DAV as DAV: and answers for
+    # {DAV:}a when {urn:DAV}a was sent: that is not a success for what was sent
+    dav.upload(b"x", "f.txt")
+    with pytest.raises(errors.PropPatchError) as info:
+        dav.proppatch("f.txt", set={"{urn:DAV}a": "1", "{urn:x}b": "2"})
+    assert info.value.unanswered == ("{urn:DAV}a",)
+    assert info.value.statuses == {"{DAV:}a": 200, "{urn:x}b": 200}
+    assert "no status for {urn:DAV}a" in str(info.value)
+    assert "{DAV:}a" in str(info.value)
 
 
 def test_proppatch_and_dead_properties(dav: DAVSession) -> None:
@@ -213,9 +231,9 @@ def test_digest_share(sabredav_server: SabreDAVServer, user: str, password: str)
             dav.upload(b"locked write", name + "f.bin")
         assert (sabredav_server.root("digest") / name / "f.bin").read_bytes() == b"locked write"
         dav.rmtree(name)
-    with DAVSession(sabredav_server.url("digest")) as anonymous:
-        with pytest.raises(errors.DAVError) as info:
-            anonymous.propfind("")
+    anonymous = DAVSession(sabredav_server.url("digest"))
+    with pytest.raises(errors.DAVError) as info:
+        anonymous.propfind("")
     assert info.value.status == 401
     records = [r for r in sabredav_server.requests() if r.path == f"/digest/{name}f.bin"]
     assert records and {r.user for r in records if r.status < 300} == {user}

@@ -143,4 +143,3 @@ def start(directory: Path) -> SabreDAVServer:
     server.processes.append(process)
     process.wait_for_port(port)
     return server
-
