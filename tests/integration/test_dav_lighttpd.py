@@ -31,7 +31,13 @@ from typing import Iterator
 import pytest
 import requests
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
-from servers.lighttpd import USERHASH_REALM, LighttpdServer, userhash
+from servers.lighttpd import (
+    NON_ASCII_PASSWORD,
+    NON_ASCII_USER,
+    USERHASH_REALM,
+    LighttpdServer,
+    userhash,
+)
 
 from integration.dav_matrix import record
 from integration.dav_support import fresh_collection, other_session
@@ -346,6 +352,21 @@ def test_dav_session_on_every_auth_share(
     with pytest.raises(errors.DAVError) as info:
         wrong.propfind("")
     assert info.value.status == 401
+
+
+@pytest.mark.parametrize("share", ["sha256", "digest", "userhash"])
+def test_non_ascii_user_name(lighttpd_server: LighttpdServer, share: str) -> None:
+    # RFC 7616 section 3.4.4: a name that is not printable ASCII goes as username*
+    # (RFC 8187 ext-value), unless userhash hides it anyway
+    with DAVSession(lighttpd_server.url(share), auth=(NON_ASCII_USER, NON_ASCII_PASSWORD)) as dav:
+        result = dav.upload(b"x", f"n-{uuid.uuid4().hex[:8]}.txt")
+    assert result.created and result.response is not None
+    sent = result.response.request.headers["Authorization"]
+    if share == "userhash":
+        assert f'username="{userhash(NON_ASCII_USER)}"' in sent and "username*" not in sent
+    else:
+        assert "username*=UTF-8''j%C3%BCrgen" in sent
+        assert 'username="' not in sent
 
 
 def test_userhash_hides_the_user_name_on_the_wire(lighttpd_server: LighttpdServer) -> None:

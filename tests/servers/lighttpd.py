@@ -35,6 +35,12 @@ SHA256_REALM = "requests-dav lighttpd sha256"
 BOTH_REALM = "requests-dav lighttpd both"
 USERHASH_REALM = "requests-dav lighttpd userhash"
 
+#: A user only lighttpd knows, with a non-ASCII name: Digest sends it as ``username*``
+#: (RFC 7616 section 3.4.4, RFC 8187), Basic as UTF-8.
+NON_ASCII_USER = "jürgen"
+NON_ASCII_PASSWORD = "grüße"
+LIGHTTPD_USERS = {**USERS, NON_ASCII_USER: NON_ASCII_PASSWORD}
+
 #: share -> (auth scheme, realm, mod_auth "algorithm" for Digest)
 SHARES: dict[str, tuple[str | None, str | None, str | None]] = {
     "open": (None, None, None),
@@ -104,6 +110,7 @@ class LighttpdServer(LogServer):
 
     def __init__(self, directory: Path, port: int, shares: list[Share]) -> None:
         super().__init__(port, shares)
+        self.users = dict(LIGHTTPD_USERS)
         self.directory = directory
         self.access_log = directory / "logs" / "access.log"
         self.error_log = directory / "logs" / "error.log"
@@ -130,9 +137,11 @@ def start(directory: Path) -> LighttpdServer:
         (directory / sub).mkdir(parents=True, exist_ok=True)
     data = directory / "data"
     (directory / "conf" / "plain").write_text(
-        "".join(f"{user}:{pw}\n" for user, pw in USERS.items()), encoding="utf-8"
+        "".join(f"{user}:{pw}\n" for user, pw in LIGHTTPD_USERS.items()), encoding="utf-8"
     )
-    (directory / "conf" / "htdigest").write_text(htdigest_lines(USERHASH_REALM), "utf-8")
+    (directory / "conf" / "htdigest").write_text(
+        htdigest_lines(USERHASH_REALM, users=LIGHTTPD_USERS), "utf-8"
+    )
 
     shares = []
     locations = []
