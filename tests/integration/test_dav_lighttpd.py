@@ -24,6 +24,7 @@ REPORT                         501
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from typing import Iterator
@@ -389,3 +390,23 @@ def test_userhash_hides_the_user_name_on_the_wire(lighttpd_server: LighttpdServe
         "auth",
         "Basic, Digest MD5, SHA-256, both challenges, userhash",
     )
+
+
+def test_upload_download_stream_and_rmtree(dav: DAVSession) -> None:
+    data = bytes(range(256)) * 1000
+    seen: list[tuple[int, int | None]] = []
+    dav.upload(io.BytesIO(data), "b.bin", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (len(data), len(data))
+    out = io.BytesIO()
+    assert dav.download("b.bin", out) == len(data) and out.getvalue() == data
+    dav.upload(iter([b"chunked ", b"body"]), "c.txt")
+    assert dav.get("c.txt").content == b"chunked body"
+    dav.makedirs("x/y/z")
+    with dav.iter_propfind("", ["getcontentlength"], depth=1) as stream:
+        lengths = {str(item.url).rsplit("/", 1)[-1]: item.content_length for item in stream}
+    assert lengths["b.bin"] == len(data) and lengths["c.txt"] == 12
+    dav.rmtree("x/")
+    assert not dav.exists("x/")
+    with pytest.raises(errors.NotFoundError):
+        dav.rmtree("x/")
+    dav.rmtree("x/", missing_ok=True)

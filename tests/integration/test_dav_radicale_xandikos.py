@@ -24,6 +24,7 @@ invalid sync token             403 ``valid-sync-token``       412 ``valid-sync-t
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Iterator
 
@@ -292,3 +293,16 @@ def test_sync_collection_limit(cal: DAVSession, server: ServerBase) -> None:
     after = cal.sync_collection("", limited.sync_token, props=["getetag"])
     assert after.changed == []  # the three cut off are never reported with that token
     record(server.name, "sync-limit", "cut at ``limit`` without 507 (client: ``truncated``)")
+
+
+def test_download_listing_stream_and_delete(cal: DAVSession, server: ServerBase) -> None:
+    put(cal, "g.ics", event("g"))
+    out = io.BytesIO()
+    assert cal.download("g.ics", out) > 0 and b"UID:g" in out.getvalue()
+    with cal.iter_propfind("", ["getetag"], depth=1) as stream:
+        found = [str(item.url).rsplit("/", 1)[-1] for item in stream]
+    assert "g.ics" in found
+    assert [str(item.url).rsplit("/", 1)[-1] for item in cal.ls("")] == ["g.ics"]
+    cal.delete("g.ics")
+    with pytest.raises(errors.NotFoundError):
+        cal.delete("g.ics")

@@ -238,3 +238,23 @@ def test_digest_share(sabredav_server: SabreDAVServer, user: str, password: str)
     records = [r for r in sabredav_server.requests() if r.path == f"/digest/{name}f.bin"]
     assert records and {r.user for r in records if r.status < 300} == {user}
     record(SERVER, "auth", "Digest MD5")
+
+
+def test_upload_download_stream_and_rmtree(dav: DAVSession) -> None:
+    data = bytes(range(256)) * 1000
+    seen: list[tuple[int, int | None]] = []
+    dav.upload(io.BytesIO(data), "b.bin", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (len(data), len(data))
+    out = io.BytesIO()
+    assert dav.download("b.bin", out) == len(data) and out.getvalue() == data
+    dav.upload(iter([b"chunked ", b"body"]), "c.txt")
+    assert dav.get("c.txt").content == b"chunked body"
+    dav.makedirs("x/y/z")
+    with dav.iter_propfind("", ["getcontentlength"], depth=1) as stream:
+        lengths = {str(item.url).rsplit("/", 1)[-1]: item.content_length for item in stream}
+    assert lengths["b.bin"] == len(data) and lengths["c.txt"] == 12
+    dav.rmtree("x/")
+    assert not dav.exists("x/")
+    with pytest.raises(errors.NotFoundError):
+        dav.rmtree("x/")
+    dav.rmtree("x/", missing_ok=True)
