@@ -6,9 +6,7 @@ cell is something a test checked against the real server. At the end of the sess
 ``docs/_generated/server-matrix.json``; a difference fails the run. To regenerate the file
 and the table the docs include (``server-matrix.rst.inc``)::
 
-    REQUESTS_DAV_WRITE_MATRIX=1 python -m pytest -p no:cacheprovider \
-        tests/integration/test_dav_lighttpd.py tests/integration/test_dav_sabredav.py \
-        tests/integration/test_dav_radicale_xandikos.py
+    REQUESTS_DAV_WRITE_MATRIX=1 python -m pytest -p no:cacheprovider tests/integration/test_dav_*.py
 """
 
 from __future__ import annotations
@@ -23,7 +21,16 @@ MATRIX_RST = ROOT / "docs" / "_generated" / "server-matrix.rst.inc"
 WRITE_ENV = "REQUESTS_DAV_WRITE_MATRIX"
 
 #: column order of the table
-SERVERS = ["lighttpd", "sabredav", "radicale", "xandikos"]
+SERVERS = [
+    "apache",
+    "wsgidav",
+    "nginx",
+    "rclone",
+    "lighttpd",
+    "sabredav",
+    "radicale",
+    "xandikos",
+]
 
 #: row order of the table: operation key -> label
 OPERATIONS = {
