@@ -376,7 +376,7 @@ def test_userhash_hides_the_user_name_on_the_wire(lighttpd_server: LighttpdServe
         dav.upload(b"x", name)
     # lighttpd buffers its access log (about a second): wait for this file's records
     path = f"/userhash/{name}"
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     records = [r for r in lighttpd_server.requests() if r.path == path]
     while len(records) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
