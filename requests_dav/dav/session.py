@@ -271,13 +271,15 @@ class DAVSession(TransferMethods, LockMethods):
         (:meth:`walk`). So are the member collections of an answer that is only one level
         deep: SabreDAV 1.8 serves Depth infinity as Depth 1 without saying so (an answer
         whose member collections are all empty costs one PROPFIND per collection more).
+        A missing collection raises :class:`errors.NotFoundError`, also when the server
+        says so inside a 207 (Xandikos).
         """
         url = self.url(path)
         if recursive:
             names = _with_resourcetype(props)
             try:
                 with self.iter_propfind(url, names, depth="infinity") as stream:
-                    items = [item for item in stream if not _same(item, url)]
+                    items = _members(stream, url)
             except errors.DAVError as exc:
                 if not _refuses_infinity(exc):
                     raise
@@ -287,7 +289,7 @@ class DAVSession(TransferMethods, LockMethods):
                     items += self.walk(str(item.url), props)
             return items
         with self.iter_propfind(url, props, depth=1) as stream:
-            return [item for item in stream if not _same(item, url)]
+            return _members(stream, url)
 
     def walk(
         self, path: Target = "", props: Union[Iterable[str], None] = None
@@ -393,6 +395,18 @@ def _with_resourcetype(props: Union[Iterable[str], None]) -> Optional[List[str]]
     if names is not None and "resourcetype" not in names and "{DAV:}resourcetype" not in names:
         names.append("resourcetype")
     return names
+
+
+def _members(stream: Iterable[DAVResponse], url: str) -> List[DAVResponse]:
+    """The members in a listing of ``url``; a 404 for ``url`` itself means it is missing."""
+    items = []
+    for item in stream:
+        if _same(item, url):
+            if item.status is not None and int(item.status) == 404:
+                raise errors.NotFoundError(f"404 Not Found for PROPFIND {url} (in a 207)")
+            continue
+        items.append(item)
+    return items
 
 
 def _one_level(items: List[DAVResponse], url: str) -> bool:

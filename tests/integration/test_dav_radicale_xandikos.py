@@ -271,6 +271,9 @@ def test_a_deleted_item_does_not_exist(cal: DAVSession, server: ServerBase) -> N
     assert not cal.exists("d.ics")
     with pytest.raises(errors.NotFoundError):
         cal.info("d.ics")
+    for recursive in (False, True):
+        with pytest.raises(errors.NotFoundError):
+            cal.ls("no-such-collection/", recursive=recursive)
     record(
         server.name, "propfind-missing", "404" if is_radicale(server) else "207 with a 404 inside"
     )
