@@ -40,6 +40,8 @@ setup(
             "tqdm>=4.66",
             "lxml>=5.0",
             "pyspnego>=0.9",
+            "radicale>=3.9",
+            "xandikos>=0.4.10; python_version >= '3.10'",  # it needs 3.10
         ],
         "docs": ["sphinx>=7.0"],
         "lint": ["ruff>=0.6", "mypy>=1.10", "types-requests", "pyspnego>=0.9"],

@@ -11,11 +11,15 @@ from typing import Iterator
 
 import pytest
 from servers.apache import ApacheServer
-from servers.common import ServerBase, Testbed, require_binary
+from servers.common import ServerBase, Testbed, require_binary, require_module
+from servers.lighttpd import LighttpdServer
 from servers.nginx import NginxServer
+from servers.radicale_server import RadicaleServer
 from servers.rclone import RcloneServer
+from servers.sabredav import SabreDAVServer
 from servers.squid import SquidServer
 from servers.wsgidav_server import WsgiDAVServer
+from servers.xandikos_server import XandikosServer
 
 #: marker -> binaries it needs (require_binary arguments)
 MARKER_BINARIES: dict[str, list[tuple[str, str]]] = {
@@ -23,6 +27,14 @@ MARKER_BINARIES: dict[str, list[tuple[str, str]]] = {
     "needs_squid": [("squid", "squid")],
     "needs_nginx": [("nginx", "nginx (Debian nginx-extras or nginx)")],
     "needs_rclone": [("rclone", "rclone")],
+    "needs_lighttpd": [("lighttpd", "lighttpd (Debian lighttpd, lighttpd-mod-webdav)")],
+    "needs_php": [("php", "PHP CLI (Debian php-cli)")],
+}
+
+#: marker -> Python modules it needs (require_module arguments)
+MARKER_MODULES: dict[str, list[tuple[str, str]]] = {
+    "needs_radicale": [("radicale", "Radicale (PyPI radicale)")],
+    "needs_xandikos": [("xandikos", "Xandikos (PyPI xandikos)")],
 }
 
 #: fixture -> markers a test using it gets automatically (so `-m needs_squid` selects it)
@@ -32,6 +44,10 @@ FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
     "squid_digest": ("needs_squid", "needs_apache"),
     "nginx_server": ("needs_nginx",),
     "rclone_server": ("needs_rclone",),
+    "lighttpd_server": ("needs_lighttpd",),
+    "sabredav_server": ("needs_php",),
+    "radicale_server": ("needs_radicale",),
+    "xandikos_server": ("needs_xandikos",),
 }
 
 
@@ -52,6 +68,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker in item.iter_markers():
         for binary, what in MARKER_BINARIES.get(marker.name, ()):
             require_binary(binary, what)
+        for module, what in MARKER_MODULES.get(marker.name, ()):
+            require_module(module, what)
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +159,50 @@ def rclone_server(testbed: Testbed) -> Iterator[RcloneServer]:
     from servers import rclone as module
 
     server = module.start(testbed.server_dir("rclone"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def lighttpd_server(testbed: Testbed) -> Iterator[LighttpdServer]:
+    """lighttpd + mod_webdav: open, basic, digest (MD5), sha256, both, userhash shares."""
+    from servers import lighttpd as module
+
+    server = module.start(testbed.server_dir("lighttpd"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def sabredav_server(testbed: Testbed) -> Iterator[SabreDAVServer]:
+    """SabreDAV 1.8 under php -S: shares open and digest, Locks plugin (File backend)."""
+    from servers import sabredav as module
+
+    server = module.start(testbed.server_dir("sabredav"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def radicale_server(testbed: Testbed) -> Iterator[RadicaleServer]:
+    """Radicale: CalDAV/CardDAV, Basic (htpasswd plain); shares alice and bob (principals)."""
+    from servers import radicale_server as module
+
+    server = module.start(testbed.server_dir("radicale"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def xandikos_server(testbed: Testbed) -> Iterator[XandikosServer]:
+    """Xandikos: CalDAV/CardDAV without auth; share user (the principal /user/)."""
+    from servers import xandikos_server as module
+
+    server = module.start(testbed.server_dir("xandikos"))
     testbed.add(server)
     yield server
     server.terminate()

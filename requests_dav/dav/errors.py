@@ -13,7 +13,18 @@ and 403/409 with RFC 6578's ``valid-sync-token`` precondition).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Type
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+)
 
 from .. import exceptions
 
@@ -165,13 +176,24 @@ class MultiStatusError(DAVError):
 
 
 class PropPatchError(DAVError):
-    """PROPPATCH did not apply (RFC 4918 section 9.2: all or nothing). ``statuses`` maps
-    every property to its status: the ones that failed (403, 409, 507...) and the ones that
-    failed only because of them (424)."""
+    """PROPPATCH did not apply (RFC 4918 section 9.2: all or nothing), or its outcome is not
+    known. ``statuses`` maps every property the server answered for to its status: the ones
+    that failed (403, 409, 507...) and the ones that failed only because of them (424).
+    ``unanswered`` are the properties sent that the server gave no status for (section
+    9.2.1 requires one for each), e.g. when it answered under another namespace (SabreDAV
+    1.8 turns ``urn:DAV`` into ``DAV:``); what happened to them is unknown."""
 
-    def __init__(self, message: str, *, statuses: Mapping[str, int], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        statuses: Mapping[str, int],
+        unanswered: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.statuses: Dict[str, int] = dict(statuses)
+        self.unanswered: Tuple[str, ...] = tuple(unanswered)
 
     @property
     def failed(self) -> Dict[str, int]:

@@ -74,13 +74,20 @@ class LockMethods(DAVSessionCore):
     def refresh(self, lock: Lock, timeout: Optional[float] = None) -> Lock:
         """Refresh a lock (RFC 4918 section 9.10.2): LOCK without a body, the token in ``If``.
 
-        Returns the lock with the timeout the server granted (also stored).
+        Returns the lock with the timeout the server granted (also stored). A server that
+        answers 400 to the tagged ``If`` (lighttpd 1.4) is asked again with the untagged
+        ``If: (<token>)`` (RFC 4918 section 10.4.2): the request URL is the lock root, so
+        both forms name the same resource.
         """
         headers = {
             "If": f"<{lock.root}> (<{lock.token}>)",
             "Timeout": format_timeout(timeout if timeout is not None else lock.timeout),
         }
-        response = self._send("LOCK", lock.root, headers=headers)
+        try:
+            response = self._send("LOCK", lock.root, headers=headers)
+        except errors.BadRequestError:
+            headers["If"] = f"(<{lock.token}>)"
+            response = self._send("LOCK", lock.root, headers=headers)
         chosen = _match_lock(_active_locks(response), lock.token)
         granted = (
             chosen.timeout if chosen is not None else parse_timeout(response.headers.get("Timeout"))

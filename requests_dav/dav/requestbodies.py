@@ -153,9 +153,13 @@ class _Writer:
         return ('<?xml version="1.0" encoding="utf-8"?>\n' + "".join(body)).encode("utf-8")
 
 
-def E(name: str, *children: Union[Element, str], **attrs: str) -> Element:
-    """Shorthand for :class:`Element`; bare names given to the builders below mean ``DAV:``."""
-    return Element(name, children, attrs)
+def E(tag: str, /, *children: Union[Element, str], **attrs: str) -> Element:
+    """Shorthand for :class:`Element`; bare names given to the builders below mean ``DAV:``.
+
+    The element name is positional-only, so any attribute can be a keyword, ``name``
+    included (CalDAV's ``E(C + "comp-filter", name="VEVENT")``, RFC 4791 section 9.7.1).
+    """
+    return Element(tag, children, attrs)
 
 
 def _dav(local: str, *children: Union[Element, str]) -> Element:
@@ -285,22 +289,21 @@ def proppatch(
     Instructions are processed by the server in document order (section 9.2), so order is
     kept: ``set`` entries, then ``remove`` names, or exactly the given ``operations``
     (``("set", name, value)`` / ``("remove", name, None)``) when interleaving matters.
-    Consecutive instructions of the same kind share one ``set``/``remove`` element.
+
+    Every property gets its own ``set``/``remove`` element with its own ``prop`` (section
+    14.26 allows one ``prop`` per ``set``; a ``propertyupdate`` takes any number of them):
+    lighttpd 1.4 keeps only the first property of a ``prop`` and answers 204 for all.
     """
     ops = list(operations) if operations is not None else proppatch_operations(set, remove)
     if not ops:
         raise ValueError("PROPPATCH needs at least one property to set or remove")
-    groups: List[Tuple[str, List[Element]]] = []
+    children: List[Element] = []
     for op in ops:
         kind, name, value = op
         if kind not in ("set", "remove"):
             raise ValueError(f"unknown PROPPATCH instruction {kind!r}")
         element = _prop_element(name, value if kind == "set" else None)
-        if groups and groups[-1][0] == kind:
-            groups[-1][1].append(element)
-        else:
-            groups.append((kind, [element]))
-    children = [_dav(kind, _dav("prop", *elements)) for kind, elements in groups]
+        children.append(_dav(kind, _dav("prop", element)))
     return _Writer().document(_dav("propertyupdate", *children))
 
 

@@ -31,7 +31,12 @@ from .multistatus import (
 @dataclass(frozen=True)
 class WriteResult:
     """The outcome of PUT, MKCOL, COPY or MOVE: ``created`` is True for 201 Created, False
-    when an existing resource was replaced (204/200, RFC 4918 sections 9.8.5, 9.9.4)."""
+    when an existing resource was replaced (204/200, RFC 4918 sections 9.8.5, 9.9.4).
+
+    Some servers answer 200 whatever the destination held (lighttpd 1.4 for a COPY or MOVE
+    of a collection), so ``created`` False after a 200 only means the server did not say.
+    A COPY or MOVE with ``overwrite=False`` that succeeds is always ``created``.
+    """
 
     status: int
     url: str
@@ -53,7 +58,13 @@ class PropPatchResult:
     multistatus: Optional[MultiStatus] = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> int:
-        return self.statuses[requestbodies.clark(name) if not name.startswith("{") else name]
+        key = requestbodies.clark(name) if not name.startswith("{") else name
+        try:
+            return self.statuses[key]
+        except KeyError:
+            raise KeyError(
+                f"no PROPPATCH status for {key}; statuses: {sorted(self.statuses)}"
+            ) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.statuses)

@@ -29,16 +29,19 @@ Errors
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from typing import (
     Any,
     Deque,
+    Dict,
     Iterable,
     Iterator,
     List,
     Mapping,
     Optional,
     Sequence,
+    Tuple,
     Union,
 )
 
@@ -109,28 +112,46 @@ class DAVSession(TransferMethods, LockMethods):
         """PROPPATCH (RFC 4918 section 9.2): set then remove, in order; all or nothing.
 
         Returns every property's status; raises :class:`errors.PropPatchError` (carrying
-        every property's status: the failures and the 424s they caused) if any failed.
+        every property's status: the failures and the 424s they caused) if any failed, and
+        also when the server's 207 gives no status for a property that was sent (its
+        ``unanswered``; RFC 4918 section 9.2.1 requires one for each): a server that
+        answers under other names (SabreDAV 1.8 turns ``urn:DAV`` into ``DAV:``) must not
+        pass for a success.
         """
         body = requestbodies.proppatch(set, remove, operations=operations)
         response = self._send("PROPPATCH", path, body=body)
+        ops = operations or requestbodies.proppatch_operations(set, remove)
+        sent = list(dict.fromkeys(_clark(name) for _kind, name, _v in ops))
         if response.status_code in (200, 204) and not response.content:
-            ops = operations or requestbodies.proppatch_operations(set, remove)
-            statuses = {_clark(name): response.status_code for _kind, name, _v in ops}
-            return PropPatchResult(statuses)
+            return PropPatchResult({name: response.status_code for name in sent})
         multistatus = self._expect_207(response, "PROPPATCH")
-        statuses = {}
+        statuses: Dict[str, int] = {}
+        whole: Optional[Tuple[str, int]] = None  # a response-level status, no propstat
         for item in multistatus:
             for propstat in item.propstats:
                 for name in propstat.props:
                     statuses[name] = int(propstat.status)
-            if item.status is not None and not 200 <= int(item.status) < 300 and not statuses:
-                statuses[str(item.url)] = int(item.status)
+            if item.status is not None and not item.propstats:
+                whole = (str(item.url), int(item.status))
+        unanswered = [name for name in sent if name not in statuses]
+        if whole is not None and not statuses:
+            if 200 <= whole[1] < 300:
+                return PropPatchResult({name: whole[1] for name in sent}, multistatus)
+            statuses, unanswered = {whole[0]: whole[1]}, []
         failed = {k: v for k, v in statuses.items() if not 200 <= v < 300}
-        if failed:
-            detail = ", ".join(f"{k} {v}" for k, v in failed.items())
+        if failed or unanswered:
+            details = [f"{k} {v}" for k, v in failed.items()]
+            if unanswered:
+                others = [name for name in statuses if name not in sent]
+                details.append(
+                    "no status for "
+                    + ", ".join(unanswered)
+                    + (f" (answered instead for {', '.join(others)})" if others else "")
+                )
             raise errors.PropPatchError(
-                f"PROPPATCH {response.url} failed: {detail}",
+                f"PROPPATCH {response.url} failed: {'; '.join(details)}",
                 statuses=statuses,
+                unanswered=unanswered,
                 response=response,
                 multistatus=multistatus,
                 error=_first_error(multistatus),
@@ -158,7 +179,12 @@ class DAVSession(TransferMethods, LockMethods):
         if depth is not None:
             headers["Depth"] = depth
         response = self._send(method, src, headers=headers)
-        return write_result(response, url=headers["Destination"])
+        result = write_result(response, url=headers["Destination"])
+        if not overwrite and not result.created and 200 <= response.status_code < 300:
+            # With Overwrite: F a success means nothing was there before (RFC 4918 section
+            # 10.6), whatever the status says: lighttpd answers 200 for a new collection.
+            result = dataclasses.replace(result, created=True)
+        return result
 
     def copy(
         self, src: Target, dst: Target, depth: Depth = "infinity", overwrite: bool = True
@@ -166,7 +192,10 @@ class DAVSession(TransferMethods, LockMethods):
         """COPY (RFC 4918 section 9.8) with an absolute, encoded ``Destination``.
 
         ``created`` tells 201 (new) from 204 (replaced); ``overwrite=False`` makes an existing
-        destination fail with :class:`errors.PreconditionFailedError` (412); a 207 raises
+        destination fail with :class:`errors.PreconditionFailedError` (412), and a success
+        with it is always ``created`` (some servers, lighttpd for collections, answer 200
+        either way: with the default ``overwrite=True`` a 200 says nothing about the
+        destination's previous state, and ``created`` is False); a 207 raises
         :class:`errors.MultiStatusError`. ``depth`` is 0 or ``"infinity"`` for collections.
         """
         value = _depth(depth)
@@ -200,7 +229,11 @@ class DAVSession(TransferMethods, LockMethods):
 
         ``sync_token`` None starts an initial sync. An expired or unknown token raises
         :class:`errors.InvalidSyncTokenError` (``valid-sync-token``, section 3.2): resync
-        from None. ``truncated`` tells a 507 for the collection itself (section 3.6).
+        from None. ``truncated`` tells a 507 for the collection itself (section 3.6), and
+        also an answer to a request with ``limit`` that holds exactly ``limit`` members: a
+        server may cut there without the 507 (Xandikos 0.4 does, and its new token skips
+        what was cut), so a full answer cannot be told from a complete one; resync without
+        ``limit`` (or with a larger one) to be sure nothing was missed.
         """
         body = requestbodies.sync_collection(sync_token, props, sync_level=level, limit=limit)
         url = self.url(path)
@@ -219,6 +252,8 @@ class DAVSession(TransferMethods, LockMethods):
                 removed.append(item)
             else:
                 changed.append(item)
+        if limit is not None and len(changed) + len(removed) == limit:
+            truncated = True
         return SyncResult(multistatus.sync_token, changed, removed, truncated, multistatus)
 
     # -- convenience for scripts -------------------------------------------------------------
@@ -233,19 +268,28 @@ class DAVSession(TransferMethods, LockMethods):
 
         ``recursive=True`` asks for Depth infinity; a server that refuses it
         (403 ``{DAV:}propfind-finite-depth``, RFC 4918 section 9.1) is walked level by level
-        (:meth:`walk`).
+        (:meth:`walk`). So are the member collections of an answer that is only one level
+        deep: SabreDAV 1.8 serves Depth infinity as Depth 1 without saying so (an answer
+        whose member collections are all empty costs one PROPFIND per collection more).
+        A missing collection raises :class:`errors.NotFoundError`, also when the server
+        says so inside a 207 (Xandikos).
         """
         url = self.url(path)
         if recursive:
+            names = _with_resourcetype(props)
             try:
-                with self.iter_propfind(url, props, depth="infinity") as stream:
-                    return [item for item in stream if not _same(item, url)]
+                with self.iter_propfind(url, names, depth="infinity") as stream:
+                    items = _members(stream, url)
             except errors.DAVError as exc:
                 if not _refuses_infinity(exc):
                     raise
-            return list(self.walk(url, props))
+                return list(self.walk(url, props))
+            if _one_level(items, url):
+                for item in [item for item in items if item.is_collection]:
+                    items += self.walk(str(item.url), props)
+            return items
         with self.iter_propfind(url, props, depth=1) as stream:
-            return [item for item in stream if not _same(item, url)]
+            return _members(stream, url)
 
     def walk(
         self, path: Target = "", props: Union[Iterable[str], None] = None
@@ -254,9 +298,7 @@ class DAVSession(TransferMethods, LockMethods):
         collection (for servers that refuse Depth infinity)."""
         pending: Deque[str] = deque([self.url(path)])
         seen = set()
-        names = None if props is None else list(props)
-        if names is not None and "resourcetype" not in names and "{DAV:}resourcetype" not in names:
-            names.append("resourcetype")
+        names = _with_resourcetype(props)
         while pending:
             current = pending.popleft()
             key = hrefs.href_to_path(current, current).rstrip("/")
@@ -273,25 +315,30 @@ class DAVSession(TransferMethods, LockMethods):
 
     def exists(self, path: Target) -> bool:
         """True when ``path`` is mapped: a Depth 0 PROPFIND (RFC 4918 section 9.1) answered
-        207, not 404."""
+        207, not 404 (nor a 207 whose response for ``path`` is 404, as Xandikos answers)."""
         try:
-            self.propfind(path, ["resourcetype"], depth=0)
+            self.info(path, ["resourcetype"])
         except errors.NotFoundError:
             return False
         return True
 
     def info(self, path: Target, props: Union[str, Iterable[str], None] = None) -> DAVResponse:
         """The properties of one resource: Depth 0 PROPFIND (RFC 4918 section 9.1), allprop
-        by default."""
+        by default. :class:`errors.NotFoundError` for a 404, and for a 207 whose response
+        for the resource has status 404 (Xandikos answers a missing URL so)."""
         url = self.url(path)
         result = self.propfind(url, props, depth=0)
         items = list(result)
-        for item in items:
-            if _same(item, url):
-                return item
-        if len(items) == 1:
-            return items[0]
-        raise errors.DAVError(f"PROPFIND {url} returned no response for the resource")
+        found = next((item for item in items if _same(item, url)), None)
+        if found is None and len(items) == 1:
+            found = items[0]
+        if found is None:
+            raise errors.DAVError(f"PROPFIND {url} returned no response for the resource")
+        if found.status is not None and int(found.status) == 404:
+            raise errors.NotFoundError(
+                f"404 Not Found for PROPFIND {url} (in a 207 Multi-Status)", multistatus=result
+            )
+        return found
 
     def makedirs(self, path: Target, exist_ok: bool = True) -> None:
         """Create a collection and any missing parents (MKCOL one level at a time).
@@ -311,10 +358,19 @@ class DAVSession(TransferMethods, LockMethods):
                 # 405: something is mapped there already (RFC 4918 section 9.3.1).
                 if last and not exist_ok:
                     raise
-                if not self.info(current, ["resourcetype"]).is_collection:
+                if not self._is_collection(current):
                     raise errors.ConflictError(
                         f"{current!r} exists and is not a collection"
                     ) from None
+
+    def _is_collection(self, path: str) -> bool:
+        """Whether the mapped ``path`` (ending in ``/``) is a collection. A file addressed
+        with a trailing slash is refused by some servers (lighttpd: 403, others 404 or 409):
+        then the name without the slash is asked."""
+        try:
+            return self.info(path, ["resourcetype"]).is_collection
+        except (errors.ForbiddenError, errors.NotFoundError, errors.ConflictError):
+            return self.info(path.rstrip("/"), ["resourcetype"]).is_collection
 
     def rmtree(self, path: Target, missing_ok: bool = False) -> None:
         """Delete a collection and everything in it (DELETE is Depth infinity, RFC 4918
@@ -331,6 +387,36 @@ class DAVSession(TransferMethods, LockMethods):
 
 def _clark(name: str) -> str:
     return requestbodies.clark(name)
+
+
+def _with_resourcetype(props: Union[Iterable[str], None]) -> Optional[List[str]]:
+    """The property names of a listing, with ``resourcetype`` to tell collections."""
+    names = None if props is None else list(props)
+    if names is not None and "resourcetype" not in names and "{DAV:}resourcetype" not in names:
+        names.append("resourcetype")
+    return names
+
+
+def _members(stream: Iterable[DAVResponse], url: str) -> List[DAVResponse]:
+    """The members in a listing of ``url``; a 404 for ``url`` itself means it is missing."""
+    items = []
+    for item in stream:
+        if _same(item, url):
+            if item.status is not None and int(item.status) == 404:
+                raise errors.NotFoundError(f"404 Not Found for PROPFIND {url} (in a 207)")
+            continue
+        items.append(item)
+    return items
+
+
+def _one_level(items: List[DAVResponse], url: str) -> bool:
+    """Whether a Depth infinity answer holds nothing below the direct members of ``url``."""
+    base = hrefs.href_to_path(url, url).rstrip("/")
+    for item in items:
+        rest = hrefs.href_to_path(str(item.url), url).rstrip("/")[len(base) :].strip("/")
+        if "/" in rest:
+            return False
+    return True
 
 
 def _refuses_infinity(exc: errors.DAVError) -> bool:

@@ -328,6 +328,46 @@ def test_proppatch_success(mock: responses.RequestsMock, dav: DAVSession) -> Non
     assert [c.tag for c in root] == ["{DAV:}set", "{DAV:}remove"]
 
 
+@pytest.mark.parametrize(
+    ("props", "unanswered"),
+    [("", ("{urn:x}a", "{urn:x}b")), ("<X:a/>", ("{urn:x}b",))],
+    ids=["empty-propstat", "one-missing"],
+)
+def test_proppatch_without_a_status_for_a_sent_property_is_an_error(
+    mock: responses.RequestsMock, dav: DAVSession, props: str, unanswered: tuple[str, ...]
+) -> None:
+    # RFC 4918 section 9.2.1: one status per property; a 207 that leaves one out is no
+    # success (the real-server case, SabreDAV's namespace rewrite, is in the integration tests)
+    body = (
+        '<D:multistatus xmlns:D="DAV:" xmlns:X="urn:x"><D:response><D:href>/root/f</D:href>'
+        f"<D:propstat><D:prop>{props}</D:prop><D:status>HTTP/1.1 200 OK</D:status>"
+        "</D:propstat></D:response></D:multistatus>"
+    )
+    mock.add("PROPPATCH", BASE + "f", body=body, status=207)
+    with pytest.raises(errors.PropPatchError) as info:
+        dav.proppatch("f", {"{urn:x}a": "1", "{urn:x}b": "2"})
+    assert info.value.unanswered == unanswered
+    assert "no status for " + ", ".join(unanswered) in str(info.value)
+
+
+def test_proppatch_response_level_status(mock: responses.RequestsMock, dav: DAVSession) -> None:
+    ok = ms(resp("/root/f", "200 OK"))
+    mock.add("PROPPATCH", BASE + "f", body=ok, status=207)
+    assert dict(dav.proppatch("f", {"{urn:x}a": "1"}).statuses) == {"{urn:x}a": 200}
+    mock.replace("PROPPATCH", BASE + "f", body=ms(resp("/root/f", "403 Forbidden")), status=207)
+    with pytest.raises(errors.PropPatchError) as info:
+        dav.proppatch("f", {"{urn:x}a": "1"})
+    assert info.value.statuses == {BASE + "f": 403} and info.value.unanswered == ()
+
+
+def test_proppatch_result_key_error_names_what_it_has() -> None:
+    from requests_dav.dav.results import PropPatchResult
+
+    result = PropPatchResult({"{urn:x}a": 200})
+    with pytest.raises(KeyError, match=r"no PROPPATCH status for \{urn:x\}b"):
+        result["{urn:x}b"]
+
+
 # -- DELETE, COPY, MOVE --------------------------------------------------------------------
 
 
@@ -685,6 +725,19 @@ def test_sync_collection_initial_not_truncated(
         False,
         "s1",
     )
+
+
+@pytest.mark.parametrize(("members", "truncated"), [(1, False), (2, True), (3, False)])
+def test_sync_collection_exactly_full_answer_is_truncated(
+    mock: responses.RequestsMock, dav: DAVSession, members: int, truncated: bool
+) -> None:
+    # no 507, but exactly ``limit`` members: the server may have cut there (Xandikos does);
+    # more than ``limit`` means it ignored the limit (Radicale) and sent everything
+    items = [resp(f"/root/m{i}.ics", props='<D:getetag>"1"</D:getetag>') for i in range(members)]
+    body = ms(*items, extra="<D:sync-token>s2</D:sync-token>")
+    mock.add("REPORT", BASE, body=body, status=207)
+    assert dav.sync_collection("", "s1", limit=2).truncated is truncated
+    assert dav.sync_collection("", "s1").truncated is False
 
 
 @pytest.mark.parametrize("status", [403, 409])

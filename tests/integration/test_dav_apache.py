@@ -19,6 +19,7 @@ import pytest
 from servers.apache import ApacheServer
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
 
+from integration.dav_matrix import record
 from integration.dav_support import fresh_collection, other_session
 from requests_dav.dav import errors
 from requests_dav.dav.requestbodies import Href
@@ -38,6 +39,7 @@ def test_options(dav: DAVSession) -> None:
     assert caps.classes == ("1", "2")
     assert caps.has("<http://apache.org/dav/propset/fs/1>")
     assert {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "COPY", "MOVE"} <= set(caps.allow)
+    record("apache", "options", "``1, 2``, propset")
 
 
 def test_propfind_forms_and_finite_depth(dav: DAVSession) -> None:
@@ -51,9 +53,11 @@ def test_propfind_forms_and_finite_depth(dav: DAVSession) -> None:
     assert listing["sub/"].is_collection
     # Apache's own property, in its own namespace, is kept
     assert a.props["{http://apache.org/dav/props/}executable"] == "F"
+    record("apache", "propfind", "yes")
 
     names = dav.propfind("a.txt", "propname").first
     assert names is not None and "{DAV:}getetag" in names.props
+    record("apache", "propname", "yes")
 
     named = dav.propfind("a.txt", ["getcontentlength", "{urn:x}missing"]).first
     assert named is not None and named.failed == {"{urn:x}missing": 404}
@@ -66,6 +70,7 @@ def test_propfind_forms_and_finite_depth(dav: DAVSession) -> None:
     with pytest.raises(errors.ForbiddenError) as info:
         dav.propfind("", depth="infinity")
     assert info.value.error is None
+    record("apache", "propfind-infinity", "403 (client walks Depth 1)")
 
     tree = sorted(r.path.split("/", 3)[-1] for r in dav.ls("", recursive=True))
     assert tree == ["a.txt", "sub/", "sub/deeper/", "sub/deeper/b.txt"]
@@ -86,6 +91,7 @@ def test_proppatch_set_and_remove_with_per_property_status(dav: DAVSession) -> N
     assert item.props["{urn:x}plain"] == "2"
     assert item.props["{urn:x}rich"] == structured
     assert item.failed == {"{urn:y}gone": 404}
+    record("apache", "proppatch", "yes")
 
 
 def test_proppatch_failure_reports_every_property(dav: DAVSession) -> None:
@@ -95,6 +101,7 @@ def test_proppatch_failure_reports_every_property(dav: DAVSession) -> None:
     # Apache answers 409 for a protected live property (WsgiDAV and rclone: 403).
     assert info.value.statuses == {"{urn:x}ok": 424, "{DAV:}getetag": 409}
     assert dav.info("f.txt", ["{urn:x}ok"]).failed == {"{urn:x}ok": 404}
+    record("apache", "proppatch-protected", "409, others 424")
 
 
 def test_mkcol_errors(dav: DAVSession) -> None:
@@ -103,6 +110,7 @@ def test_mkcol_errors(dav: DAVSession) -> None:
         dav.mkcol("c/")
     with pytest.raises(errors.ConflictError):
         dav.mkcol("missing/c/")
+    record("apache", "mkcol", "201 / 405 / 409")
 
 
 def test_copy_and_move_overwrite_semantics(dav: DAVSession) -> None:
@@ -113,12 +121,15 @@ def test_copy_and_move_overwrite_semantics(dav: DAVSession) -> None:
         dav.copy("a.txt", "b.txt", overwrite=False)
     assert dav.move("b.txt", "c.txt").created
     assert dav.move("c.txt", "a.txt").replaced
+    record("apache", "copy-file", "201 / 204")
     with pytest.raises(errors.PreconditionFailedError):
         dav.move("a.txt", "a.txt", overwrite=False)
+    record("apache", "move-self", "412")
     dav.makedirs("d/e")
     dav.upload(b"deep", "d/e/f.txt")
     dav.copy("d/", "shallow/", depth=0)
     assert dav.ls("shallow/") == []  # Depth 0: the collection only (RFC 4918 section 9.8.3)
+    record("apache", "copy-depth0", "yes")
     dav.copy("d/", "full/")
     assert dav.get("full/e/f.txt").content == b"deep"
 
@@ -139,6 +150,9 @@ def test_lock_adds_if_header_automatically(dav: DAVSession) -> None:
         assert [x.locktoken for x in found] == [lock.token]
         assert found[0].owner == {"{DAV:}href": "mailto:ada@example.org"}
         assert dav.refresh(lock, timeout=300).timeout == 300
+        record("apache", "lock", "``opaquelocktoken:``")
+        record("apache", "lock-owner", "kept")
+        record("apache", "lock-refresh", "tagged ``If``")
     assert dav.locks("f.txt") == []
     other.upload(b"theirs", "f.txt")
 
@@ -193,6 +207,7 @@ def test_shared_locks_from_two_clients(dav: DAVSession) -> None:
     # Apache lets each holder write with its own token
     dav.upload(b"by first", "s.txt")
     other.upload(b"by second", "s.txt")
+    record("apache", "lock-shared", "yes")
     dav.unlock(first)
     other.unlock(second)
 
@@ -223,6 +238,7 @@ def test_conditional_upload(dav: DAVSession, apache_server: ApacheServer) -> Non
     with pytest.raises(errors.PreconditionFailedError):
         dav.upload(b"v3", "c.txt", if_match=etag)  # stale now
     assert dav.get("c.txt").content == b"version 2"
+    record("apache", "put-conditional", "honoured (412)")
 
 
 def test_upload_download_makedirs_rmtree(dav: DAVSession) -> None:
@@ -236,12 +252,14 @@ def test_upload_download_makedirs_rmtree(dav: DAVSession) -> None:
     dav.makedirs("x/y/z")
     dav.rmtree("x/")
     assert not dav.exists("x/")
+    record("apache", "propfind-missing", "404")
 
 
 def test_sync_collection_is_not_implemented_by_apache(dav: DAVSession) -> None:
     with pytest.raises(errors.DAVError) as info:
         dav.sync_collection("")
     assert info.value.status == 501
+    record("apache", "sync-collection", "501")
 
 
 @pytest.mark.parametrize("share", ["basic", "digest"])
@@ -262,6 +280,7 @@ def test_authenticated_sessions(
     with DAVSession(apache_server.url(share)) as anonymous, pytest.raises(errors.DAVError) as info:
         anonymous.propfind("")
     assert info.value.status == 401
+    record("apache", "auth", "Basic, Digest MD5")
 
 
 def test_https_with_the_bed_certificate(apache_server: ApacheServer) -> None:

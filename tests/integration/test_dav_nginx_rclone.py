@@ -30,6 +30,7 @@ from typing import Iterator
 import pytest
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, ServerBase
 
+from integration.dav_matrix import record
 from integration.dav_support import fresh_collection
 from requests_dav.dav import errors
 from requests_dav.dav.session import DAVSession
@@ -62,8 +63,10 @@ def test_options(dav: DAVSession, server: ServerBase) -> None:
     if is_nginx(server):
         assert caps.dav == ("2",) and not caps.is_dav
         assert "PROPPATCH" not in caps.allow
+        record(server.name, "options", "``2`` only (no ``1``)")
     else:
         assert caps.classes == ("1", "2") and caps.ms_author_via == "DAV"
+        record(server.name, "options", "``1, 2``")
 
 
 def test_propfind_and_recursive_listing(dav: DAVSession, server: ServerBase) -> None:
@@ -76,11 +79,14 @@ def test_propfind_and_recursive_listing(dav: DAVSession, server: ServerBase) -> 
     assert a.content_length == 5 and a.last_modified is not None and not a.is_collection
     assert listing["sub/"].is_collection
     assert dav.info("a.txt", ["getcontentlength"]).content_length == 5
+    record(server.name, "propfind", "yes")
     if is_nginx(server):
         with pytest.raises(errors.ForbiddenError):
             dav.propfind("", depth="infinity")
+        record(server.name, "propfind-infinity", "403 (client walks Depth 1)")
     else:
         assert len(dav.propfind("", ["resourcetype"], depth="infinity")) == 5
+        record(server.name, "propfind-infinity", "yes")
     tree = sorted(r.path.split("/", 3)[-1] for r in dav.ls("", recursive=True))
     assert tree == ["a.txt", "sub/", "sub/deeper/", "sub/deeper/b.txt"]
     assert sorted(r.path.split("/", 3)[-1] for r in dav.walk("")) == tree
@@ -91,10 +97,12 @@ def test_proppatch(dav: DAVSession, server: ServerBase) -> None:
     if is_nginx(server):
         with pytest.raises(errors.MethodNotAllowedError):
             dav.proppatch("f.txt", set={"{urn:x}a": "1"})
+        record(server.name, "proppatch", "405")
         return
     with pytest.raises(errors.PropPatchError) as info:
         dav.proppatch("f.txt", set={"{urn:x}a": "1"}, remove=["{urn:x}b"])
     assert info.value.statuses == {"{urn:x}a": 403, "{urn:x}b": 403}
+    record(server.name, "proppatch", "403 for every property")
 
 
 def test_mkcol(dav: DAVSession, server: ServerBase) -> None:
@@ -106,6 +114,7 @@ def test_mkcol(dav: DAVSession, server: ServerBase) -> None:
         assert dav.mkcol("c/").status == 201  # rclone: no error for an existing collection
     with pytest.raises(errors.ConflictError):
         dav.mkcol("missing/c/")
+    record(server.name, "mkcol", "201 / 405 / 409" if is_nginx(server) else "201 / 201 / 409")
     dav.makedirs("c/d/e")
     assert dav.info("c/d/e/").is_collection
 
@@ -119,11 +128,13 @@ def test_copy_and_move_overwrite(dav: DAVSession, server: ServerBase) -> None:
         dav.copy("a.txt", "b.txt", overwrite=False)
     assert dav.move("b.txt", "c.txt").status == new_status
     assert dav.move("c.txt", "a.txt").status == 204
+    record(server.name, "copy-file", "204 / 204" if is_nginx(server) else "201 / 204")
     assert not dav.exists("c.txt")
     # Source and destination the same: nginx 412, rclone 403 (RFC 4918 section 9.9.4 allows it)
     expected = errors.PreconditionFailedError if is_nginx(server) else errors.ForbiddenError
     with pytest.raises(expected):
         dav.move("a.txt", "a.txt", overwrite=False)
+    record(server.name, "move-self", "412" if is_nginx(server) else "403")
     dav.makedirs("d/e")
     dav.upload(b"deep", "d/e/f.txt")
     dav.copy("d/", "full/")
@@ -148,9 +159,14 @@ def test_lock_adds_if_header_automatically(dav: DAVSession, server: ServerBase) 
         found = dav.locks("f.txt")
         if is_nginx(server):
             assert [x.locktoken for x in found] == [lock.token] and found[0].owner is None
+            record(server.name, "lock", "``urn:``")
+            record(server.name, "lock-owner", "not kept")
         else:
             assert found == []  # rclone never reports lockdiscovery
+            record(server.name, "lock", "a bare number")
+            record(server.name, "lock-owner", "no lockdiscovery at all")
         assert dav.refresh(lock, timeout=30).token == lock.token
+        record(server.name, "lock-refresh", "tagged ``If``")
     assert len(dav.lock_store) == 0
     other.upload(b"theirs", "f.txt")
     assert dav.get("f.txt").content == b"theirs"
@@ -182,10 +198,12 @@ def test_shared_lock(dav: DAVSession, server: ServerBase) -> None:
         with pytest.raises(errors.LockedError):
             DAVSession(dav.base_url).lock("s.txt", scope="shared", depth=0)
         dav.unlock(lock)
+        record(server.name, "lock-shared", "granted as exclusive")
     else:
         with pytest.raises(errors.DAVError) as info:
             dav.lock("s.txt", scope="shared", depth=0)
         assert info.value.status == 501
+        record(server.name, "lock-shared", "501")
 
 
 def test_conditional_upload_is_ignored(dav: DAVSession, server: ServerBase) -> None:
@@ -196,9 +214,10 @@ def test_conditional_upload_is_ignored(dav: DAVSession, server: ServerBase) -> N
     assert result.status == (204 if is_nginx(server) else 201)
     dav.upload(b"v3", "c.txt", if_match='"no-such-etag"')
     assert dav.get("c.txt").content == b"v3"
+    record(server.name, "put-conditional", "ignored")
 
 
-def test_upload_download_rmtree(dav: DAVSession) -> None:
+def test_upload_download_rmtree(dav: DAVSession, server: ServerBase) -> None:
     data = bytes(range(256)) * 1000
     seen: list[tuple[int, int | None]] = []
     dav.upload(io.BytesIO(data), "b.bin", progress=lambda d, t: seen.append((d, t)))
@@ -211,6 +230,7 @@ def test_upload_download_rmtree(dav: DAVSession) -> None:
     dav.upload(b"1", "x/y/f")
     dav.rmtree("x/")
     assert not dav.exists("x/")
+    record(server.name, "propfind-missing", "404")
     with pytest.raises(errors.NotFoundError):
         dav.delete("x/")
 
@@ -219,6 +239,7 @@ def test_sync_collection_is_not_implemented(dav: DAVSession, server: ServerBase)
     with pytest.raises(errors.DAVError) as info:
         dav.sync_collection("")
     assert info.value.status == (405 if is_nginx(server) else 400)
+    record(server.name, "sync-collection", "405" if is_nginx(server) else "400")
 
 
 @pytest.mark.parametrize(("user", "password"), [(ALICE, ALICE_PASSWORD), (BOB, BOB_PASSWORD)])
@@ -234,3 +255,4 @@ def test_basic_auth_share(server: ServerBase, user: str, password: str) -> None:
     with DAVSession(server.url("basic")) as anonymous, pytest.raises(errors.DAVError) as info:
         anonymous.propfind("")
     assert info.value.status == 401
+    record(server.name, "auth", "Basic")

@@ -15,6 +15,7 @@ import pytest
 from servers.common import ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD
 from servers.wsgidav_server import WsgiDAVServer
 
+from integration.dav_matrix import record
 from integration.dav_support import fresh_collection, other_session
 from requests_dav.dav import errors
 from requests_dav.dav.requestbodies import E, Href
@@ -32,6 +33,8 @@ def test_options(dav: DAVSession) -> None:
     assert caps.is_dav and caps.supports_locking
     assert {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "COPY", "MOVE"} <= set(caps.allow)
     assert caps.ms_author_via == "DAV"
+    assert caps.classes == ("1", "2")
+    record("wsgidav", "options", "``1, 2``")
 
 
 def test_propfind_forms_and_depths(dav: DAVSession) -> None:
@@ -47,6 +50,7 @@ def test_propfind_forms_and_depths(dav: DAVSession) -> None:
     # WsgiDAV 4.4 answers a propname request with a bare href: no propstat, no names.
     names = dav.propfind("a.txt", "propname")
     assert [r.path for r in names] == [a.path]
+    record("wsgidav", "propname", "a bare href, no names")
 
     named = dav.propfind("a.txt", ["getcontentlength", "{urn:x}missing"])
     item = named.first
@@ -55,7 +59,9 @@ def test_propfind_forms_and_depths(dav: DAVSession) -> None:
     assert item.failed == {"{urn:x}missing": 404}
 
     assert len(dav.propfind("", ["resourcetype"], depth="infinity")) == 4
+    record("wsgidav", "propfind-infinity", "yes")
     assert len(dav.propfind("", depth=0)) == 1
+    record("wsgidav", "propfind", "yes")
 
 
 def test_proppatch_set_and_remove_with_per_property_status(dav: DAVSession) -> None:
@@ -73,6 +79,7 @@ def test_proppatch_set_and_remove_with_per_property_status(dav: DAVSession) -> N
     assert item.props["{urn:x}plain"] == "2"
     assert item.props["{urn:x}rich"] == structured
     assert item.failed == {"{urn:y}gone": 404}
+    record("wsgidav", "proppatch", "yes")
 
 
 def test_proppatch_failure_is_all_or_nothing_and_reports_every_property(dav: DAVSession) -> None:
@@ -83,6 +90,7 @@ def test_proppatch_failure_is_all_or_nothing_and_reports_every_property(dav: DAV
     assert info.value.statuses == {"{urn:x}ok": 424, "{DAV:}getetag": 403}
     assert info.value.failed == {"{DAV:}getetag": 403}
     assert dav.info("f.txt", ["{urn:x}ok"]).failed == {"{urn:x}ok": 404}
+    record("wsgidav", "proppatch-protected", "403, others 424")
 
 
 def test_mkcol_errors(dav: DAVSession) -> None:
@@ -91,6 +99,7 @@ def test_mkcol_errors(dav: DAVSession) -> None:
         dav.mkcol("c/")
     with pytest.raises(errors.ConflictError):
         dav.mkcol("missing/c/")
+    record("wsgidav", "mkcol", "201 / 405 / 409")
 
 
 def test_copy_and_move_overwrite_semantics(dav: DAVSession) -> None:
@@ -104,6 +113,8 @@ def test_copy_and_move_overwrite_semantics(dav: DAVSession) -> None:
     assert dav.move("c.txt", "a.txt").status == 204
     with pytest.raises(errors.NotFoundError):
         dav.info("c.txt")
+    record("wsgidav", "copy-file", "201 / 204")
+    record("wsgidav", "propfind-missing", "404")
 
     dav.makedirs("d/e")
     dav.upload(b"deep", "d/e/f.txt")
@@ -112,6 +123,7 @@ def test_copy_and_move_overwrite_semantics(dav: DAVSession) -> None:
     # WsgiDAV 4.4 ignores Depth: 0 on COPY and copies the members too (RFC 4918 section
     # 9.8.3 says only the collection and its properties); Apache does it right.
     assert dav.exists("shallow/e/f.txt")
+    record("wsgidav", "copy-depth0", "ignored: whole tree copied")
     dav.copy("d/", "full/")
     assert [r.path.split("/", 3)[-1] for r in dav.ls("full/", recursive=True)] == [
         "full/e/",
@@ -144,8 +156,11 @@ def test_lock_adds_if_header_automatically(dav: DAVSession) -> None:
         found = dav.locks("f.txt")
         assert [x.locktoken for x in found] == [lock.token]
         assert found[0].owner == {"{DAV:}href": "mailto:ada@example.org"}
+        record("wsgidav", "lock", "``opaquelocktoken:``")
+        record("wsgidav", "lock-owner", "kept")
         refreshed = dav.refresh(lock, timeout=120)
         assert refreshed.token == lock.token and refreshed.timeout
+        record("wsgidav", "lock-refresh", "tagged ``If``")
     assert len(dav.lock_store) == 0
     assert dav.locks("f.txt") == []
     other.upload(b"theirs", "f.txt")
@@ -191,6 +206,7 @@ def test_shared_locks_from_two_clients(dav: DAVSession) -> None:
     assert result.response is not None
     sent = result.response.request.headers["If"]
     assert first.token in sent and second.token in sent
+    record("wsgidav", "lock-shared", "yes; a write needs every holder's token")
     dav.lock_store.remove(second)
     dav.unlock(first)
     other.unlock(second)
@@ -210,6 +226,7 @@ def test_conditional_upload(dav: DAVSession) -> None:
         dav.upload(b"v3", "c.txt", if_match=etag)  # stale now
     assert info.value.status == 412
     assert dav.get("c.txt").content == b"version 2"
+    record("wsgidav", "put-conditional", "honoured (412)")
 
 
 def test_upload_and_download_with_progress(dav: DAVSession, tmp_path: object) -> None:
@@ -246,6 +263,8 @@ def test_sync_collection_is_not_implemented_by_wsgidav(dav: DAVSession) -> None:
         dav.sync_collection("")
     with pytest.raises(errors.MethodNotAllowedError):
         dav.report("", E("{urn:x}anything"))
+    record("wsgidav", "sync-collection", "405")
+    record("wsgidav", "calendar-query", "405")
 
 
 @pytest.mark.parametrize("share", ["basic", "digest"])
@@ -264,3 +283,4 @@ def test_authenticated_sessions(
     with DAVSession(wsgidav_server.url(share)) as anonymous, pytest.raises(errors.DAVError) as info:
         anonymous.propfind("")
     assert info.value.status == 401
+    record("wsgidav", "auth", "Basic, Digest MD5")

@@ -571,3 +571,16 @@ class QuietHTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+def require_module(name: str, what: str) -> None:
+    """Skip the test when a Python module cannot be imported (fail it when CI=true)."""
+    import importlib
+
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        msg = f"{what} is not installed (cannot import {name})"
+        if in_ci():
+            pytest.fail(f"{msg}; a missing server is a failure when CI=true", False)
+        pytest.skip(msg)
