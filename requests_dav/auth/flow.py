@@ -86,6 +86,9 @@ class FlowResult:
     #: the connection that carried the last request is now authenticated as ``credential``
     bound_side: Optional[str] = None
     credential: Optional[Credential] = None
+    #: the sides whose connection-bound scheme turned out to authenticate each request
+    #: (Negotiate with ``Persistent-Auth: false``): no connection is authenticated for them
+    per_request_sides: Tuple[str, ...] = ()
 
     @property
     def connection_bound(self) -> bool:
@@ -549,6 +552,7 @@ class Negotiator:
     ) -> FlowResult:
         used: Optional[Authenticator] = None
         bound: Optional[Tuple[_Side, Authenticator]] = None
+        per_request: List[str] = []
         for side, state in states.items():
             if state.authenticator is None:
                 continue
@@ -557,6 +561,8 @@ class Negotiator:
                 used = state.authenticator
             if _bound(state.authenticator) and (bound is None or side is ORIGIN):
                 bound = (side, state.authenticator)
+            elif state.authenticator.connection_bound:
+                per_request.append(side.name)
         if used is None:
             return FlowResult("no-challenge", rounds=rounds)
         return FlowResult(
@@ -567,6 +573,7 @@ class Negotiator:
             rounds=rounds,
             bound_side=bound[0].name if bound is not None else None,
             credential=bound[1].credential if bound is not None else None,
+            per_request_sides=tuple(per_request),
         )
 
     # -- single flight --------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import uuid
 from typing import Any, Callable, Iterator, List, Optional
 
@@ -254,6 +255,35 @@ def test_a_per_request_server_gets_a_token_with_every_request(server: GssapiApac
     assert [r.persistent_auth for r in found[1:]] == ["false"] * 3
     tokens = [r.authorization for r in found[1:]]
     assert len(set(tokens)) == 3  # a fresh AP-REQ each time: a replayed one is refused
+
+
+def test_per_request_tokens_do_not_queue_on_one_connection(server: GssapiApacheServer) -> None:
+    """Nothing is pinned once the server said it authenticates requests: 4 threads, 4 uploads
+    at once (each body waits mid-way for the other three, so they must overlap)."""
+    session = session_for(ticket_store(server), server)
+    assert session.get(server.url("krb")).status_code == 200
+    barrier = threading.Barrier(4, timeout=10)
+    statuses: List[int] = []
+    mark = server.mark()
+
+    def body() -> Iterator[bytes]:
+        yield PAYLOAD
+        barrier.wait()
+        yield PAYLOAD
+
+    def upload() -> None:
+        statuses.append(session.put(server.url("krb", unique("t.bin")), data=body()).status_code)
+
+    threads = [threading.Thread(target=upload) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert statuses == [201] * 4
+    found = records(server, mark, 4)
+    assert legs(found) == [(201, "Negotiate")] * 4
+    assert len({r.client_port for r in found}) == 4
 
 
 def test_a_connection_bound_server_authenticates_the_connection_once(
