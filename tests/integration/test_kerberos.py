@@ -26,8 +26,7 @@ from servers.common import ALICE, BOB, BOB_PASSWORD, RequestRecord, in_ci
 from servers.header_relay import HeaderRewritingRelay, negotiate_token_rewriter
 from servers.kdc import KerberosKDC
 
-from requests_dav import AuthAdapter, Credentials, DAVSession, auth_result
-from requests_dav.auth.schemes.spnego import TICKET_CACHE
+from requests_dav import TICKET_CACHE, AuthAdapter, Credentials, DAVSession, auth_result
 from requests_dav.exceptions import MutualAuthenticationError
 
 
