@@ -175,9 +175,10 @@ def test_a_wrong_password_is_refused_after_one_handshake(
 
     assert response.status_code == 401
     result = auth_result(response)
-    assert result is not None and result.outcome in ("refused", "no-credentials")
-    assert [r.status for r in records(server, mark, 1)] == [401] * len(server.requests_since(mark))
-    assert len(server.requests_since(mark)) <= 2
+    assert result is not None and result.outcome == "refused"
+    # the KDC refused the password, so pyspnego offered NTLM inside SPNEGO, which this
+    # Kerberos-only server refuses: one handshake, no loop
+    assert legs(records(server, mark, 2)) == [(401, None), (401, "Negotiate")]
 
 
 # -- bodies: the token's leg carries the body ----------------------------------------------
