@@ -94,7 +94,7 @@ def sent_token(value: str) -> bytes:
         (None, "kerberos", True),  # Kerberos without the header: per request
         ("maybe", "kerberos", True),  # any other value is ignored
         (None, "ntlm", False),  # NTLM without the header: the connection
-        ("false", "ntlm", True),
+        ("false", "ntlm", False),  # three legs: NTLM stays on its pinned connection
     ],
 )
 def test_persistent_auth_on_the_first_success(

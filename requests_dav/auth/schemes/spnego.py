@@ -39,7 +39,8 @@ Hence ``connection_bound = True``, and these rules:
 **Or per request.** A server may authenticate each request even over Negotiate:
 mod_auth_gssapi does by default, and says so with ``Persistent-Auth: false``
 ([MS-N2HT] section 3.2.5; without the header only NTLM keeps the connection
-authenticated). After such a success the authenticator is
+authenticated). After such a success with Kerberos (one leg per request; NTLM's
+three legs stay pinned, the connection challenged again) the authenticator is
 :attr:`~_SpnegoScheme.per_request`: no longer bound to its connection, it is
 learned for the URL's directory like Basic, and every later request there
 carries a token of a fresh context of its own (one leg, the body sent once),
@@ -156,7 +157,8 @@ class _SpnegoScheme(Authenticator):
     ([MS-N2HT] section 3.2.5, ``Persistent-Auth``): the connection (``true``;
     NTLM when the header is absent) or each request (``false``; Kerberos when
     it is absent, as mod_auth_gssapi does without ``GssapiConnectionBound``).
-    In the second case the authenticator becomes :attr:`per_request`: the
+    When Kerberos was negotiated and the server authenticates each request,
+    the authenticator becomes :attr:`per_request`: the
     flow learns it for the space, like Basic, and every later request carries
     a token of its own (a fresh context per request, kept per thread, since a
     flow runs in one thread: a server token on a 401 or on the success goes to
@@ -427,7 +429,8 @@ class _SpnegoScheme(Authenticator):
             handshake.established = True
             handshake.pending = None
             if handshake is self._first and not self.challenge.is_proxy:
-                self._per_request = not _persistent(response, protocol)
+                # one leg: only Kerberos can answer each request without pinning a connection
+                self._per_request = protocol == "kerberos" and not _persistent(response, protocol)
 
     def space_prefixes(self, url: str) -> List[str]:
         """Per request: the parent directory of ``url``, as for Basic. Else nothing.
