@@ -308,3 +308,49 @@ def test_the_ticket_cache_asks_pyspnego_for_the_cached_credentials(
             attempt=2,
         )
     assert repr(TICKET_CACHE) == "TICKET_CACHE"
+
+
+# -- how much proof: negotiate_mutual_auth / negotiate_proxy_mutual_auth -------------------
+
+
+def test_mutual_auth_policies_are_checked() -> None:
+    with pytest.raises(ValueError, match="negotiate_mutual_auth"):
+        SchemeOptions(negotiate_mutual_auth="sometimes")
+    with pytest.raises(ValueError, match="negotiate_proxy_mutual_auth"):
+        SchemeOptions(negotiate_proxy_mutual_auth="never")
+
+
+@pytest.mark.parametrize(
+    ("header", "options", "required"),
+    [
+        ("WWW-Authenticate", SchemeOptions(), True),
+        ("WWW-Authenticate", SchemeOptions(negotiate_mutual_auth="optional"), False),
+        ("Proxy-Authenticate", SchemeOptions(), False),  # squid sends no final token
+        ("Proxy-Authenticate", SchemeOptions(negotiate_proxy_mutual_auth="required"), True),
+    ],
+)
+def test_a_missing_proof_fails_only_where_it_is_required(
+    monkeypatch: pytest.MonkeyPatch, header: str, options: SchemeOptions, required: bool
+) -> None:
+    spnego = pytest.importorskip("spnego")
+    monkeypatch.setattr(spnego, "client", lambda *args, **kwargs: FakeKerberos())
+    challenge = Challenge("negotiate", header=header)
+    credential = Credential("", TICKET_CACHE)
+
+    def created() -> Tuple[NegotiateScheme, AuthRequest]:
+        auth = NegotiateScheme.create(challenge, credential, url=URL, options=options)
+        mine = request()
+        auth.authorize(mine)
+        return auth, mine
+
+    auth, mine = created()
+    if required:
+        with pytest.raises(MutualAuthenticationError, match="did not prove"):
+            auth.on_success(AuthResponse(200), mine)
+    else:
+        auth.on_success(AuthResponse(200), mine)  # accepted: established, or per request now
+        assert auth.established or auth.per_request
+    auth, mine = created()  # a token that is there must verify, whatever the policy
+    forged = AuthResponse(200, [(header, "Negotiate " + base64.b64encode(b"forged").decode())])
+    with pytest.raises(MutualAuthenticationError, match="did not verify"):
+        auth.on_success(forged, mine)

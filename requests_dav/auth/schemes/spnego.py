@@ -177,6 +177,7 @@ class _SpnegoScheme(Authenticator):
         factory: Callable[[], ContextProxy],
         *,
         hostname: str,
+        mutual_auth_required: bool = True,
     ) -> None:
         self.challenge = challenge
         self.credential = credential
@@ -186,6 +187,7 @@ class _SpnegoScheme(Authenticator):
         self._lock = threading.Lock()
         self._first = _Handshake(factory())
         self._per_request = False
+        self._mutual_auth_required = mutual_auth_required
         self._local = threading.local()  # per request: (weakref to the AuthRequest, handshake)
 
     def __repr__(self) -> str:
@@ -307,8 +309,19 @@ class _SpnegoScheme(Authenticator):
             )
             return context
 
+        policy = (
+            options.negotiate_proxy_mutual_auth
+            if challenge.is_proxy
+            else options.negotiate_mutual_auth
+        )
         try:
-            made = cls(challenge, credential, factory, hostname=hostname)
+            made = cls(
+                challenge,
+                credential,
+                factory,
+                hostname=hostname,
+                mutual_auth_required=policy == "required",
+            )
             # the first token now: pyspnego acquires the credentials (a ticket from the
             # cache, or from the KDC with the password) at the first step, and a failure
             # here lets the flow pass on to another scheme
@@ -398,9 +411,12 @@ class _SpnegoScheme(Authenticator):
         proxy) on the success response completes the context; a token that
         does not verify raises :class:`MutualAuthenticationError`. When Kerberos
         was negotiated the context must be complete afterwards (mutual
-        authentication was requested); NTLM, bare or inside SPNEGO, has nothing
-        to prove and passes without a token. The first success also reads
-        ``Persistent-Auth`` (origin only; see the class docstring).
+        authentication was requested), unless the options made the proof
+        optional for this side (``negotiate_mutual_auth``,
+        ``negotiate_proxy_mutual_auth``: optional for proxies by default); NTLM,
+        bare or inside SPNEGO, has nothing to prove and passes without a token.
+        The first success also reads ``Persistent-Auth`` (origin only; see the
+        class docstring).
         """
         header = "Proxy-Authenticate" if self.challenge.is_proxy else "WWW-Authenticate"
         challenges, _ = parse_challenges_lenient(response.get_all(header), header)
@@ -421,7 +437,7 @@ class _SpnegoScheme(Authenticator):
                         f"the server's final {self.wire_name} token in {header} did not verify"
                     ) from None
             protocol = _protocol_name(context)
-            if not context.complete and protocol == "kerberos":
+            if not context.complete and protocol == "kerberos" and self._mutual_auth_required:
                 raise MutualAuthenticationError(
                     f"the server did not prove its identity: no final {self.wire_name} token "
                     f"in {header} (Kerberos mutual authentication)"
