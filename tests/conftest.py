@@ -162,6 +162,7 @@ MARKER_BINARIES["needs_kerberos"] = [
 ]
 FIXTURE_MARKERS["kdc"] = ("needs_kerberos",)
 FIXTURE_MARKERS["apache_gssapi"] = ("needs_kerberos", "needs_apache")
+FIXTURE_MARKERS["squid_kerberos"] = ("needs_kerberos", "needs_apache", "needs_squid")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -209,3 +210,21 @@ def kerberos(kdc: KerberosKDC, monkeypatch: pytest.MonkeyPatch) -> KerberosKDC:
     for name, value in kdc.client_environment().items():
         monkeypatch.setenv(name, value)
     return kdc
+
+
+@pytest.fixture(scope="session")
+def squid_kerberos(
+    testbed: Testbed,
+    kdc: KerberosKDC,
+    apache_gssapi: GssapiApacheServer,
+    wsgidav_server: WsgiDAVServer,
+) -> Iterator[SquidServer]:
+    """squid demanding Negotiate/Kerberos; forwards to apache_gssapi and WsgiDAV only."""
+    require_binary("squid", "squid")
+    from servers import squid_kerberos as module
+
+    ports = [apache_gssapi.port, apache_gssapi.https_port or 0, wsgidav_server.port]
+    server = module.start(testbed.server_dir("squid-kerberos", "proxy"), kdc, ports)
+    testbed.add(server)
+    yield server
+    server.terminate()

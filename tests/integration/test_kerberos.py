@@ -22,38 +22,22 @@ from typing import Any, Callable, Iterator, List, Optional
 import pytest
 import requests
 from servers.apache_gssapi import GssapiApacheServer, GssapiRecord
-from servers.common import ALICE, BOB, BOB_PASSWORD, RequestRecord, in_ci
+from servers.common import ALICE, BOB, BOB_PASSWORD, RequestRecord
 from servers.header_relay import HeaderRewritingRelay, negotiate_token_rewriter
 from servers.kdc import KerberosKDC
 
+from integration.kerberos_support import PAYLOAD, require_python_kerberos
 from requests_dav import TICKET_CACHE, AuthAdapter, Credentials, DAVSession, auth_result
 from requests_dav.exceptions import MutualAuthenticationError
-
-
-def _python_kerberos() -> None:
-    """pyspnego's Kerberos needs python-gssapi and krb5 (`requests-dav[kerberos]`)."""
-    missing = []
-    for module in ("spnego", "gssapi", "krb5"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        msg = f"Kerberos tests need {', '.join(missing)} (pip install 'requests-dav[kerberos]')"
-        if in_ci():
-            pytest.fail(f"{msg}; missing is a failure when CI=true", False)
-        pytest.skip(msg)
-
 
 pytestmark = [pytest.mark.needs_kerberos, pytest.mark.needs_apache]
 
 LIMIT = 64 * 1024  # max_replay_bytes of these sessions
-PAYLOAD = bytes(range(256)) * 64 + "ünïcødé\r\n\x00".encode()  # 16 KiB and a bit
 
 
 @pytest.fixture(autouse=True)
 def _realm(kerberos: KerberosKDC) -> KerberosKDC:
-    _python_kerberos()
+    require_python_kerberos()
     return kerberos
 
 

@@ -160,8 +160,9 @@ class KerberosKDC:
         return _run([_binary("kadmin.local"), "-r", self.realm, "-q", query], self._env)
 
     def add_keytab(self, principal: str, keytab: Path) -> Path:
-        """Write the keys of `principal` (new random ones: the kvno goes up) into `keytab`."""
-        self.kadmin(f"ktadd -k {keytab} {principal}")
+        """Write the current keys of `principal` into `keytab` (`-norandkey`: keytabs made
+        earlier, and tickets already issued, stay valid)."""
+        self.kadmin(f"ktadd -norandkey -k {keytab} {principal}")
         return keytab
 
     def kinit(self, user: str, password: str, ccache: str) -> str:
