@@ -621,7 +621,7 @@ def _bound(authenticator: Authenticator) -> bool:
     every request (``per_request``: Negotiate with Kerberos and ``Persistent-Auth: false``):
     then it is used like Basic, learned for its space and sent with each request.
     """
-    return authenticator.connection_bound and not getattr(authenticator, "per_request", False)
+    return authenticator.connection_bound and not authenticator.per_request
 
 
 def _realm_text(realm: Optional[str]) -> str:

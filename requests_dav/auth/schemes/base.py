@@ -192,6 +192,16 @@ class Authenticator(ABC):
         return False
 
     @property
+    def per_request(self) -> bool:
+        """True when a connection-bound scheme learned that the server authenticates each request.
+
+        Then the authenticator is used like a per-request one: learned for its
+        space, sent with every request, its connection not pinned (Negotiate with
+        Kerberos against ``Persistent-Auth: false``). False by default.
+        """
+        return False
+
+    @property
     def awaits_challenge(self) -> bool:
         """True when the value :meth:`authorize` last produced cannot authenticate by itself.
 
