@@ -27,6 +27,7 @@ setup(
     extras_require={
         "lxml": ["lxml>=5.0"],
         "spnego": ["pyspnego>=0.9"],
+        "kerberos": ["pyspnego>=0.12", "gssapi>=1.12", "krb5>=0.10"],
         "cli": ["click>=8.1", "tqdm>=4.66"],
         "demo": ["wsgidav>=4.3", "cheroot>=10.0", "click>=8.1", "tqdm>=4.66"],
         "test": [
@@ -42,6 +43,8 @@ setup(
             "pyspnego>=0.9",
             "radicale>=3.9",
             "xandikos>=0.4.10; python_version >= '3.10'",  # it needs 3.10
+            "gssapi>=1.12",
+            "krb5>=0.10",
         ],
         "docs": ["sphinx>=7.0"],
         "lint": ["ruff>=0.6", "mypy>=1.10", "types-requests", "pyspnego>=0.9"],

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .auth.flow import FlowResult
     from .auth.schemes import SchemeRegistry
     from .auth.schemes.base import SchemeOptions
+    from .auth.schemes.spnego import TICKET_CACHE
     from .auth.types import Credential
     from .dav.session import DAVSession
     from .transport.adapter import AuthAdapter, auth_result, raise_for_auth
@@ -36,6 +37,7 @@ _EXPORTS = {
     "HTTPAuth": ".transport.auth_base",
     "SchemeOptions": ".auth.schemes.base",
     "SchemeRegistry": ".auth.schemes",
+    "TICKET_CACHE": ".auth.schemes.spnego",
     "auth_result": ".transport.adapter",
     "raise_for_auth": ".transport.adapter",
 }
@@ -44,6 +46,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DEFAULT_MAX_REPLAY_BYTES",
+    "TICKET_CACHE",
     "AuthAdapter",
     "BasicAuth",
     "Credential",

@@ -11,7 +11,9 @@ from typing import Iterator
 
 import pytest
 from servers.apache import ApacheServer
+from servers.apache_gssapi import GssapiApacheServer
 from servers.common import ServerBase, Testbed, require_binary, require_module
+from servers.kdc import KerberosKDC
 from servers.lighttpd import LighttpdServer
 from servers.nginx import NginxServer
 from servers.radicale_server import RadicaleServer
@@ -203,6 +205,88 @@ def xandikos_server(testbed: Testbed) -> Iterator[XandikosServer]:
     from servers import xandikos_server as module
 
     server = module.start(testbed.server_dir("xandikos"))
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+# -- Kerberos (servers/kdc.py, servers/apache_gssapi.py) -----------------------------------
+MARKER_BINARIES["needs_kerberos"] = [
+    ("krb5kdc", "MIT Kerberos KDC (Debian krb5-kdc)"),
+    ("kdb5_util", "MIT Kerberos kdb5_util (Debian krb5-kdc)"),
+    ("kadmin.local", "MIT Kerberos kadmin.local (Debian krb5-admin-server)"),
+    ("kinit", "MIT Kerberos kinit (Debian krb5-user)"),
+    ("apache2", "Apache httpd (Debian apache2)"),
+    (
+        "/usr/lib/apache2/modules/mod_auth_gssapi.so",
+        "Apache module mod_auth_gssapi (Debian libapache2-mod-auth-gssapi)",
+    ),
+]
+FIXTURE_MARKERS["kdc"] = ("needs_kerberos",)
+FIXTURE_MARKERS["apache_gssapi"] = ("needs_kerberos", "needs_apache")
+FIXTURE_MARKERS["squid_kerberos"] = ("needs_kerberos", "needs_apache", "needs_squid")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kerberos_isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every test's Kerberos away from /etc/krb5.conf and the user's tickets.
+
+    With python-gssapi installed, pyspnego tries Kerberos inside every Negotiate handshake:
+    without this it would ask the system's default realm's KDC (a DNS name, off loopback)
+    or use the user's own credential cache. Kerberos tests switch to the bed's realm with
+    the `kerberos` fixture (servers/kdc.py).
+    """
+    from servers.kdc import isolated_environment
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in isolated_environment(tmp_path_factory.mktemp("krb5-none")).items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="session")
+def kdc(testbed: Testbed) -> Iterator[KerberosKDC]:
+    """An MIT KDC for REQUESTS-DAV.TEST with alice, bob and HTTP/localhost; alice kinit'ed."""
+    from servers import kdc as module
+
+    server = module.start(testbed.server_dir("kdc"))
+    testbed.add(server)  # type: ignore[arg-type]
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def apache_gssapi(testbed: Testbed, kdc: KerberosKDC) -> Iterator[GssapiApacheServer]:
+    """Apache + mod_auth_gssapi (Kerberos only) on HTTP and HTTPS, host `localhost`."""
+    from servers import apache_gssapi as module
+
+    server = module.start(testbed.server_dir("apache-gssapi", "www-data"), kdc)
+    testbed.add(server)
+    yield server
+    server.terminate()
+
+
+@pytest.fixture
+def kerberos(kdc: KerberosKDC, monkeypatch: pytest.MonkeyPatch) -> KerberosKDC:
+    """The bed's realm for this test: KRB5_CONFIG and alice's KRB5CCNAME set, then restored."""
+    for name, value in kdc.client_environment().items():
+        monkeypatch.setenv(name, value)
+    return kdc
+
+
+@pytest.fixture(scope="session")
+def squid_kerberos(
+    testbed: Testbed,
+    kdc: KerberosKDC,
+    apache_gssapi: GssapiApacheServer,
+    wsgidav_server: WsgiDAVServer,
+) -> Iterator[SquidServer]:
+    """squid demanding Negotiate/Kerberos; forwards to apache_gssapi and WsgiDAV only."""
+    require_binary("squid", "squid")
+    from servers import squid_kerberos as module
+
+    ports = [apache_gssapi.port, apache_gssapi.https_port or 0, wsgidav_server.port]
+    server = module.start(testbed.server_dir("squid-kerberos", "proxy"), kdc, ports)
     testbed.add(server)
     yield server
     server.terminate()

@@ -86,6 +86,9 @@ class FlowResult:
     #: the connection that carried the last request is now authenticated as ``credential``
     bound_side: Optional[str] = None
     credential: Optional[Credential] = None
+    #: the sides whose connection-bound scheme turned out to authenticate each request
+    #: (Negotiate with ``Persistent-Auth: false``): no connection is authenticated for them
+    per_request_sides: Tuple[str, ...] = ()
 
     @property
     def connection_bound(self) -> bool:
@@ -235,12 +238,12 @@ class Negotiator:
         try:
             for side, url, connection_bound in sides:
                 state = states[side] = _SideState(url=url, connection_bound=connection_bound)
-                learned = self._preemptive(side, url)
+                learned = self._preemptive(side, url, connection_bound)
                 if learned is None and self._has_credentials(side, url):
                     key = self._key(side, url)
                     if self._enter_gate(key):
                         held.append(key)
-                    learned = self._preemptive(side, url)
+                    learned = self._preemptive(side, url, connection_bound)
                 state.floor = self.credentials.floor_for(url, proxy=side.is_proxy)
                 if learned is not None:
                     state.authenticator = learned
@@ -324,8 +327,14 @@ class Negotiator:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _preemptive(self, side: _Side, url: str) -> Optional[Authenticator]:
-        return self.credentials.authenticator_for(url, proxy=side.is_proxy)
+    def _preemptive(self, side: _Side, url: str, connection_bound: bool) -> Optional[Authenticator]:
+        """The learned authenticator of the space, unless its scheme is one this side leaves out
+        (a per-request Negotiate is still a connection-bound scheme to a driver that cannot
+        pin: it could not finish a handshake the server answers with a further token)."""
+        learned = self.credentials.authenticator_for(url, proxy=side.is_proxy)
+        if learned is not None and learned.connection_bound and not connection_bound:
+            return None
+        return learned
 
     def _has_credentials(self, side: _Side, url: str) -> bool:
         return self.credentials.find(url, proxy=side.is_proxy) is not None
@@ -358,7 +367,7 @@ class Negotiator:
             state.unsent = False
             if authenticator is None:
                 continue
-            if authenticator.connection_bound:
+            if _bound(authenticator):
                 if request.bound_side is None:
                     request.bound_side = side.name
                     request.bound_credential = authenticator.credential
@@ -531,7 +540,7 @@ class Negotiator:
         it would be shared by concurrent flows and restart handshakes on
         authenticated connections. (Its floor is raised all the same.)
         """
-        if not authenticator.connection_bound:
+        if not _bound(authenticator):
             self.credentials.learn(url, authenticator, proxy=side.is_proxy)
 
     def _finish(
@@ -543,14 +552,17 @@ class Negotiator:
     ) -> FlowResult:
         used: Optional[Authenticator] = None
         bound: Optional[Tuple[_Side, Authenticator]] = None
+        per_request: List[str] = []
         for side, state in states.items():
             if state.authenticator is None:
                 continue
             self._succeeded(side, state, request, response)
             if side is ORIGIN or used is None:
                 used = state.authenticator
-            if state.authenticator.connection_bound and (bound is None or side is ORIGIN):
+            if _bound(state.authenticator) and (bound is None or side is ORIGIN):
                 bound = (side, state.authenticator)
+            elif state.authenticator.connection_bound:
+                per_request.append(side.name)
         if used is None:
             return FlowResult("no-challenge", rounds=rounds)
         return FlowResult(
@@ -561,6 +573,7 @@ class Negotiator:
             rounds=rounds,
             bound_side=bound[0].name if bound is not None else None,
             credential=bound[1].credential if bound is not None else None,
+            per_request_sides=tuple(per_request),
         )
 
     # -- single flight --------------------------------------------------------------------
@@ -599,6 +612,16 @@ class Negotiator:
                 if gate is not None:
                     gate.done.set()
         held.clear()
+
+
+def _bound(authenticator: Authenticator) -> bool:
+    """The authenticator's authentication belongs to a connection (not to each request).
+
+    The scheme's class flag, unless the instance learned that the server authenticates
+    every request (``per_request``: Negotiate with Kerberos and ``Persistent-Auth: false``):
+    then it is used like Basic, learned for its space and sent with each request.
+    """
+    return authenticator.connection_bound and not authenticator.per_request
 
 
 def _realm_text(realm: Optional[str]) -> str:

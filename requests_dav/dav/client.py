@@ -25,6 +25,7 @@ import requests
 
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
 from ..auth.credentials import Credentials
+from ..auth.schemes.spnego import TICKET_CACHE
 from ..auth.urls import Origin
 from ..transport.adapter import AuthAdapter
 from . import errors, hrefs, requestbodies
@@ -96,7 +97,13 @@ class DAVSessionCore(requests.Session):
         store = credentials
         if isinstance(auth, Credentials):
             store = auth
-        elif isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(x, str) for x in auth):
+        elif (
+            isinstance(auth, tuple)
+            and len(auth) == 2
+            and isinstance(auth[0], str)
+            and (isinstance(auth[1], str) or auth[1] is TICKET_CACHE)
+        ):
+            # (user, password), or (principal or "", TICKET_CACHE) for Kerberos tickets
             if store is None:
                 store = Credentials()
             store.add(Origin.from_url(self.base_url).url + "/", auth[0], auth[1])

@@ -12,7 +12,8 @@ Paths
 
 Authentication
     ``auth=(user, password)`` makes a :class:`Credentials` store scoped to the base URL's
-    origin; a :class:`Credentials` store is used as it is; anything else (any requests auth)
+    origin (``auth=("", TICKET_CACHE)``: Kerberos tickets from the credential cache, for
+    ``Negotiate``); a :class:`Credentials` store is used as it is; anything else (any requests auth)
     becomes ``session.auth``. An :class:`AuthAdapter` is mounted for ``http://`` and
     ``https://`` either way, so challenges are answered with body replay (PEP 268).
 

@@ -369,7 +369,12 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
                 )
                 flow, outgoing = start()
         finally:
+            pinned = state.bound
             self._use_pool(state, None)
+        if pinned is not None and pinned.key.side in result.per_request_sides:
+            # the handshake's server authenticates each request: its connection is not
+            # authenticated, and pinning it would queue every later request on it
+            self._pinned_pools.close(lambda key: key == pinned.key)
         response.history = state.history
         setattr(response, RESULT_ATTRIBUTE, result)
         if not reusable and int(response.status_code) >= 400:

@@ -67,11 +67,33 @@ class SchemeOptions:
     not answered and the flow ends with outcome ``"downgrade-refused"``. Even
     with it, a scheme that sends the password itself (Basic) is never sent
     over plain ``http`` to a space where a stronger scheme succeeded.
+
+    ``negotiate_mutual_auth`` (origins) and ``negotiate_proxy_mutual_auth``
+    (proxies): whether a success after Kerberos inside ``Negotiate`` must carry
+    the server's final token, its proof of identity (RFC 4559 section 5):
+    ``"required"``, or ``"optional"`` (a success without one is accepted; a
+    token that is there must verify either way). Proxies default to
+    ``"optional"``: squid's ``negotiate_kerberos_auth`` sends none, the success
+    being the origin's answer.
     """
 
     allow_legacy_digest: bool = False
     basic_encoding: str = "utf-8"
     allow_downgrade: bool = False
+    negotiate_mutual_auth: str = "required"
+    negotiate_proxy_mutual_auth: str = "optional"
+
+    def __post_init__(self) -> None:
+        for name in ("negotiate_mutual_auth", "negotiate_proxy_mutual_auth"):
+            if getattr(self, name) not in MUTUAL_AUTH_POLICIES:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(MUTUAL_AUTH_POLICIES)}, "
+                    f"not {getattr(self, name)!r}"
+                )
+
+
+MUTUAL_AUTH_POLICIES = ("required", "optional")
+"""The values of :attr:`SchemeOptions.negotiate_mutual_auth` and its proxy twin."""
 
 
 class PasswordDeclinedError(UnsupportedChallengeError):
@@ -167,6 +189,16 @@ class Authenticator(ABC):
     @property
     def requires_body(self) -> bool:
         """True when :meth:`authorize` must read the whole request body."""
+        return False
+
+    @property
+    def per_request(self) -> bool:
+        """True when a connection-bound scheme learned that the server authenticates each request.
+
+        Then the authenticator is used like a per-request one: learned for its
+        space, sent with every request, its connection not pinned (Negotiate with
+        Kerberos against ``Persistent-Auth: false``). False by default.
+        """
         return False
 
     @property
