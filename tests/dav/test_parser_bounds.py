@@ -1,0 +1,107 @@
+"""Server data that used to cost quadratic time parses fast (issue 11, points 5 and 7).
+
+Each input below took minutes (or tens of seconds) before the fix and takes
+milliseconds after it; the per-test timeout fails the test if the cost comes
+back. No timing is asserted: the ratios are in benchmarks/bench_parser_scaling.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from requests_dav.dav import hrefs, locks, properties
+from requests_dav.dav.multistatus import parse_error_body, parse_multistatus
+from requests_dav.dav.properties import RawValue
+from requests_dav.dav.xmlsafe import available_backends
+
+BACKENDS = available_backends()
+
+
+def _multistatus(inner: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response>'
+        f"<D:href>/a</D:href>{inner}</D:response></D:multistatus>"
+    ).encode()
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_status_line_with_a_long_inner_whitespace_run_is_linear(backend: str) -> None:
+    # 200 KB of spaces between two reason words: minutes of regex backtracking before
+    reason = "Not" + " " * 200_000 + "Found"
+    body = _multistatus(f"<D:status>HTTP/1.1 404 {reason}</D:status>")
+    response = parse_multistatus(body, "http://h/", backend=backend)[0]
+    assert response.status == 404
+    assert response.reason == reason
+
+
+@pytest.mark.timeout(20)
+def test_dot_segment_removal_of_a_4_mb_href_is_linear() -> None:
+    n = 700_000  # 4.2 MB: about two minutes before
+    href = "/" + "a/" * n + "../" * n + "b"
+    assert hrefs.resolve_href(href, "http://h/dav/") == "http://h/b"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_1_mib_error_body_of_repeated_conditions_is_linear(backend: str) -> None:
+    n = 1 << 17  # 131,072 conditions of 8 bytes: 1 MiB
+    body = b'<D:error xmlns:D="DAV:">' + b"<D:x />\n" * n + b"</D:error>"
+    conditions = parse_error_body(body, backend=backend)
+    assert conditions == {"{DAV:}x": [None] * n}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_200k_attributes_of_one_property_are_read_linearly(backend: str) -> None:
+    n = 200_000  # through lxml's items(): minutes before
+    attributes = " ".join(f'a{i}="{i}"' for i in range(n))
+    body = _multistatus(
+        f'<D:propstat><D:prop><D:x xmlns:e="urn:e" e:b="1" {attributes}/></D:prop>'
+        "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+    )
+    value = parse_multistatus(body, "http://h/", backend=backend)[0].props.raw("{DAV:}x")
+    assert value["@{urn:e}b"] == "1"
+    assert value[f"@a{n - 1}"] == str(n - 1)
+    assert len(value) == n + 1
+
+
+# -- integers past Python's int-string limit (issue 11, point 7) ----------------------------
+
+HUGE = "9" * 5000  # over the 4,300 digits int() accepts by default
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_getcontentlength_of_5000_digits_is_unreadable_not_a_value_error(backend: str) -> None:
+    body = _multistatus(
+        f"<D:propstat><D:prop><D:getcontentlength>{HUGE}</D:getcontentlength>"
+        "<D:quota-used-bytes>00012</D:quota-used-bytes></D:prop>"
+        "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+    )
+    response = parse_multistatus(body, "http://h/", backend=backend)[0]
+    assert response.content_length is None
+    value = response.props["{DAV:}getcontentlength"]
+    assert isinstance(value, RawValue) and value == HUGE
+    assert response.props["{DAV:}quota-used-bytes"] == 12
+
+
+def test_a_lock_timeout_of_5000_digits_is_unreadable_not_a_value_error() -> None:
+    assert properties.parse_timeout(f"Second-{HUGE}") is None
+    assert properties.parse_timeout(f"Second-{'0' * 5000}60") == 60  # leading zeros are fine
+    assert locks.parse_timeout(f"Second-{HUGE}, Second-60") == 60
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lockdiscovery_with_a_5000_digit_timeout_reads_as_no_timeout(backend: str) -> None:
+    body = _multistatus(
+        "<D:propstat><D:prop><D:lockdiscovery><D:activelock>"
+        "<D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope>"
+        f"<D:depth>0</D:depth><D:timeout>Second-{HUGE}</D:timeout>"
+        "<D:locktoken><D:href>urn:uuid:1</D:href></D:locktoken>"
+        "</D:activelock></D:lockdiscovery></D:prop>"
+        "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+    )
+    response = parse_multistatus(body, "http://h/", backend=backend)[0]
+    (lock,) = response.props["{DAV:}lockdiscovery"]
+    assert lock.locktoken == "urn:uuid:1"
+    assert lock.timeout is None
