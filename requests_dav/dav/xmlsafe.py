@@ -52,6 +52,7 @@ from xml.parsers import expat
 __all__ = [
     "BACKEND_ENV",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_TOKEN_BYTES",
     "FEED_SIZE",
     "MAX_PROLOG_BYTES",
     "MultiStatusParseError",
@@ -71,6 +72,13 @@ MAX_PROLOG_BYTES = 65536
 
 FEED_SIZE = 1 << 20
 """Larger chunks are fed to the parser in slices of this size."""
+
+DEFAULT_MAX_TOKEN_BYTES = 8 << 20
+"""Most bytes accepted between two ``<`` of a body (see :class:`_TokenBound`).
+
+Below libxml2's own limit without ``huge_tree`` (10,000,000 bytes for a text
+node or an attribute value), so both backends refuse the same inputs.
+"""
 
 _LIBXML2_MAX_DEPTH = 256
 
@@ -347,6 +355,44 @@ class _PrologGuard:
 
 
 # ---------------------------------------------------------------------------
+# Token sizes
+
+
+class _TokenBound:
+    """Refuses a body with more than ``limit`` bytes between two ``<`` characters.
+
+    A start tag with all its attributes, an end tag, and a run of character
+    data each lie between two ``<`` (neither an attribute value nor text may
+    hold a raw ``<``), so this bounds every one of them before the parser
+    buffers it: expat re-scans an unterminated start tag on every feed (one
+    200 MB attribute cost 24 s), and a text node is held whole by both
+    backends. Character data split by comments or CDATA sections is bounded
+    piece by piece. Bytes are counted (a UTF-16 body: two per character).
+    The check costs two ``find`` calls per slice; slices are at most ``limit``
+    bytes, so no gap hides inside one.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.slice = max(1, min(FEED_SIZE, limit))
+        self._offset = 0  # bytes seen before the current slice
+        self._last = 0  # offset just past the last "<" seen (the body starts with one)
+
+    def check(self, data: bytes) -> None:
+        first = data.find(b"<")
+        if first < 0:
+            gap = self._offset + len(data) - self._last
+        else:
+            gap = self._offset + first - self._last
+            self._last = self._offset + data.rfind(b"<") + 1
+        self._offset += len(data)
+        if gap > self.limit:
+            raise MultiStatusParseError(
+                f"a tag or a run of character data longer than {self.limit} bytes"
+            )
+
+
+# ---------------------------------------------------------------------------
 # Streaming
 
 
@@ -367,6 +413,20 @@ def _chunks_checked(chunks: Iterable[bytes], guard: _PrologGuard) -> Iterator[by
     data = guard.close()
     if data:
         yield data
+
+
+def _token_bounded(chunks: Iterator[bytes], bound: _TokenBound) -> Iterator[bytes]:
+    size = bound.slice
+    for data in chunks:
+        if len(data) <= size:
+            bound.check(data)
+            yield data
+            continue
+        view = memoryview(data)
+        for start in range(0, len(view), size):
+            piece = bytes(view[start : start + size])
+            bound.check(piece)
+            yield piece
 
 
 def _depth_exceeded(max_depth: int, position: Optional[Position] = None) -> MultiStatusParseError:
@@ -547,6 +607,7 @@ def iterparse_children(
     child_tags: Optional[Sequence[str]] = None,
     backend: Optional[str] = None,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
 ) -> Generator[Any, None, None]:
     """Parse a body chunk by chunk, yielding each completed child of its root element.
 
@@ -556,15 +617,23 @@ def iterparse_children(
     :mod:`xml.etree.ElementTree` elements (``tag``, ``text``, ``tail``,
     ``attrib``, iteration, ``len``); each one is valid until the next is
     requested, then it is cleared. Comments and processing instructions are
-    not included.
+    not included. ``max_token_bytes`` bounds the bytes between two ``<``:
+    every tag with its attributes and every run of character data (see
+    :data:`DEFAULT_MAX_TOKEN_BYTES`).
 
     Raises :class:`MultiStatusParseError` (also for truncated input, found
-    when the chunks run out) and :class:`TypeError` for a ``str`` chunk.
+    when the chunks run out, and for a token over ``max_token_bytes``) and
+    :class:`TypeError` for a ``str`` chunk.
     """
     if max_depth < 1:
         raise ValueError("max_depth must be at least 1")
+    if max_token_bytes < 1:
+        raise ValueError("max_token_bytes must be at least 1")
     name = select_backend(backend)
-    guarded = _chunks_checked(chunks, _PrologGuard(root_tag))  # type: ignore[arg-type]
+    guarded = _token_bounded(
+        _chunks_checked(chunks, _PrologGuard(root_tag)),  # type: ignore[arg-type]
+        _TokenBound(max_token_bytes),
+    )
     if name == "lxml":
         return _iter_lxml(guarded, child_tags, max_depth)
     return _iter_stdlib(guarded, child_tags, max_depth)

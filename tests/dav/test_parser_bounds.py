@@ -7,12 +7,20 @@ back. No timing is asserted: the ratios are in benchmarks/bench_parser_scaling.p
 
 from __future__ import annotations
 
+import itertools
+from typing import Any, Iterable, List
+
 import pytest
 
 from requests_dav.dav import hrefs, locks, properties
 from requests_dav.dav.multistatus import parse_error_body, parse_multistatus
 from requests_dav.dav.properties import RawValue
-from requests_dav.dav.xmlsafe import available_backends
+from requests_dav.dav.xmlsafe import (
+    DEFAULT_MAX_TOKEN_BYTES,
+    MultiStatusParseError,
+    available_backends,
+    iterparse_children,
+)
 
 BACKENDS = available_backends()
 
@@ -105,3 +113,57 @@ def test_lockdiscovery_with_a_5000_digit_timeout_reads_as_no_timeout(backend: st
     (lock,) = response.props["{DAV:}lockdiscovery"]
     assert lock.locktoken == "urn:uuid:1"
     assert lock.timeout is None
+
+
+# -- token sizes in the streaming parser (issue 11, point 6) --------------------------------
+
+
+def _children(chunks: Iterable[bytes], backend: str, **kw: Any) -> List[Any]:
+    return [
+        (element.tag, element.text, dict(element.attrib))
+        for element in iterparse_children(chunks, root_tag=None, backend=backend, **kw)
+    ]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unterminated_200_mb_attribute_stops_at_the_token_bound(backend: str) -> None:
+    # 24 s in expat before, and the whole attribute held; now refused after 8 MiB
+    head = b'<D:multistatus xmlns:D="DAV:"><D:response a="'
+    chunks = itertools.chain([head], itertools.repeat(b"v" * 65536, 200 * 16))
+    with pytest.raises(MultiStatusParseError, match=f"longer than {DEFAULT_MAX_TOKEN_BYTES}"):
+        _children(chunks, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<r><a x="' + b"v" * 2000 + b'"/></r>',  # one attribute
+        b"<r><a " + b" ".join(b'x%d="1"' % i for i in range(400)) + b"/></r>",  # one start tag
+        b"<r><a>" + b"t" * 2000 + b"</a></r>",  # one text node
+        b"<r><a>" + b"&amp;" * 400 + b"</a></r>",  # references count as they are sent
+        b"<r><a><![CDATA[" + b"c" * 2000 + b"]]></a></r>",  # a CDATA section
+        "<r><a>".encode("utf-16") + "t".encode("utf-16-le") * 1000 + "</a></r>".encode("utf-16-le"),
+    ],
+    ids=["attribute", "start-tag", "text", "references", "cdata", "utf-16"],
+)
+def test_every_token_is_bounded_in_both_backends(backend: str, body: bytes) -> None:
+    for size in (1, 7, 4096):  # however the body is cut into chunks
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        with pytest.raises(MultiStatusParseError, match="longer than 1024 bytes"):
+            _children(chunks, backend, max_token_bytes=1024)
+    assert _children([body], backend, max_token_bytes=4096)[0][0] == "a"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tokens_just_under_the_bound_parse(backend: str) -> None:
+    body = b"<r><a>" + b"t" * 1021 + b"</a><b>" + b"u" * 1021 + b"</b></r>"
+    for size in (1, 5, 1024, len(body)):
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        assert [t for _tag, t, _a in _children(chunks, backend, max_token_bytes=1023)] == [
+            "t" * 1021,
+            "u" * 1021,
+        ]
+    with pytest.raises(MultiStatusParseError):
+        _children([body], backend, max_token_bytes=1022)
