@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_TOKEN_BYTES",
     "FEED_SIZE",
+    "HOLD_BYTES",
     "MAX_PROLOG_BYTES",
     "MultiStatusParseError",
     "available_backends",
@@ -415,18 +416,46 @@ def _chunks_checked(chunks: Iterable[bytes], guard: _PrologGuard) -> Iterator[by
         yield data
 
 
+HOLD_BYTES = 65536
+"""An unfinished tag is held back until it ends, or until at least this many bytes of it
+(and as many as were fed of it already) have arrived."""
+
+
 def _token_bounded(chunks: Iterator[bytes], bound: _TokenBound) -> Iterator[bytes]:
+    """The chunks, checked by ``bound``, cut after their last ``>``.
+
+    expat scans an unfinished start tag again from its beginning on every feed, so a
+    tag trickling in by small chunks (a server's one-byte HTTP chunks) cost the square
+    of its length. What follows the last ``>`` waits for more data: until it is at
+    least :data:`HOLD_BYTES` long and as long as what was fed of the same tag already,
+    so the re-scans of one tag add up to a few times its length. Every complete
+    element still reaches the parser at once.
+    """
     size = bound.slice
+    held = bytearray()  # no ">" in here
+    unfinished = 0  # bytes fed since the last ">"
     for data in chunks:
-        if len(data) <= size:
-            bound.check(data)
-            yield data
-            continue
         view = memoryview(data)
         for start in range(0, len(view), size):
-            piece = bytes(view[start : start + size])
+            piece = bytes(view[start : start + size]) if len(data) > size else data
             bound.check(piece)
-            yield piece
+            cut = piece.rfind(b">") + 1
+            if cut:
+                if held:
+                    held += piece[:cut]
+                    yield bytes(held)
+                    held.clear()
+                else:
+                    yield piece if cut == len(piece) else piece[:cut]
+                unfinished = 0
+                piece = piece[cut:]
+            held += piece
+            if len(held) >= max(HOLD_BYTES, unfinished):
+                yield bytes(held)
+                unfinished += len(held)
+                held.clear()
+    if held:
+        yield bytes(held)
 
 
 def _depth_exceeded(max_depth: int, position: Optional[Position] = None) -> MultiStatusParseError:
