@@ -32,7 +32,7 @@ def _multistatus(inner: str) -> bytes:
     ).encode()
 
 
-@pytest.mark.timeout(20)
+@pytest.mark.timeout(20, method="thread")  # the hot loop is C: no signal gets in
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_status_line_with_a_long_inner_whitespace_run_is_linear(backend: str) -> None:
     # 200 KB of spaces between two reason words: minutes of regex backtracking before
@@ -59,7 +59,7 @@ def test_a_1_mib_error_body_of_repeated_conditions_is_linear(backend: str) -> No
     assert conditions == {"{DAV:}x": [None] * n}
 
 
-@pytest.mark.timeout(20)
+@pytest.mark.timeout(20, method="thread")  # the hot loop is C: no signal gets in
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_200k_attributes_of_one_property_are_read_linearly(backend: str) -> None:
     n = 200_000  # through lxml's items(): minutes before

@@ -108,7 +108,7 @@ def test_the_limit_counts_decoded_bytes_per_session_and_per_call(
         assert len(dav.propfind("", depth=1)) == 201
 
 
-@pytest.mark.timeout(20)
+@pytest.mark.timeout(20, method="thread")  # the hot loop is C: no signal gets in
 def test_a_lock_answer_with_200k_attributes_is_read_linearly(
     mock: responses.RequestsMock,
 ) -> None:
