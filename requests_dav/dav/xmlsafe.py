@@ -49,6 +49,8 @@ import re
 from typing import Any, Generator, Iterable, Iterator, Optional, Sequence, Tuple, Union
 from xml.parsers import expat
 
+from .xmltokens import TokenScanner
+
 __all__ = [
     "BACKEND_ENV",
     "DEFAULT_MAX_DEPTH",
@@ -75,7 +77,7 @@ FEED_SIZE = 1 << 20
 """Larger chunks are fed to the parser in slices of this size."""
 
 DEFAULT_MAX_TOKEN_BYTES = 8 << 20
-"""Most bytes accepted between two ``<`` of a body (see :class:`_TokenBound`).
+"""Most bytes accepted between two ``<`` of a body (see :mod:`~requests_dav.dav.xmltokens`).
 
 Below libxml2's own limit without ``huge_tree`` (10,000,000 bytes for a text
 node or an attribute value), so both backends refuse the same inputs.
@@ -356,44 +358,6 @@ class _PrologGuard:
 
 
 # ---------------------------------------------------------------------------
-# Token sizes
-
-
-class _TokenBound:
-    """Refuses a body with more than ``limit`` bytes between two ``<`` characters.
-
-    A start tag with all its attributes, an end tag, and a run of character
-    data each lie between two ``<`` (neither an attribute value nor text may
-    hold a raw ``<``), so this bounds every one of them before the parser
-    buffers it: expat re-scans an unterminated start tag on every feed (one
-    200 MB attribute cost 24 s), and a text node is held whole by both
-    backends. Character data split by comments or CDATA sections is bounded
-    piece by piece. Bytes are counted (a UTF-16 body: two per character).
-    The check costs two ``find`` calls per slice; slices are at most ``limit``
-    bytes, so no gap hides inside one.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.slice = max(1, min(FEED_SIZE, limit))
-        self._offset = 0  # bytes seen before the current slice
-        self._last = 0  # offset just past the last "<" seen (the body starts with one)
-
-    def check(self, data: bytes) -> None:
-        first = data.find(b"<")
-        if first < 0:
-            gap = self._offset + len(data) - self._last
-        else:
-            gap = self._offset + first - self._last
-            self._last = self._offset + data.rfind(b"<") + 1
-        self._offset += len(data)
-        if gap > self.limit:
-            raise MultiStatusParseError(
-                f"a tag or a run of character data longer than {self.limit} bytes"
-            )
-
-
-# ---------------------------------------------------------------------------
 # Streaming
 
 
@@ -421,8 +385,9 @@ HOLD_BYTES = 65536
 (and as many as were fed of it already) have arrived."""
 
 
-def _token_bounded(chunks: Iterator[bytes], bound: _TokenBound) -> Iterator[bytes]:
-    """The chunks, checked by ``bound``, cut after their last ``>``.
+def _token_bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """The chunks, each token checked (:mod:`~requests_dav.dav.xmltokens`), cut after
+    their last ``>``.
 
     expat scans an unfinished start tag again from its beginning on every feed, so a
     tag trickling in by small chunks (a server's one-byte HTTP chunks) cost the square
@@ -431,14 +396,18 @@ def _token_bounded(chunks: Iterator[bytes], bound: _TokenBound) -> Iterator[byte
     so the re-scans of one tag add up to a few times its length. Every complete
     element still reaches the parser at once.
     """
-    size = bound.slice
+    scanner = TokenScanner(limit)
+    size = max(1, min(FEED_SIZE, limit))  # slices of at most limit: the check is exact
     held = bytearray()  # no ">" in here
     unfinished = 0  # bytes fed since the last ">"
     for data in chunks:
         view = memoryview(data)
         for start in range(0, len(view), size):
             piece = bytes(view[start : start + size]) if len(data) > size else data
-            bound.check(piece)
+            if not scanner.check(piece):
+                raise MultiStatusParseError(
+                    f"a tag or a run of character data longer than {limit} bytes"
+                )
             cut = piece.rfind(b">") + 1
             if cut:
                 if held:
@@ -661,7 +630,7 @@ def iterparse_children(
     name = select_backend(backend)
     guarded = _token_bounded(
         _chunks_checked(chunks, _PrologGuard(root_tag)),  # type: ignore[arg-type]
-        _TokenBound(max_token_bytes),
+        max_token_bytes,
     )
     if name == "lxml":
         return _iter_lxml(guarded, child_tags, max_depth)

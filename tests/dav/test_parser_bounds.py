@@ -8,11 +8,12 @@ back. No timing is asserted: the ratios are in benchmarks/bench_parser_scaling.p
 from __future__ import annotations
 
 import itertools
+import random
 from typing import Any, Iterable, List
 
 import pytest
 
-from requests_dav.dav import hrefs, locks, properties, xmlsafe
+from requests_dav.dav import hrefs, locks, properties, xmlsafe, xmltokens
 from requests_dav.dav.multistatus import parse_error_body, parse_multistatus
 from requests_dav.dav.properties import RawValue
 from requests_dav.dav.xmlsafe import (
@@ -182,5 +183,48 @@ def test_a_long_attribute_trickling_in_small_chunks_is_fed_linearly(backend: str
 
 def test_complete_elements_reach_the_parser_at_once() -> None:
     body = b"<r><a>1</a><b>2</b><c x='" + b"v" * 10
-    fed = list(xmlsafe._token_bounded(iter([body]), xmlsafe._TokenBound(1 << 20)))
+    fed = list(xmlsafe._token_bounded(iter([body]), 1 << 20))
     assert fed == [b"<r><a>1</a><b>2</b>", b"<c x='" + b"v" * 10]  # the tail: at the end
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<r><a>" + (b"t" * 100 + b"<!---->") * 20 + b"</a></r>",  # text joined across comments
+        b"<r><a>" + (b"t" * 100 + b"<?pi x?>") * 20 + b"</a></r>",  # ... across PIs
+        b"<r><a><![CDATA[" + (b"c" * 100 + b"<b>") * 20 + b"]]></a></r>",  # "<" inside CDATA
+        b"<r><a>" + (b"t" * 100 + b"<![CDATA[<]]>") * 20 + b"</a></r>",  # text and CDATA
+        b"<r><!--" + b"<a>" * 400 + b"--></r>",  # one long comment
+    ],
+    ids=["comments", "pis", "cdata-with-lt", "text-and-cdata", "long-comment"],
+)
+def test_comments_pis_and_cdata_do_not_end_a_run(backend: str, body: bytes) -> None:
+    for size in (1, 2, 3, 7, 1024):
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        with pytest.raises(MultiStatusParseError, match="longer than 1024 bytes"):
+            _children(chunks, backend, max_token_bytes=1024)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_many_short_comments_and_cdata_sections_parse(backend: str) -> None:
+    body = b"<r>" + b"<a>x<![CDATA[<y>]]></a><!-- <c> --><?p?>" * 2000 + b"</r>"
+    for size in (1, 3, 8, 9, 1000, len(body)):
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        elements = _children(chunks, backend, max_token_bytes=64)
+        assert len(elements) == 2000 and elements[0][1] == "x<y>"
+
+
+def test_the_token_scanner_gives_one_answer_for_every_chunking() -> None:
+    rng = random.Random(11)
+    alphabet = [b"<", b">", b"a", b"aaaa", b"<!--", b"-->", b"<![CDATA[", b"]]>", b"<?", b"?>"]
+    for _ in range(3000):
+        body = b"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        limit = rng.randint(1, 30)
+        answers = set()
+        for size in {1, 2, 3, 5, limit, len(body)}:
+            if size > limit:
+                continue
+            scanner = xmltokens.TokenScanner(limit)
+            answers.add(all([scanner.check(body[i : i + size]) for i in range(0, len(body), size)]))
+        assert len(answers) == 1, (body, limit)
