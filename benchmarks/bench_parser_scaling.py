@@ -240,6 +240,16 @@ def shapes() -> List[Shape]:
             ),
             (
                 f"xmlsafe {backend}",
+                "comments and CDATA everywhere",
+                lambda n: [
+                    b"<r>" + b"<a>x<![CDATA[<y>]]></a><!-- <c> -->" * n + b"</r>",
+                ],
+                lambda chunks, b=backend: list(
+                    iterparse_children(chunks, root_tag=None, backend=b)
+                ),
+            ),
+            (
+                f"xmlsafe {backend}",
                 "one long attribute, 1 KiB chunks",
                 lambda n: [b'<r><a x="'] + [b"v" * 1024] * (n // 10) + [b'"/></r>'],
                 lambda chunks, b=backend: list(
