@@ -1,6 +1,6 @@
 """Smoke tests of the benchmarks: each runs with tiny sizes, exits 0 and prints its table.
 
-No timing is asserted: the figures depend on the machine. The three runs go
+No timing is asserted: the figures depend on the machine. The runs go
 in parallel (each is its own process) to keep this to a few seconds.
 """
 
@@ -30,6 +30,7 @@ TINY: Dict[str, List[str]] = {
         "requests-primed,adapter-challenged,adapter-challenged-drain",
     ],
     "bench_overhead.py": ["--requests", "5", "--repeat", "1"],
+    "bench_parser_scaling.py": ["--n", "20"],
 }
 
 #: a title each benchmark's table starts with
@@ -41,6 +42,7 @@ TITLES: Dict[str, List[str]] = {
     ],
     "bench_replay_memory.py": ["== Replay memory: generator uploads"],
     "bench_overhead.py": ["== Adapter overhead: 5 sequential requests"],
+    "bench_parser_scaling.py": ["== Parser scaling: n = 20 and 20n"],
 }
 
 
@@ -113,3 +115,12 @@ def test_run_all_plans_every_benchmark() -> None:
     others = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
     assert sorted(names) == others  # every benchmark in the directory runs
     assert [c[0] for c in module.plan(quick=False, only=["overhead"])] == ["bench_overhead.py"]
+
+
+def test_parser_scaling_covers_every_dav_parser(
+    runs: Dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = [r for r in runs["bench_parser_scaling.py"].stdout.splitlines() if " | " in r]
+    parsers = {row.split("|")[0].strip().split(" ")[0] for row in rows[1:]}
+    wanted = {"href", "multistatus", "error", "properties", "lock", "capabilities", "xmlsafe"}
+    assert wanted <= parsers, parsers

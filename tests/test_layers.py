@@ -42,6 +42,7 @@ PURE_DAV = {
     "locks",
     "capabilities",
     "progress",
+    "xmltokens",
 }
 
 HTTP_LIBRARIES = ("requests", "urllib3")

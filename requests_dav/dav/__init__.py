@@ -8,6 +8,8 @@ if TYPE_CHECKING:
     from .capabilities import Capabilities
     from .errors import (
         ConflictError,
+        CrossOriginHrefError,
+        CrossOriginHrefWarning,
         DAVError,
         FailedDependencyError,
         ForbiddenError,
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
         NotFoundError,
         PreconditionFailedError,
         PropPatchError,
+        ResponseTooLargeError,
     )
     from .locks import Lock, LockStore
     from .requestbodies import E, Element, Href
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Capabilities": ".capabilities",
     "ConflictError": ".errors",
+    "CrossOriginHrefError": ".errors",
+    "CrossOriginHrefWarning": ".errors",
     "DAVError": ".errors",
     "DAVSession": ".session",
     "E": ".requestbodies",
@@ -49,6 +54,7 @@ _EXPORTS = {
     "PropPatchError": ".errors",
     "PropPatchResult": ".results",
     "PropfindStream": ".results",
+    "ResponseTooLargeError": ".errors",
     "SyncResult": ".results",
     "WriteResult": ".results",
 }
@@ -56,6 +62,8 @@ _EXPORTS = {
 __all__ = [
     "Capabilities",
     "ConflictError",
+    "CrossOriginHrefError",
+    "CrossOriginHrefWarning",
     "DAVError",
     "DAVSession",
     "E",
@@ -76,6 +84,7 @@ __all__ = [
     "PropPatchError",
     "PropPatchResult",
     "PropfindStream",
+    "ResponseTooLargeError",
     "SyncResult",
     "WriteResult",
 ]

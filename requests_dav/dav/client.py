@@ -5,10 +5,17 @@ the target against the base URL (RFC 3986 section 5), adds the lock store's ``If
 (RFC 4918 section 10.4) to state-changing requests, and turns a failure (status >= 300, or a
 207 to a method whose success is not a multistatus, RFC 4918 section 13) into the matching
 :class:`~requests_dav.dav.errors.DAVError`.
+
+Server data is hostile: a body is read as it arrives and counted in decoded bytes, up to
+``max_response_bytes`` (:class:`~requests_dav.dav.errors.ResponseTooLargeError` past it; an
+error body is kept up to :data:`MAX_ERROR_BODY`), and a redirect (RFC 9110 section 15.4) is
+followed only within the origin of the request
+(:class:`~requests_dav.dav.errors.CrossOriginHrefError` otherwise).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import (
     Any,
     Dict,
@@ -19,7 +26,7 @@ from typing import (
     Tuple,
     Union,
 )
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -45,8 +52,16 @@ Depth = Union[int, str]
 XML_CONTENT_TYPE = 'application/xml; charset="utf-8"'
 #: Size of the chunks fed to the streaming parser and used for downloads.
 CHUNK_SIZE = 65536
-#: Error bodies larger than this are not parsed for a DAV ``error`` element.
+#: Error bodies are read up to this many decoded bytes; a longer one is cut there (and the
+#: connection closed) and not parsed for a DAV ``error`` element.
 MAX_ERROR_BODY = 1 << 20
+#: The default ``max_response_bytes``: decoded body bytes a method that returns a whole
+#: result reads (PROPFIND, REPORT, PROPPATCH, LOCK ...); downloads are not limited.
+DEFAULT_MAX_RESPONSE_BYTES = 64 << 20
+
+#: Methods whose redirects are followed (within the origin of the request).
+_FOLLOW_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 #: Methods whose success is a 207 Multi-Status; for every other method a 207 means failure
 #: (RFC 4918 sections 9.6.1, 9.8.8, 9.9.4, 9.10.9).
@@ -86,9 +101,12 @@ class DAVSessionCore(requests.Session):
         max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
         credentials: Optional[Credentials] = None,
         lock_store: Optional[LockStore] = None,
+        max_response_bytes: Optional[int] = DEFAULT_MAX_RESPONSE_BYTES,
         **kw: Any,
     ) -> None:
         super().__init__()
+        #: Decoded body bytes a method returning a whole result reads (None: no limit).
+        self.max_response_bytes = max_response_bytes
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base URL must be an absolute http(s) URL: {base_url!r}")
@@ -123,11 +141,7 @@ class DAVSessionCore(requests.Session):
         """The absolute, percent-encoded URL of a path, a :class:`DAVResponse` or a URL."""
         if isinstance(target, DAVResponse):
             url = str(target.url)
-            if Origin.from_url(url) != Origin.from_url(self.base_url):
-                raise ValueError(
-                    f"{url!r} (from a server's href) is not on the session's origin; "
-                    "pass the URL as a string to use it anyway"
-                )
+            self._check_origin(url, Origin.from_url(self.base_url), "an href")
             return url
         if not isinstance(target, str):
             raise TypeError(f"expected a path, a URL or a DAVResponse, not {type(target).__name__}")
@@ -135,6 +149,21 @@ class DAVSessionCore(requests.Session):
         if scheme in ("http", "https"):
             return target
         return hrefs.join(self.base_url, target)
+
+    @staticmethod
+    def _check_origin(url: str, origin: Origin, what: str) -> None:
+        """Raise :class:`errors.CrossOriginHrefError` unless ``url`` is on ``origin``."""
+        try:
+            other: Optional[Origin] = Origin.from_url(url)
+        except ValueError:
+            other = None
+        if other != origin:
+            where = other.url if other is not None else "a URL that is not http(s)"
+            raise errors.CrossOriginHrefError(
+                f"{what} from the server names {where}, another origin than {origin.url}: "
+                "not sent; pass the URL as a string to send there on purpose",
+                url=url,
+            )
 
     def path(self, target: Target) -> str:
         """The decoded path of ``target`` relative to the base URL (``""`` for the base)."""
@@ -185,10 +214,13 @@ class DAVSessionCore(requests.Session):
         headers: Optional[Mapping[str, str]] = None,
         ok: Sequence[int] = (),
         stream: bool = False,
+        max_bytes: Optional[int] = None,
     ) -> requests.Response:
         """Send one WebDAV request; raise the matching DAVError for a failure.
 
         ``body`` is an XML body (sent with its Content-Type); ``data`` any other body.
+        Unless ``stream``, the body is read here, up to ``max_bytes`` decoded bytes (None:
+        the session's ``max_response_bytes``).
         """
         all_headers: Dict[str, str] = {}
         if body is not None:
@@ -200,19 +232,48 @@ class DAVSessionCore(requests.Session):
             self.url(target),
             data=data,
             headers=all_headers,
-            stream=stream,
-            allow_redirects=method in ("GET", "HEAD", "OPTIONS"),
+            stream=True,
+            allow_redirects=False,
         )
+        if method in _FOLLOW_METHODS:
+            response = self._follow_redirects(response, method, all_headers)
         status = response.status_code
+        limit = max_bytes if max_bytes is not None else self.max_response_bytes
         if status == 207 and method not in _MULTISTATUS_METHODS:
             # A write answered with 207 failed in part, or in whole: Apache answers a PUT
             # into a locked collection with 207 (423 for the lock root), never 423 itself.
+            read_body(response, limit, method)
             self._raise_multistatus(response, method)
         if status >= 300 and status not in ok:
             self._raise(response)
+        if not stream:
+            read_body(response, limit, method)
         return response
 
+    def _follow_redirects(
+        self, response: requests.Response, method: str, headers: Mapping[str, str]
+    ) -> requests.Response:
+        """Follow ``Location`` (RFC 9110 section 10.2.2) as requests would, but only within
+        the origin of the request: a redirect elsewhere raises
+        :class:`errors.CrossOriginHrefError` and is not sent."""
+        origin = Origin.from_url(str(response.url))
+        for _ in range(self.max_redirects):
+            location = response.headers.get("Location")
+            if response.status_code not in _REDIRECT_STATUSES or not location:
+                return response
+            target = urljoin(str(response.url), location)
+            response.close()  # the body of a redirect is not read
+            self._check_origin(target, origin, f"the Location of a {method} redirect")
+            response = self.request(
+                method, target, headers=headers, stream=True, allow_redirects=False
+            )
+        response.close()
+        raise requests.TooManyRedirects(
+            f"exceeded {self.max_redirects} redirects", response=response
+        )
+
     def _raise(self, response: requests.Response, message: Optional[str] = None) -> None:
+        read_error_body(response)
         error = self._error_element(response)
         multistatus = None
         if error is None and _is_xml(response) and 0 < len(response.content) <= MAX_ERROR_BODY:
@@ -259,14 +320,24 @@ class DAVSessionCore(requests.Session):
         props: Union[str, Iterable[str], None] = None,
         depth: Depth = 0,
         include: Optional[Iterable[str]] = None,
+        *,
+        max_response_bytes: Optional[int] = None,
     ) -> MultiStatus:
         """PROPFIND (RFC 4918 section 9.1) -> :class:`MultiStatus`.
 
         ``props``: ``None`` for ``allprop`` (with ``include``), ``"propname"``, or a list of
-        names (Clark ``{ns}name``, bare names mean ``DAV:``).
+        names (Clark ``{ns}name``, bare names mean ``DAV:``). A body larger than
+        ``max_response_bytes`` decoded bytes (None: the session's) raises
+        :class:`errors.ResponseTooLargeError`.
         """
         body = requestbodies.propfind(props, include)
-        response = self._send("PROPFIND", path, body=body, headers={"Depth": _depth(depth)})
+        response = self._send(
+            "PROPFIND",
+            path,
+            body=body,
+            headers={"Depth": _depth(depth)},
+            max_bytes=max_response_bytes,
+        )
         return self._expect_207(response, "PROPFIND")
 
     def _raise_multistatus(self, response: requests.Response, what: str) -> None:
@@ -290,6 +361,42 @@ class DAVSessionCore(requests.Session):
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def read_body(response: requests.Response, limit: Optional[int], what: str) -> None:
+    """Read the body of a ``stream=True`` response into ``response.content``, counting
+    decoded bytes as they arrive; past ``limit`` (None: no limit) close the connection
+    and raise :class:`errors.ResponseTooLargeError`."""
+    if getattr(response, "_content", False) is not False or getattr(
+        response, "_content_consumed", False
+    ):
+        return  # already read (or already streamed)
+    pieces = []
+    total = 0
+    try:
+        for piece in response.iter_content(CHUNK_SIZE):
+            total += len(piece)
+            if limit is not None and total > limit:
+                raise errors.ResponseTooLargeError(
+                    f"{what} {response.url}: the response body is larger than {limit:,} "
+                    "decoded bytes (max_response_bytes); a listing of any size belongs to "
+                    "iter_propfind",
+                    limit=limit,
+                    response=response,
+                )
+            pieces.append(piece)
+    except BaseException:
+        response._content = b"".join(pieces)  # what was read, so .content does not read on
+        response.close()
+        raise
+    response._content = b"".join(pieces)
+
+
+def read_error_body(response: requests.Response) -> None:
+    """Read an error body up to :data:`MAX_ERROR_BODY` decoded bytes; a longer one is cut
+    there and its connection closed (``response.content`` holds the part read)."""
+    with contextlib.suppress(requests.RequestException):  # too large, or a failed read:
+        read_body(response, MAX_ERROR_BODY, "error")  # the part read is kept
 
 
 def _is_xml(response: requests.Response) -> bool:
@@ -322,10 +429,13 @@ def parse_error_body(body: bytes) -> Optional[Dict[str, Any]]:
 
 __all__ = [
     "CHUNK_SIZE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "MAX_ERROR_BODY",
     "XML_CONTENT_TYPE",
     "DAVSessionCore",
     "Depth",
     "Target",
     "parse_error_body",
+    "read_body",
+    "read_error_body",
 ]

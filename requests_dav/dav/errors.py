@@ -210,6 +210,37 @@ class MalformedResponseError(DAVError):
     """The server's XML could not be parsed; the parser's error is the ``__cause__``."""
 
 
+class ResponseTooLargeError(DAVError):
+    """A response body grew past the limit of the method that reads it whole.
+
+    ``limit`` is the limit in decoded bytes (``max_response_bytes`` of the session or of
+    the call). The body was not read further and the connection was closed. A listing
+    of any size belongs to :meth:`~requests_dav.dav.session.DAVSession.iter_propfind`.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+
+
+class CrossOriginHrefError(DAVError, ValueError):
+    """A URL the server supplied (an href, a ``Location``) names another origin.
+
+    :class:`~requests_dav.dav.session.DAVSession` never sends a request to an origin a
+    server pointed it to (RFC 6454 section 4: scheme, host and port); ``url`` is the
+    refused URL. Pass an absolute URL as a string to send there on purpose. A
+    :class:`ValueError` too, as the refusal was before.
+    """
+
+    def __init__(self, message: str, *, url: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.url = url
+
+
+class CrossOriginHrefWarning(UserWarning):
+    """A listing named a collection on another origin: it is reported, not descended into."""
+
+
 _BY_STATUS: Dict[int, Type[DAVError]] = {
     cls.status_code: cls
     for cls in (
@@ -280,6 +311,8 @@ __all__ = [
     "VALID_SYNC_TOKEN",
     "BadRequestError",
     "ConflictError",
+    "CrossOriginHrefError",
+    "CrossOriginHrefWarning",
     "DAVError",
     "FailedDependencyError",
     "ForbiddenError",
@@ -292,6 +325,7 @@ __all__ = [
     "NotFoundError",
     "PreconditionFailedError",
     "PropPatchError",
+    "ResponseTooLargeError",
     "class_for_status",
     "error_for",
     "from_parse_error",

@@ -98,39 +98,46 @@ def _unsplit(parts: _URIParts) -> str:
 
 
 def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 section 5.2.4, step by step."""
+    """RFC 3986 section 5.2.4, step by step.
+
+    The input buffer is an index into ``path``, not a string cut down at every
+    step (which made a long path cost the square of its length).
+    """
     if "/." not in path and not path.startswith("."):
         return path  # no dot segment: nothing to do
     output: list[str] = []
-    while path:
+    i, n = 0, len(path)
+    while i < n:
+        rest = n - i
         # A: remove a prefix of "../" or "./"
-        # B: "/./" or "/." at the end -> "/"
-        if path.startswith("../"):
-            path = path[3:]
-        elif path.startswith(("./", "/./")):
-            path = path[2:]
-        elif path == "/.":
-            path = "/"
+        if path.startswith("../", i):
+            i += 3
+        # A: "./"; B: "/./" or "/." at the end -> "/"
+        elif path.startswith(("./", "/./"), i):
+            i += 2
+        elif rest == 2 and path.startswith("/.", i):
+            output.append("/")  # the "/" left in the input goes to the output by E
+            i = n
         # C: "/../" or "/.." at the end -> "/", and drop the last output segment
-        elif path.startswith("/../"):
-            path = path[3:]
+        elif path.startswith("/../", i):
+            i += 3
             if output:
                 output.pop()
-        elif path == "/..":
-            path = "/"
+        elif rest == 3 and path.startswith("/..", i):
             if output:
                 output.pop()
+            output.append("/")
+            i = n
         # D: "." or ".." alone
-        elif path in (".", ".."):
-            path = ""
+        elif (rest == 1 and path[i] == ".") or (rest == 2 and path.startswith("..", i)):
+            i = n
         # E: move the first segment (with its leading "/", if any) to the output
         else:
-            start = 1 if path.startswith("/") else 0
-            end = path.find("/", start)
+            end = path.find("/", i + 1 if path[i] == "/" else i)
             if end == -1:
-                end = len(path)
-            output.append(path[:end])
-            path = path[end:]
+                end = n
+            output.append(path[i:end])
+            i = end
     return "".join(output)
 
 

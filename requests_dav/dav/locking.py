@@ -21,8 +21,9 @@ from .client import DAVSessionCore, Depth, Target, _depth
 from .locks import Lock, format_timeout, parse_timeout
 from .multistatus import (
     MultiStatusParseError,
+    _node,  # one element-to-node conversion, linear in attributes too
 )
-from .properties import ActiveLock, Node, active_lock
+from .properties import ActiveLock, active_lock
 from .xmlsafe import iterparse_children
 
 
@@ -148,16 +149,6 @@ def _coded_url(value: Optional[str]) -> Optional[str]:
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
     return value.strip() or None
-
-
-def _node(element: Any) -> Node:
-    """The parser's element as the tuple :mod:`properties` reads."""
-    text = element.text or ""
-    children = []
-    for child in element:
-        children.append(_node(child))
-        text += child.tail or ""
-    return (str(element.tag), dict(element.attrib) or None, text, tuple(children))
 
 
 def _active_locks(response: requests.Response) -> List[ActiveLock]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
+from .properties import bounded_int
+
 #: RFC 4918 section 10.7: "Infinite" timeouts are represented as None.
 INFINITE = None
 
@@ -134,7 +136,9 @@ class Lock:
 def parse_timeout(value: Optional[str]) -> Optional[int]:
     """Read a ``Timeout`` value (RFC 4918 section 10.7): ``Second-N`` or ``Infinite``.
 
-    The first recognised entry wins; ``None`` means infinite (or absent).
+    The first recognised entry wins; ``None`` means infinite (or absent). An
+    unreadable entry (also one of more than
+    :data:`~requests_dav.dav.properties.MAX_INTEGER_DIGITS` digits) is skipped.
     """
     if not value:
         return None
@@ -142,11 +146,11 @@ def parse_timeout(value: Optional[str]) -> Optional[int]:
         item = item.strip()
         if item.lower() == "infinite":
             return None
-        if item.lower().startswith("second-"):
-            try:
-                return int(item[7:])
-            except ValueError:
-                continue
+        digits = item[7:]
+        if item.lower().startswith("second-") and digits.isascii() and digits.isdigit():
+            seconds = bounded_int(digits)
+            if seconds is not None:
+                return seconds
     return None
 
 

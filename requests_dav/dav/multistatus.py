@@ -42,10 +42,12 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Set,
     Tuple,
     Union,
     overload,
 )
+from xml.etree.ElementTree import Element as _StdlibElement
 
 from . import properties as _props
 from .hrefs import href_to_path, normalize_path, resolve_href, url_path
@@ -84,8 +86,11 @@ Body = Union[bytes, bytearray, memoryview, Iterable[bytes]]
 
 # RFC 4918 section 14.28: DAV:status holds a status-line (RFC 9112 section 4:
 # HTTP-version SP status-code SP [ reason-phrase ]); the reason may be missing.
-_STATUS_LINE_RE = re.compile(r"\s*HTTP/\d+(?:\.\d+)?\s+(\d{3})(?:\s+(.*?))?\s*\Z", re.I | re.S)
+# Matched against the stripped text: no trailing-whitespace group after a lazy
+# reason, which made a long run of inner whitespace backtrack quadratically.
+_STATUS_LINE_RE = re.compile(r"HTTP/\d+(?:\.\d+)?\s+(\d{3})(?:\s+(.*))?\Z", re.I | re.S)
 _STATUS_CACHE: Dict[str, Tuple[int, str]] = {}
+_STATUS_CACHE_MAX_CHARS = 256
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
@@ -96,11 +101,12 @@ def _status(text: Optional[str], where: str) -> Tuple[int, str]:
         return _STATUS_CACHE[text]
     except KeyError:
         pass
-    match = _STATUS_LINE_RE.match(text)
+    stripped = text.strip()
+    match = _STATUS_LINE_RE.match(stripped)
     if match is None:
-        raise MultiStatusParseError(f"malformed DAV:status in {where}: {text.strip()[:80]!r}")
+        raise MultiStatusParseError(f"malformed DAV:status in {where}: {stripped[:80]!r}")
     result = int(match.group(1)), match.group(2) or ""
-    if len(_STATUS_CACHE) < 256:
+    if len(_STATUS_CACHE) < 256 and len(text) <= _STATUS_CACHE_MAX_CHARS:
         _STATUS_CACHE[text] = result
     return result
 
@@ -115,14 +121,25 @@ def _is_success(status: int) -> bool:
 
 def _node(element: Any) -> Node:
     children = []
-    text = element.text or ""
+    texts = [element.text or ""]
     for child in element:
         children.append(_node(child))
         tail = child.tail
         if tail:
-            text += tail
+            texts.append(tail)
+    return element.tag, _attributes(element), "".join(texts), tuple(children)
+
+
+_FEW_ATTRIBUTES = 16
+
+
+def _attributes(element: Any) -> Optional[Dict[str, str]]:
+    if type(element) is not _StdlibElement and len(element.attrib) > _FEW_ATTRIBUTES:
+        # lxml's items() looks every value up by name, quadratic in the count;
+        # its XPath attribute nodes carry the Clark name and the value together
+        return {value.attrname: str(value) for value in element.xpath("@*")}
     items = element.items()  # unlike .attrib, creates no dict on a stdlib element
-    return element.tag, dict(items) if items else None, text, tuple(children)
+    return dict(items) if items else None
 
 
 class _SharedNodes:
@@ -162,14 +179,17 @@ def _keep_element(element: Any) -> Any:
 def _conditions(elements: Iterable[Any]) -> Dict[str, Any]:
     """The children of a ``DAV:error`` (RFC 4918 section 16): name -> detail or ``None``."""
     result: Dict[str, Any] = {}
+    repeated: Set[str] = set()
     for child in elements:
         detail = _props.structure(_node(child))
         name = child.tag
-        if name in result:
-            existing = result[name]
-            result[name] = (existing if isinstance(existing, list) else [existing]) + [detail]
-        else:
+        if name not in result:
             result[name] = detail
+        elif name in repeated:
+            result[name].append(detail)  # in place: copying the list made n repeats cost n**2
+        else:
+            result[name] = [result[name], detail]
+            repeated.add(name)
     return result
 
 

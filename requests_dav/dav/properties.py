@@ -48,6 +48,7 @@ __all__ = [
     "GETETAG",
     "GETLASTMODIFIED",
     "LOCKDISCOVERY",
+    "MAX_INTEGER_DIGITS",
     "QUOTA_AVAILABLE_BYTES",
     "QUOTA_USED_BYTES",
     "RESOURCETYPE",
@@ -59,6 +60,7 @@ __all__ = [
     "RawValue",
     "ResourceType",
     "active_lock",
+    "bounded_int",
     "convert",
     "known_properties",
     "parse_http_date",
@@ -86,6 +88,24 @@ Node = Tuple[str, Optional[Dict[str, str]], str, Tuple["Node", ...]]
 """An element kept by the parser: (Clark tag, attributes or None, text, children)."""
 
 RawProp = Union[str, Node]
+
+
+MAX_INTEGER_DIGITS = 4300
+"""Longest integer (in significant digits) read from server data; a longer one is unreadable.
+
+The default of Python's int-string limit (:func:`sys.set_int_max_str_digits`),
+applied here whatever the interpreter's setting: past it :class:`int` raises
+:class:`ValueError`, or with the limit lifted costs the square of the length.
+"""
+
+
+def bounded_int(digits: str) -> Optional[int]:
+    """``int(digits)`` for an ASCII ``[+-]?[0-9]+``, or ``None`` past :data:`MAX_INTEGER_DIGITS`."""
+    significant = digits.lstrip("+-").lstrip("0") or "0"  # leading zeros count in int()
+    if len(significant) > MAX_INTEGER_DIGITS:
+        return None
+    value = int(significant)
+    return -value if digits.startswith("-") else value
 
 
 class RawValue(str):
@@ -245,15 +265,16 @@ def parse_timeout(text: str) -> Optional[int]:
     """Seconds from a ``Timeout`` value (RFC 4918 section 10.7): ``Second-n`` or ``Infinite``.
 
     The first recognised entry of a list wins; ``Infinite`` and an
-    unreadable value give ``None``.
+    unreadable value (also a number of more than :data:`MAX_INTEGER_DIGITS`
+    digits) give ``None``.
     """
     for item in text.split(","):
         item = item.strip()
         if item.lower() == "infinite":
             return None
-        match = re.fullmatch(r"second-(\d+)", item, re.I)
+        match = re.fullmatch(r"second-([0-9]+)", item, re.I)
         if match:
-            return int(match.group(1))
+            return bounded_int(match.group(1))
     return None
 
 
@@ -376,7 +397,9 @@ def _integer(raw: RawProp) -> Union[int, RawValue]:
     text = _text(raw)
     stripped = text.strip()
     if re.fullmatch(r"[+-]?[0-9]+", stripped):
-        return int(stripped)
+        value = bounded_int(stripped)
+        if value is not None:
+            return value
     return RawValue(text)
 
 

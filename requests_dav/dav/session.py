@@ -31,6 +31,7 @@ Errors
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections import deque
 from typing import (
     Any,
@@ -46,6 +47,7 @@ from typing import (
     Union,
 )
 
+from ..auth.urls import Origin
 from . import errors, hrefs, requestbodies
 from .capabilities import Capabilities
 from .client import Depth, Target, _depth, _first_error, _same
@@ -61,8 +63,10 @@ from .transfers import TransferMethods
 class DAVSession(TransferMethods, LockMethods):
     """A requests session for one WebDAV server (RFC 4918); see the module docstring.
 
-    ``DAVSession(base_url, auth=None, *, max_replay_bytes=..., credentials=None, **kw)``:
-    ``kw`` goes to the :class:`AuthAdapter` (pool sizes, retries, ``registry``, ``options``).
+    ``DAVSession(base_url, auth=None, *, max_replay_bytes=..., credentials=None,
+    max_response_bytes=64 MiB, **kw)``: ``kw`` goes to the :class:`AuthAdapter` (pool sizes,
+    retries, ``registry``, ``options``). ``max_response_bytes`` bounds the decoded body a
+    method returning a whole result reads (None: no limit); see :doc:`/security`.
     """
 
     # -- RFC 4918 methods -------------------------------------------------------------------
@@ -211,11 +215,24 @@ class DAVSession(TransferMethods, LockMethods):
     # -- REPORT (RFC 3253 section 3.6, RFC 6578) --------------------------------------------
 
     def report(
-        self, path: Target, body: Union[bytes, requestbodies.Element], depth: Depth = 0
+        self,
+        path: Target,
+        body: Union[bytes, requestbodies.Element],
+        depth: Depth = 0,
+        *,
+        max_response_bytes: Optional[int] = None,
     ) -> MultiStatus:
-        """REPORT (RFC 3253 section 3.6) with any body -> :class:`MultiStatus`."""
+        """REPORT (RFC 3253 section 3.6) with any body -> :class:`MultiStatus`.
+
+        ``max_response_bytes`` as for :meth:`propfind`."""
         data = body if isinstance(body, bytes) else requestbodies.document(body)
-        response = self._send("REPORT", path, body=data, headers={"Depth": _depth(depth)})
+        response = self._send(
+            "REPORT",
+            path,
+            body=data,
+            headers={"Depth": _depth(depth)},
+            max_bytes=max_response_bytes,
+        )
         return self._expect_207(response, "REPORT")
 
     def sync_collection(
@@ -225,6 +242,8 @@ class DAVSession(TransferMethods, LockMethods):
         props: Optional[Iterable[str]] = None,
         limit: Optional[int] = None,
         level: Union[int, str] = 1,
+        *,
+        max_response_bytes: Optional[int] = None,
     ) -> SyncResult:
         """The ``sync-collection`` REPORT (RFC 6578 section 3).
 
@@ -235,10 +254,13 @@ class DAVSession(TransferMethods, LockMethods):
         server may cut there without the 507 (Xandikos 0.4 does, and its new token skips
         what was cut), so a full answer cannot be told from a complete one; resync without
         ``limit`` (or with a larger one) to be sure nothing was missed.
+        ``max_response_bytes`` as for :meth:`propfind`.
         """
         body = requestbodies.sync_collection(sync_token, props, sync_level=level, limit=limit)
         url = self.url(path)
-        response = self._send("REPORT", url, body=body, headers={"Depth": "0"})
+        response = self._send(
+            "REPORT", url, body=body, headers={"Depth": "0"}, max_bytes=max_response_bytes
+        )
         multistatus = self._expect_207(response, "sync-collection REPORT")
         changed: List[DAVResponse] = []
         removed: List[DAVResponse] = []
@@ -296,8 +318,14 @@ class DAVSession(TransferMethods, LockMethods):
         self, path: Target = "", props: Union[Iterable[str], None] = None
     ) -> Iterator[DAVResponse]:
         """Everything below a collection, breadth first, one Depth 1 PROPFIND per
-        collection (for servers that refuse Depth infinity)."""
-        pending: Deque[str] = deque([self.url(path)])
+        collection (for servers that refuse Depth infinity).
+
+        Only collections on the origin of ``path`` are descended into: a member the server
+        names on another origin is yielded as listed, with a
+        :class:`errors.CrossOriginHrefWarning`, and no request goes there."""
+        start = self.url(path)
+        origin = Origin.from_url(start)
+        pending: Deque[str] = deque([start])
         seen = set()
         names = _with_resourcetype(props)
         while pending:
@@ -311,24 +339,41 @@ class DAVSession(TransferMethods, LockMethods):
                     if _same(item, current):
                         continue
                     if item.is_collection:
-                        pending.append(str(item.url))
+                        url = str(item.url)
+                        try:
+                            self._check_origin(url, origin, "an href")
+                        except errors.CrossOriginHrefError as exc:
+                            warnings.warn(
+                                errors.CrossOriginHrefWarning(f"not descended into: {exc}"),
+                                stacklevel=2,
+                            )
+                        else:
+                            pending.append(url)
                     yield item
 
-    def exists(self, path: Target) -> bool:
+    def exists(self, path: Target, *, max_response_bytes: Optional[int] = None) -> bool:
         """True when ``path`` is mapped: a Depth 0 PROPFIND (RFC 4918 section 9.1) answered
-        207, not 404 (nor a 207 whose response for ``path`` is 404, as Xandikos answers)."""
+        207, not 404 (nor a 207 whose response for ``path`` is 404, as Xandikos answers).
+        ``max_response_bytes`` as for :meth:`propfind`."""
         try:
-            self.info(path, ["resourcetype"])
+            self.info(path, ["resourcetype"], max_response_bytes=max_response_bytes)
         except errors.NotFoundError:
             return False
         return True
 
-    def info(self, path: Target, props: Union[str, Iterable[str], None] = None) -> DAVResponse:
+    def info(
+        self,
+        path: Target,
+        props: Union[str, Iterable[str], None] = None,
+        *,
+        max_response_bytes: Optional[int] = None,
+    ) -> DAVResponse:
         """The properties of one resource: Depth 0 PROPFIND (RFC 4918 section 9.1), allprop
         by default. :class:`errors.NotFoundError` for a 404, and for a 207 whose response
-        for the resource has status 404 (Xandikos answers a missing URL so)."""
+        for the resource has status 404 (Xandikos answers a missing URL so).
+        ``max_response_bytes`` as for :meth:`propfind`."""
         url = self.url(path)
-        result = self.propfind(url, props, depth=0)
+        result = self.propfind(url, props, depth=0, max_response_bytes=max_response_bytes)
         items = list(result)
         found = next((item for item in items if _same(item, url)), None)
         if found is None and len(items) == 1:

@@ -49,10 +49,14 @@ import re
 from typing import Any, Generator, Iterable, Iterator, Optional, Sequence, Tuple, Union
 from xml.parsers import expat
 
+from .xmltokens import TokenScanner
+
 __all__ = [
     "BACKEND_ENV",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_TOKEN_BYTES",
     "FEED_SIZE",
+    "HOLD_BYTES",
     "MAX_PROLOG_BYTES",
     "MultiStatusParseError",
     "available_backends",
@@ -71,6 +75,13 @@ MAX_PROLOG_BYTES = 65536
 
 FEED_SIZE = 1 << 20
 """Larger chunks are fed to the parser in slices of this size."""
+
+DEFAULT_MAX_TOKEN_BYTES = 8 << 20
+"""Most bytes accepted between two ``<`` of a body (see :mod:`~requests_dav.dav.xmltokens`).
+
+Below libxml2's own limit without ``huge_tree`` (10,000,000 bytes for a text
+node or an attribute value), so both backends refuse the same inputs.
+"""
 
 _LIBXML2_MAX_DEPTH = 256
 
@@ -369,6 +380,53 @@ def _chunks_checked(chunks: Iterable[bytes], guard: _PrologGuard) -> Iterator[by
         yield data
 
 
+HOLD_BYTES = 65536
+"""An unfinished tag is held back until it ends, or until at least this many bytes of it
+(and as many as were fed of it already) have arrived."""
+
+
+def _token_bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """The chunks, each token checked (:mod:`~requests_dav.dav.xmltokens`), cut after
+    their last ``>``.
+
+    expat scans an unfinished start tag again from its beginning on every feed, so a
+    tag trickling in by small chunks (a server's one-byte HTTP chunks) cost the square
+    of its length. What follows the last ``>`` waits for more data: until it is at
+    least :data:`HOLD_BYTES` long and as long as what was fed of the same tag already,
+    so the re-scans of one tag add up to a few times its length. Every complete
+    element still reaches the parser at once.
+    """
+    scanner = TokenScanner(limit)
+    size = max(1, min(FEED_SIZE, limit))  # slices of at most limit: the check is exact
+    held = bytearray()  # no ">" in here
+    unfinished = 0  # bytes fed since the last ">"
+    for data in chunks:
+        view = memoryview(data)
+        for start in range(0, len(view), size):
+            piece = bytes(view[start : start + size]) if len(data) > size else data
+            if not scanner.check(piece):
+                raise MultiStatusParseError(
+                    f"a tag or a run of character data longer than {limit} bytes"
+                )
+            cut = piece.rfind(b">") + 1
+            if cut:
+                if held:
+                    held += piece[:cut]
+                    yield bytes(held)
+                    held.clear()
+                else:
+                    yield piece if cut == len(piece) else piece[:cut]
+                unfinished = 0
+                piece = piece[cut:]
+            held += piece
+            if len(held) >= max(HOLD_BYTES, unfinished):
+                yield bytes(held)
+                unfinished += len(held)
+                held.clear()
+    if held:
+        yield bytes(held)
+
+
 def _depth_exceeded(max_depth: int, position: Optional[Position] = None) -> MultiStatusParseError:
     return MultiStatusParseError(f"elements nested deeper than {max_depth} levels", position)
 
@@ -547,6 +605,7 @@ def iterparse_children(
     child_tags: Optional[Sequence[str]] = None,
     backend: Optional[str] = None,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
 ) -> Generator[Any, None, None]:
     """Parse a body chunk by chunk, yielding each completed child of its root element.
 
@@ -556,15 +615,23 @@ def iterparse_children(
     :mod:`xml.etree.ElementTree` elements (``tag``, ``text``, ``tail``,
     ``attrib``, iteration, ``len``); each one is valid until the next is
     requested, then it is cleared. Comments and processing instructions are
-    not included.
+    not included. ``max_token_bytes`` bounds the bytes between two ``<``:
+    every tag with its attributes and every run of character data (see
+    :data:`DEFAULT_MAX_TOKEN_BYTES`).
 
     Raises :class:`MultiStatusParseError` (also for truncated input, found
-    when the chunks run out) and :class:`TypeError` for a ``str`` chunk.
+    when the chunks run out, and for a token over ``max_token_bytes``) and
+    :class:`TypeError` for a ``str`` chunk.
     """
     if max_depth < 1:
         raise ValueError("max_depth must be at least 1")
+    if max_token_bytes < 1:
+        raise ValueError("max_token_bytes must be at least 1")
     name = select_backend(backend)
-    guarded = _chunks_checked(chunks, _PrologGuard(root_tag))  # type: ignore[arg-type]
+    guarded = _token_bounded(
+        _chunks_checked(chunks, _PrologGuard(root_tag)),  # type: ignore[arg-type]
+        max_token_bytes,
+    )
     if name == "lxml":
         return _iter_lxml(guarded, child_tags, max_depth)
     return _iter_stdlib(guarded, child_tags, max_depth)
