@@ -19,6 +19,7 @@ import contextlib
 import io
 import os
 import re
+import time
 import uuid
 from typing import (
     Any,
@@ -243,8 +244,7 @@ class TransferMethods(DAVSessionCore):
                 headers={"Destination": url, "Overwrite": "F" if create_only else "T"},
             )
         except BaseException:
-            with contextlib.suppress(Exception):
-                self.request("DELETE", temporary)
+            self._discard(temporary)
             raise
         result = write_result(moved, url=url)
         etag = result.etag
@@ -254,6 +254,18 @@ class TransferMethods(DAVSessionCore):
                 if head.status_code == 200:
                     etag = head.headers.get("ETag")
         return WriteResult(result.status, url, not existed, etag, result.location, moved)
+
+    def _discard(self, temporary: str) -> None:
+        """Delete what a failed upload left under its temporary name. A server may still be
+        writing the broken upload when the DELETE arrives (404): try again, briefly."""
+        for _attempt in range(4):
+            try:
+                status = self.request("DELETE", temporary).status_code
+            except Exception:
+                return
+            if status != 404:
+                return
+            time.sleep(0.15)
 
     def _exists(self, url: str) -> bool:
         try:
