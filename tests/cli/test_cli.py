@@ -111,7 +111,7 @@ def test_ls_human_and_json(area: tuple[str, Path]) -> None:
     entries = {e["name"]: e for e in document["entries"]}
     assert set(entries) == {"a.txt", "sub/"}
     assert entries["a.txt"]["type"] == "file" and entries["a.txt"]["size"] == 5
-    assert entries["sub/"]["type"] == "directory"
+    assert entries["sub/"]["type"] == "collection"
     assert set(entries["a.txt"]) == {
         "name",
         "path",
