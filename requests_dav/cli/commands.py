@@ -22,8 +22,11 @@ from ..dav.errors import (
 from ..dav.hrefs import href_to_path, same_path
 from ..dav.locks import parent_url
 from ..dav.requestbodies import clark
-from . import transfer_commands  # noqa: F401 - registers get, put and cat
-from .app import State, clean_url, cli, global_options
+from . import (
+    install_hint,
+    transfer_commands,  # noqa: F401 - registers get, put and cat
+)
+from .app import State, clean_url, cli, global_options, some_global_options
 from .common import COLLECTION, LISTING_PROPS, URL, lock_token_option, quoted_etag
 from .common import name_of as _name
 from .common import state as _state
@@ -531,7 +534,7 @@ def sync_command(url: str, token: Optional[str]) -> None:
 
 @cli.command(
     "demo",
-    epilog='Needs the demo extra: pip install "requests-dav[demo]"',
+    epilog="Needs the demo extra: " + install_hint("demo"),
 )
 @click.option(
     "--serve",
@@ -549,22 +552,26 @@ def sync_command(url: str, token: Optional[str]) -> None:
     default=0,
     help="Port for the server (default: a free one).",
 )
-@global_options
+@some_global_options("user", "json", "debug")
 def demo_command(serve: bool, no_walkthrough: bool, port: int) -> None:
     """Run the guided demo on an embedded WebDAV server.
 
     Starts WsgiDAV with Digest authentication on a free port of 127.0.0.1 and walks
     through what the library does, printing the requests the server received. Each
-    step checks its claim: the exit code is 0 only when all of them hold.
+    step checks its claim: the exit code is 0 only when all of them hold. --user
+    names the demo's user (default: demo).
     """
     from ..demo import walkthrough
 
     state = _state()
+    if no_walkthrough and not serve:
+        raise CLIError("--no-walkthrough only makes sense with --serve", EXIT_USAGE)
     walkthrough.run(
         state.output,
         walkthrough=not no_walkthrough,
         serve=serve,
         port=port,
+        username=state.settings.user or "demo",
     )
 
 
