@@ -332,7 +332,7 @@ class TreeMethods(TransferMethods):
         listing = self._listing(root)
         result = TreeResult()
         if listing is None:
-            self.makedirs(root)  # type: ignore[attr-defined]
+            self._make_root(root)
             result.collections += 1
             listing = {}
         result.collections += self._make_collections(root, directories, listing, result)
@@ -372,6 +372,15 @@ class TreeMethods(TransferMethods):
         finally:
             record.save()
         return _finish(result, tracker)
+
+    def _make_root(self, root: str) -> None:
+        """MKCOL the destination; with its missing parents when it lies below the base URL."""
+        try:
+            self.mkcol(root)  # type: ignore[attr-defined]
+        except errors.MethodNotAllowedError:
+            return  # created meanwhile
+        except errors.DAVError:
+            self.makedirs(root)  # type: ignore[attr-defined]
 
     def _make_collections(
         self,
