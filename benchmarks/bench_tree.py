@@ -16,7 +16,8 @@ time measured inside its process, files/s and MB/s (10^6 bytes) from the wall ti
 RSS, and requests-dav's wall-time throughput relative to rclone's (above 1.00x: faster).
 Every transfer is checked: the files must arrive complete.
 
-Small sizes make a smoke test: ``--small-count 20 --large-count 2 --large-mib 1``.
+Small sizes make a smoke test: ``--small-count 20 --large-count 2 --large-mib 1``
+(``--quick``: 100 x 4 KiB and 2 x 8 MiB).
 """
 
 from __future__ import annotations
@@ -115,11 +116,16 @@ def main() -> None:
     parser.add_argument("--large-count", type=int, default=10)
     parser.add_argument("--large-mib", type=float, default=100)
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (best is shown)")
+    parser.add_argument(
+        "--quick", action="store_true", help="100 x 4 KiB and 2 x 8 MiB (run_all --quick)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("DIRECTION", "URL", "LOCAL"))
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.child[2], args.jobs)
         return
+    if args.quick:
+        args.small_count, args.small_kib, args.large_count, args.large_mib = 100, 4, 2, 8
 
     rclone = shutil.which("rclone")
     if rclone is None:
