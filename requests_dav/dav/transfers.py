@@ -38,6 +38,8 @@ from .client import CHUNK_SIZE, DAVSessionCore, Target
 from .progress import Progress, ProgressReader, remaining_size, stream_with_progress
 from .results import WriteResult, write_result
 
+#: chunks a download is read and written in (larger than the parser's: fewer Python calls)
+DOWNLOAD_CHUNK = 1 << 20
 #: suffix of a download in progress, beside its target
 PARTIAL_SUFFIX = ".rdpart"
 #: suffix of the file beside a partial download that keeps the validator for If-Range
@@ -171,7 +173,7 @@ class TransferMethods(DAVSessionCore):
         done = 0
         if progress is not None:
             progress(start, total)
-        for chunk in response.iter_content(CHUNK_SIZE):
+        for chunk in response.iter_content(DOWNLOAD_CHUNK):
             if not chunk:
                 continue
             out.write(chunk)
@@ -310,4 +312,4 @@ def _remove(name: str) -> None:
         os.remove(name)
 
 
-__all__ = ["PARTIAL_SUFFIX", "TransferMethods", "partial_path"]
+__all__ = ["PARTIAL_SUFFIX", "VALIDATOR_SUFFIX", "TransferMethods", "partial_path"]

@@ -47,7 +47,7 @@ from typing import (
 from . import errors, hrefs
 from .client import Target
 from .multistatus import DAVResponse
-from .transfers import PARTIAL_SUFFIX, TransferMethods
+from .transfers import PARTIAL_SUFFIX, VALIDATOR_SUFFIX, TransferMethods
 
 #: properties a tree listing asks for
 TREE_PROPS = ["resourcetype", "getcontentlength", "getlastmodified", "getetag"]
@@ -251,8 +251,11 @@ class TreeMethods(TransferMethods):
         url = self.url(path)
         return url if url.endswith("/") else url + "/"
 
-    def _listing(self, root: str) -> Optional[Dict[str, DAVResponse]]:
-        """Everything below ``root`` by relative path, or None when ``root`` is not mapped."""
+    def _listing(
+        self, root: str, refused: Optional[List[str]] = None
+    ) -> Optional[Dict[str, DAVResponse]]:
+        """Everything below ``root`` by relative path, or None when ``root`` is not mapped;
+        hrefs that resolve outside ``root`` are left out (and added to ``refused``)."""
         try:
             items = self.ls(root, recursive=True, props=TREE_PROPS)  # type: ignore[attr-defined]
         except errors.NotFoundError:
@@ -262,6 +265,8 @@ class TreeMethods(TransferMethods):
             try:
                 name = hrefs.relative_path(str(item.url), root).rstrip("/")
             except ValueError:
+                if refused is not None:
+                    refused.append(item.href)
                 continue
             if name:
                 listing[name] = item
@@ -429,9 +434,13 @@ class TreeMethods(TransferMethods):
         if not top.is_collection:
             raise errors.DAVError(f"{self.url(path)} is not a collection")
         root = self._collection_url(path)
-        listing = self._listing(root) or {}
+        refused: List[str] = []
+        listing = self._listing(root, refused) or {}
         base = os.fspath(local_dir)
         result = TreeResult()
+        for href in refused:
+            message = f"unsafe name from the server: {href!r} is outside {root}"
+            result.failed.append(TreeFailure(href, message, errors.DAVError(message)))
         if not os.path.isdir(base):
             os.makedirs(base)
             result.collections += 1
@@ -452,8 +461,6 @@ class TreeMethods(TransferMethods):
                         result.collections += 1
                     except OSError as exc:
                         result.failed.append(TreeFailure(name + "/", str(exc), exc))
-                continue
-            if local.endswith(PARTIAL_SUFFIX):
                 continue
             files.append(_Task(name, str(item.url), local, item.content_length or 0, item))
         tracker = _Tracker(progress, len(files), sum(t.size for t in files))
@@ -522,6 +529,8 @@ def _scan(base: str) -> Tuple[List[str], List[Tuple[str, int, float]]]:
         prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
         directories.extend(prefix + d for d in subdirs)
         for name in sorted(names):
+            if name.endswith((PARTIAL_SUFFIX, VALIDATOR_SUFFIX)):
+                continue  # an interrupted download's leftovers, not the user's files
             full = os.path.join(current, name)
             with contextlib.suppress(OSError):
                 stat = os.stat(full)
