@@ -14,8 +14,9 @@ setup(
     ),
     long_description=long_description,
     long_description_content_type="text/markdown",
-    # an SPDX license expression (PEP 639; setuptools >= 77), no license classifier
-    license="MIT",
+    # an SPDX license expression (PEP 639, Core Metadata 2.4; setuptools >= 77), and no
+    # license classifier (deprecated by PEP 639)
+    license_expression="MIT",
     license_files=["LICENSE"],
     python_requires=">=3.9",
     packages=find_packages(include=["requests_dav", "requests_dav.*"]),
