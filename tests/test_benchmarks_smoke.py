@@ -124,3 +124,30 @@ def test_parser_scaling_covers_every_dav_parser(
     parsers = {row.split("|")[0].strip().split(" ")[0] for row in rows[1:]}
     wanted = {"href", "multistatus", "error", "properties", "lock", "capabilities", "xmlsafe"}
     assert wanted <= parsers, parsers
+
+
+@pytest.mark.needs_nginx
+@pytest.mark.needs_rclone
+def test_tree_benchmark_runs_both_clients_on_tiny_trees() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_tree.py"),
+            "--small-count",
+            "12",
+            "--large-count",
+            "1",
+            "--large-mib",
+            "1",
+            "--jobs",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [r for r in done.stdout.splitlines() if r.count("|") >= 8 and "client" not in r]
+    clients = sorted(r.split("|")[2].strip() for r in rows)
+    assert clients == ["rclone"] * 4 + ["requests-dav"] * 4, done.stdout
+    assert all(r.rstrip().endswith("x") for r in rows)

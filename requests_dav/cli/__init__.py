@@ -30,6 +30,7 @@ __all__ = [
     "EXIT_NOT_FOUND",
     "EXIT_OK",
     "EXIT_USAGE",
+    "install_hint",
     "main",
 ]
 
@@ -41,9 +42,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except ImportError as exc:
         if exc.name in ("click", "tqdm"):
             sys.stderr.write(
-                f"requests-dav: the command line needs {exc.name}: "
-                'pip install "requests-dav[cli]"\n'
+                f"requests-dav: the command line needs {exc.name}: {install_hint('cli')}\n"
             )
             sys.exit(EXIT_FAILURE)
         raise
-    cli.main(args=list(argv) if argv is not None else None, prog_name="requests-dav")
+    from .app import quiet_broken_pipe
+
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="requests-dav")
+    except BrokenPipeError:
+        quiet_broken_pipe()
+
+
+def install_hint(extra: str) -> str:
+    """How to install an extra, from an index and from a checkout of the source."""
+    return (
+        f'pip install "requests-dav[{extra}]" (in a checkout of the source: '
+        f'pip install -e ".[{extra}]")'
+    )

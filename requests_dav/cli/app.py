@@ -20,6 +20,7 @@ import click
 
 from .. import __version__
 from .errors import (
+    EXIT_AUTH,
     EXIT_CODES_HELP,
     EXIT_USAGE,
     CLIError,
@@ -69,16 +70,33 @@ class PasswordPrompt:
         with self._lock:
             if self._password is None:
                 where = urlsplit(url).netloc.rsplit("@", 1)[-1]
+                if not _stdin_is_terminal():
+                    raise CLIError(
+                        f"{where} asks for the password of {self.user}, and stdin is not a "
+                        f"terminal to prompt on: set ${PASSWORD_ENV} or use ~/.netrc",
+                        EXIT_AUTH,
+                    )
                 space = f" (realm {realm!r})" if realm else ""
-                self._password = click.prompt(
-                    f"Password for {self.user} at {where}{space}",
-                    hide_input=True,
-                    err=True,
-                    default="",
-                    show_default=False,
-                )
+                try:
+                    self._password = click.prompt(
+                        f"Password for {self.user} at {where}{space}",
+                        hide_input=True,
+                        err=True,
+                        default="",
+                        show_default=False,
+                    )
+                except click.exceptions.Abort:  # Ctrl-C or end of input at the prompt
+                    raise KeyboardInterrupt from None
                 self.scrub.add(self._password)
             return self._password
+
+
+def _stdin_is_terminal() -> bool:
+    isatty = getattr(sys.stdin, "isatty", None)
+    try:
+        return bool(callable(isatty) and isatty())
+    except ValueError:  # closed
+        return False
 
 
 @dataclass
@@ -216,7 +234,26 @@ def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
 
 def global_options(function: F) -> F:
     """The options every command takes, before or after the subcommand name."""
-    options = [
+    return some_global_options(*GLOBAL_OPTION_NAMES)(function)
+
+
+GLOBAL_OPTION_NAMES = ("user", "json", "debug", "insecure", "ca_bundle", "timeout")
+
+
+def some_global_options(*names: str) -> Callable[[F], F]:
+    """Only the global options ``names`` (``demo`` has no use for TLS options, say)."""
+
+    def apply(function: F) -> F:
+        chosen = [o for name, o in zip(GLOBAL_OPTION_NAMES, _option_list()) if name in names]
+        for option in reversed(chosen):
+            function = option(function)
+        return function
+
+    return apply
+
+
+def _option_list() -> List[Callable[[F], F]]:
+    return [
         click.option(
             "-u",
             "--user",
@@ -267,9 +304,6 @@ def global_options(function: F) -> F:
             help=f"Connect and read timeout in seconds (default {DEFAULT_TIMEOUT:g}).",
         ),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
 
 
 class _LogScrubber(logging.Filter):
@@ -307,6 +341,8 @@ class DAVGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("requests-dav: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            quiet_broken_pipe()
         except Exception as exc:
             failure = classify(exc, had_credentials=state.had_credentials)
             if state.settings.debug:
@@ -318,6 +354,22 @@ class DAVGroup(click.Group):
             for cleanup in state.cleanups:
                 with contextlib.suppress(Exception):  # closing must not hide the error
                     cleanup()
+
+
+#: exit status after a closed stdout (``requests-dav ls URL | head``): 128 + SIGPIPE, what a
+#: shell reports for a tool the signal ended
+EXIT_BROKEN_PIPE = 141
+
+
+def quiet_broken_pipe() -> None:
+    """The reader of stdout went away: exit at once, printing nothing (as ``ls | head`` does).
+
+    stdout is pointed at /dev/null so that the interpreter's final flush does not complain.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(EXIT_BROKEN_PIPE)
 
 
 def _report(state: State, failure: Failure) -> None:

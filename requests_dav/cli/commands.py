@@ -2,62 +2,38 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
-import os
 import posixpath
 import sys
 from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 import click
 
-from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
-from ..dav.errors import DAVError, InvalidSyncTokenError, PropPatchError
+from ..dav.errors import (
+    ConflictError,
+    DAVError,
+    InvalidSyncTokenError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PreconditionFailedError,
+    PropPatchError,
+)
 from ..dav.hrefs import href_to_path, same_path
+from ..dav.locks import parent_url
 from ..dav.requestbodies import clark
-from .app import State, clean_url, cli, global_options, origin_of, prepare
-from .errors import EXIT_CONFLICT, EXIT_HTTP, EXIT_USAGE, CLIError
+from . import (
+    install_hint,
+    transfer_commands,  # noqa: F401 - registers get, put and cat
+)
+from .app import State, clean_url, cli, global_options, some_global_options
+from .common import COLLECTION, LISTING_PROPS, URL, lock_token_option, quoted_etag
+from .common import name_of as _name
+from .common import state as _state
+from .common import submit_lock_tokens as _submit
+from .common import target as _target
+from .errors import EXIT_CONFLICT, EXIT_HTTP, EXIT_NOT_FOUND, EXIT_USAGE, CLIError
 from .output import format_date, format_size, jsonable, table
-
-URL = click.argument("url", metavar="URL")
-#: what ``ls`` asks for (not allprop: cheaper, and every server answers it)
-#: uploads larger than this (and stdin) authenticate first: see ``_preflight``
-PREFLIGHT_BYTES = DEFAULT_MAX_REPLAY_BYTES
-LISTING_PROPS = ["resourcetype", "getcontentlength", "getlastmodified", "getetag", "getcontenttype"]
-
-
-def _state() -> State:
-    return prepare(click.get_current_context())
-
-
-def _path(url: str) -> str:
-    """The decoded path of ``url`` (for names and listings)."""
-    path = unquote(urlsplit(url).path, errors="surrogateescape")
-    return path or "/"
-
-
-def _target(state: State, url: str, *more: str) -> Tuple[Any, str]:
-    """A session for ``url`` (and ``more`` URLs on the same server) and ``url`` cleaned.
-
-    A :class:`DAVSession` uses absolute URL strings verbatim, so every command passes the
-    URL itself (without userinfo: that is taken as the user name by :meth:`State.session`).
-    """
-    origin = origin_of(url)
-    for other in more:
-        if origin_of(other) != origin:
-            raise CLIError(
-                f"source and destination must be on the same server: {origin} vs "
-                f"{origin_of(other)}",
-                EXIT_USAGE,
-            )
-    return state.session(url, *more), clean_url(url)
-
-
-def _name(url: str) -> str:
-    return posixpath.basename(_path(url).rstrip("/"))
-
 
 # -- listing ------------------------------------------------------------------------------
 
@@ -75,10 +51,10 @@ def _entry(item: Any, root: str) -> Dict[str, Any]:
         "name": name,
         "path": path,
         "url": url,
-        "type": "directory" if collection else "file",
+        "type": COLLECTION if collection else "file",
         "size": item.content_length,
         "modified": item.last_modified,
-        "etag": item.etag,
+        "etag": quoted_etag(item.etag),
         "content_type": item.content_type,
     }
 
@@ -114,7 +90,7 @@ def ls_command(url: str, recursive: bool, human: bool) -> None:
     def human_output() -> None:
         rows = [
             (
-                "d" if e["type"] == "directory" else "-",
+                "d" if e["type"] == COLLECTION else "-",
                 format_size(e["size"], human) if e["type"] == "file" else "-",
                 format_date(e["modified"]),
                 str(e["name"] or posixpath.basename(root.rstrip("/"))),
@@ -125,159 +101,6 @@ def ls_command(url: str, recursive: bool, human: bool) -> None:
             state.output.line(line)
 
     state.output.emit({"url": target, "entries": entries}, human_output)
-
-
-# -- transfers ----------------------------------------------------------------------------
-
-
-class _Progress:
-    """``progress(done, total)`` for DAVSession, drawn with a tqdm bar (or not at all)."""
-
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
-
-    def __call__(self, done: int, total: Optional[int]) -> None:
-        bar = self.bar
-        if total is not None and getattr(bar, "total", None) != total:
-            bar.total = total
-        if done < bar.n:  # the body is sent again after a 401: start over
-            bar.reset(total)
-        bar.update(done - bar.n)
-
-
-@cli.command("get", epilog="FILE '-' writes to stdout. Example: requests-dav get URL report.pdf")
-@URL
-@click.argument("file", required=False, type=click.Path(dir_okay=True, allow_dash=True))
-@global_options
-def get_command(url: str, file: Optional[str]) -> None:
-    """Download URL to FILE.
-
-    FILE defaults to the last segment of the URL, in the current directory.
-    """
-    state = _state()
-    session, target = _target(state, url)
-    if file is None:
-        file = _name(target)
-        if not file:
-            raise CLIError(f"no file name in {target}: give FILE", EXIT_USAGE)
-    elif file != "-" and os.path.isdir(file):
-        file = os.path.join(file, _name(target))
-    with state.output.progress(None, _name(target)) as bar:
-        if file == "-":
-            written = session.download(target, sys.stdout.buffer, progress=_Progress(bar))
-        else:
-            written = session.download(target, file, progress=_Progress(bar))
-    state.output.emit(
-        {"url": target, "file": file, "bytes": written},
-        lambda: state.output.info(f"{target} -> {file} ({written} bytes)") if file != "-" else None,
-    )
-
-
-@cli.command(
-    "put",
-    epilog="FILE '-' reads stdin (sent chunked). A URL ending in '/' receives the file under "
-    "its own name. Small files are replayed byte-identical after a 401; stdin and files over "
-    "1 MiB are preceded by a PROPFIND that authenticates, so the body goes out once.",
-)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@URL
-@click.option(
-    "--create-only", is_flag=True, help="Fail (exit 5) if URL exists (If-None-Match: *, no race)."
-)
-@click.option("--content-type", metavar="TYPE", help="Content-Type of the upload.")
-@global_options
-def put_command(file: str, url: str, create_only: bool, content_type: Optional[str]) -> None:
-    """Upload FILE to URL (created or replaced)."""
-    state = _state()
-    if url.endswith("/") and file != "-":
-        url = url + quote(os.path.basename(file))
-    session, target = _target(state, url)
-    size = None if file == "-" else os.path.getsize(file)
-    source: Any = sys.stdin.buffer if file == "-" else file
-    if size is None or size > PREFLIGHT_BYTES:
-        _preflight(session, target)
-    with state.output.progress(size, _name(target)) as bar:
-        result = session.upload(
-            source,
-            target,
-            progress=_Progress(bar),
-            if_none_match="*" if create_only else None,
-            content_type=content_type,
-        )
-    sent = size
-    if sent is None and result.response is not None:
-        sent = _request_length(result.response)
-    state.output.emit(
-        {
-            "url": target,
-            "file": file,
-            "bytes": sent,
-            "status": result.status,
-            "created": result.created,
-            "etag": result.etag,
-        },
-        lambda: state.output.info(
-            f"{file} -> {target} ({'created' if result.created else 'replaced'}"
-            + (f", {sent} bytes)" if sent is not None else ")")
-        ),
-    )
-
-
-def _preflight(session: Any, target: str) -> None:
-    """Authenticate with a Depth 0 PROPFIND before a large or streamed upload.
-
-    The PUT then carries credentials at once, so a big body is not sent twice (many
-    servers read the whole body before answering 401) and a stream larger than the
-    replay buffer is never refused after the fact; wrong credentials fail before any
-    byte of the upload is sent. Any answer but 401/407 (404 for a new file) is fine.
-    Not HEAD: WsgiDAV sends a body with its 401 to HEAD, which breaks the connection.
-    """
-    try:
-        session.exists(target)
-    except DAVError as exc:
-        if exc.status in (401, 407):
-            raise
-
-
-def _request_length(response: Any) -> Optional[int]:
-    body = getattr(response.request, "body", None)
-    length = response.request.headers.get("Content-Length")
-    if length and length.isdigit():
-        return int(length)
-    tell = getattr(body, "tell", None)
-    return int(tell()) if callable(tell) else None
-
-
-@cli.command("cat")
-@URL
-@global_options
-def cat_command(url: str) -> None:
-    """Write the content of URL to stdout."""
-    state = _state()
-    session, target = _target(state, url)
-    if state.output.json_mode:
-        buffer = io.BytesIO()
-        session.download(target, buffer)
-        content = buffer.getvalue()
-        try:
-            document = {
-                "url": target,
-                "size": len(content),
-                "encoding": "utf-8",
-                "content": content.decode("utf-8"),
-            }
-        except UnicodeDecodeError:
-            document = {
-                "url": target,
-                "size": len(content),
-                "encoding": "base64",
-                "content": base64.b64encode(content).decode("ascii"),
-            }
-        state.output.emit(document, lambda: None)
-        return
-    out = sys.stdout.buffer
-    session.download(target, out)
-    out.flush()
 
 
 # -- namespace operations -------------------------------------------------------------------
@@ -291,37 +114,98 @@ def mkdir_command(url: str, parents: bool) -> None:
     """Create the collection URL (MKCOL)."""
     state = _state()
     session, target = _target(state, url)
-    if parents:
-        session.makedirs(target)
-    else:
-        session.mkcol(target)
+    try:
+        if parents:
+            session.makedirs(target)
+        else:
+            session.mkcol(target)
+    except ConflictError as exc:
+        if parents:
+            raise
+        raise CLIError(
+            f"the parent of {target} does not exist (409): use mkdir -p to create it too",
+            EXIT_CONFLICT,
+            409,
+        ) from exc
+    except MethodNotAllowedError as exc:
+        raise CLIError(f"{target} already exists (405)", EXIT_HTTP, 405) from exc
     state.output.emit({"url": target, "created": True}, lambda: None)
 
 
-@cli.command("rm")
+@cli.command(
+    "rm",
+    epilog="rm -r of the root of a WebDAV share (a collection whose parent is not a WebDAV "
+    "collection) asks first on a terminal, and needs --force otherwise.",
+)
 @URL
 @click.option("-r", "--recursive", is_flag=True, help="Delete a collection and everything in it.")
+@click.option("-f", "--force", is_flag=True, help="Delete a share's root without asking.")
+@lock_token_option
 @global_options
-def rm_command(url: str, recursive: bool) -> None:
+def rm_command(url: str, recursive: bool, force: bool, lock_tokens: Tuple[str, ...]) -> None:
     """Delete URL (a collection only with -r)."""
     state = _state()
     session, target = _target(state, url)
-    if recursive:
-        session.rmtree(target)
-    else:
-        if session.info(target, ["resourcetype"]).is_collection:
+    _submit(session, lock_tokens, target)
+    try:
+        item = session.info(target, ["resourcetype"])
+    except NotFoundError as exc:
+        raise CLIError(f"not found: {target}", EXIT_NOT_FOUND, 404) from exc
+    if item.is_collection:
+        if not recursive:
             raise CLIError(f"{target} is a collection: use rm -r", EXIT_USAGE)
+        if not force and _is_share_root(session, target):
+            _confirm_root(target)
+    try:
         session.delete(target)
+    except NotFoundError as exc:
+        raise CLIError(f"not found: {target}", EXIT_NOT_FOUND, 404) from exc
     state.output.emit({"url": target, "deleted": True}, lambda: None)
 
 
-def _transfer(method: str, source: str, destination: str, overwrite: bool) -> None:
+def _is_share_root(session: Any, target: str) -> bool:
+    """Whether ``target`` is the root of its WebDAV share: the server root, or a collection
+    whose parent answers no PROPFIND as a collection."""
+    parent = parent_url(target.rstrip("/") + "/")
+    if same_path(href_to_path(parent, parent), href_to_path(target, target)):
+        return True
+    try:
+        return not session.info(parent, ["resourcetype"]).is_collection
+    except DAVError:
+        return True
+
+
+def _confirm_root(target: str) -> None:
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise CLIError(
+            f"{target} is the root of the WebDAV share: give --force to delete everything in it",
+            EXIT_USAGE,
+        )
+    if not click.confirm(
+        f"{target} is the root of the WebDAV share. Delete it and everything in it?",
+        default=False,
+        err=True,
+    ):
+        raise CLIError("nothing deleted", EXIT_USAGE)
+
+
+def _transfer(
+    method: str, source: str, destination: str, overwrite: bool, tokens: Tuple[str, ...]
+) -> None:
     state = _state()
     if destination.endswith("/") and not source.endswith("/"):
         destination = destination + quote(_name(source))
     session, target = _target(state, source, destination)
     destination = clean_url(destination)
-    result = getattr(session, method)(target, destination, overwrite=overwrite)
+    _submit(session, tokens, target, destination)
+    try:
+        result = getattr(session, method)(target, destination, overwrite=overwrite)
+    except PreconditionFailedError as exc:
+        if overwrite:
+            raise
+        raise CLIError(
+            f"{destination} exists (412, --no-overwrite): nothing was changed", EXIT_CONFLICT, 412
+        ) from exc
     state.output.emit(
         {
             "source": target,
@@ -344,23 +228,25 @@ _NO_OVERWRITE = click.option(
 @click.argument("src", metavar="SRC")
 @click.argument("dst", metavar="DST")
 @_NO_OVERWRITE
+@lock_token_option
 @global_options
-def mv_command(src: str, dst: str, no_overwrite: bool) -> None:
+def mv_command(src: str, dst: str, no_overwrite: bool, lock_tokens: Tuple[str, ...]) -> None:
     """Move SRC to DST on the same server (MOVE)."""
-    _transfer("move", src, dst, not no_overwrite)
+    _transfer("move", src, dst, not no_overwrite, lock_tokens)
 
 
 @cli.command("cp", epilog="A DST ending in '/' receives SRC under its own name.")
 @click.argument("src", metavar="SRC")
 @click.argument("dst", metavar="DST")
 @_NO_OVERWRITE
+@lock_token_option
 @global_options
-def cp_command(src: str, dst: str, no_overwrite: bool) -> None:
+def cp_command(src: str, dst: str, no_overwrite: bool, lock_tokens: Tuple[str, ...]) -> None:
     """Copy SRC to DST on the same server (COPY).
 
     A collection is copied with all its members.
     """
-    _transfer("copy", src, dst, not no_overwrite)
+    _transfer("copy", src, dst, not no_overwrite, lock_tokens)
 
 
 # -- properties ---------------------------------------------------------------------------
@@ -415,9 +301,14 @@ def _value_text(value: Any) -> str:
 @click.option(
     "--remove", "removals", multiple=True, metavar="NAME", help="Remove a property (repeatable)."
 )
+@lock_token_option
 @global_options
 def props_command(
-    url: str, names: Tuple[str, ...], assignments: Tuple[str, ...], removals: Tuple[str, ...]
+    url: str,
+    names: Tuple[str, ...],
+    assignments: Tuple[str, ...],
+    removals: Tuple[str, ...],
+    lock_tokens: Tuple[str, ...],
 ) -> None:
     """Show or change the properties of URL.
 
@@ -427,13 +318,18 @@ def props_command(
     state = _state()
     session, target = _target(state, url)
     if assignments or removals:
+        _submit(session, lock_tokens, target)
         to_set = dict(_assignment(a) for a in assignments)
         to_remove = [_clark(n) for n in removals]
-        _proppatch(state, session, target, to_set, to_remove)
+        bare = [n.partition("=")[0].strip() for n in (*assignments, *removals)]
+        bare = [n for n in bare if not n.startswith("{")]
+        _proppatch(state, session, target, to_set, to_remove, bare)
         return
     wanted = [_clark(n) for n in names] or None
     response = session.info(target, wanted)
     properties = dict(response.props)
+    if isinstance(properties.get(_GETETAG), str):
+        properties[_GETETAG] = quoted_etag(properties[_GETETAG])
     failed = dict(response.failed)
 
     def human_output() -> None:
@@ -445,8 +341,16 @@ def props_command(
     state.output.emit({"url": target, "properties": properties, "failed": failed}, human_output)
 
 
+_GETETAG = "{DAV:}getetag"
+
+
 def _proppatch(
-    state: State, session: Any, target: str, to_set: Dict[str, str], to_remove: List[str]
+    state: State,
+    session: Any,
+    target: str,
+    to_set: Dict[str, str],
+    to_remove: List[str],
+    bare: List[str],
 ) -> None:
     error: Optional[PropPatchError] = None
     try:
@@ -460,8 +364,18 @@ def _proppatch(
         for line in table(rows, "<><"):
             state.output.line(line)
 
-    state.output.emit({"url": target, "applied": error is None, "statuses": statuses}, human_output)
+    document: Dict[str, Any] = {"url": target, "applied": error is None, "statuses": statuses}
+    hint = None
+    if error is not None and bare:
+        hint = (
+            f"{', '.join(sorted(set(bare)))}: a name without a namespace means {{DAV:}}name, "
+            "which servers protect; give your own namespace, e.g. {urn:example}name"
+        )
+        document["hint"] = hint
+    state.output.emit(document, human_output)
     if error is not None:
+        if hint is not None:
+            state.output.info(f"hint: {hint}")
         raise error
 
 
@@ -620,7 +534,7 @@ def sync_command(url: str, token: Optional[str]) -> None:
 
 @cli.command(
     "demo",
-    epilog='Needs the demo extra: pip install "requests-dav[demo]"',
+    epilog="Needs the demo extra: " + install_hint("demo"),
 )
 @click.option(
     "--serve",
@@ -638,22 +552,26 @@ def sync_command(url: str, token: Optional[str]) -> None:
     default=0,
     help="Port for the server (default: a free one).",
 )
-@global_options
+@some_global_options("user", "json", "debug")
 def demo_command(serve: bool, no_walkthrough: bool, port: int) -> None:
     """Run the guided demo on an embedded WebDAV server.
 
     Starts WsgiDAV with Digest authentication on a free port of 127.0.0.1 and walks
     through what the library does, printing the requests the server received. Each
-    step checks its claim: the exit code is 0 only when all of them hold.
+    step checks its claim: the exit code is 0 only when all of them hold. --user
+    names the demo's user (default: demo).
     """
     from ..demo import walkthrough
 
     state = _state()
+    if no_walkthrough and not serve:
+        raise CLIError("--no-walkthrough only makes sense with --serve", EXIT_USAGE)
     walkthrough.run(
         state.output,
         walkthrough=not no_walkthrough,
         serve=serve,
         port=port,
+        username=state.settings.user or "demo",
     )
 
 

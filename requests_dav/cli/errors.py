@@ -194,12 +194,11 @@ def classify(exc: BaseException, *, had_credentials: bool = False) -> Failure:
         return Failure(EXIT_CONFLICT, str(exc), status)
     if status is not None or isinstance(exc, requests.exceptions.HTTPError):
         return Failure(EXIT_HTTP, str(exc) or f"HTTP error {status}", status)
-    if isinstance(exc, requests.exceptions.RequestException):
-        return Failure(EXIT_FAILURE, f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
         name = f"{exc.filename}: " if exc.filename else ""
         return Failure(EXIT_FAILURE, f"{name}{exc.strerror or exc}")
-    return Failure(EXIT_FAILURE, f"{type(exc).__name__}: {exc}")
+    # never a class name: the user did not write the code that raised it
+    return Failure(EXIT_FAILURE, str(exc).strip() or "unexpected error (--debug shows where)")
 
 
 def one_line(text: str) -> str:

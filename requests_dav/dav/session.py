@@ -57,10 +57,10 @@ from .multistatus import (
     MultiStatus,
 )
 from .results import PropfindStream, PropPatchResult, SyncResult, WriteResult, write_result
-from .transfers import TransferMethods
+from .trees import TreeMethods
 
 
-class DAVSession(TransferMethods, LockMethods):
+class DAVSession(TreeMethods, LockMethods):
     """A requests session for one WebDAV server (RFC 4918); see the module docstring.
 
     ``DAVSession(base_url, auth=None, *, max_replay_bytes=..., credentials=None,

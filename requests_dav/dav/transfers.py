@@ -3,26 +3,80 @@
 GET (RFC 9110 section 9.3.1) streamed into a file, and PUT (RFC 9110 section 9.3.4, RFC 4918
 section 9.7) of a path, bytes, a file object or an iterable, with progress and conditional
 headers (RFC 9110 section 13.1).
+
+A download into a file path is atomic: the body goes to a temporary name beside the target
+(:func:`partial_path`) and is renamed over the target only once it is complete, so an
+interrupted download never leaves a truncated file under the final name. ``resume=True``
+continues such a partial file with ``Range`` and ``If-Range`` (RFC 9110 sections 14.2 and
+13.1.5): a 206 appends, a 200 (the resource changed) starts over. An upload with
+``atomic=True`` is sent to a temporary name in the same collection and then moved over the
+target (MOVE, RFC 4918 section 9.9), so the target is never a truncated upload.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
+import time
+import uuid
 from typing import (
     Any,
     BinaryIO,
     Dict,
     Iterable,
     Optional,
+    Tuple,
     Union,
 )
 
 import requests
 
+from . import errors
 from .client import CHUNK_SIZE, DAVSessionCore, Target
 from .progress import Progress, ProgressReader, remaining_size, stream_with_progress
 from .results import WriteResult, write_result
+
+#: chunks a download is read and written in (larger than the parser's: fewer Python calls)
+DOWNLOAD_CHUNK = 1 << 20
+#: suffix of a download in progress, beside its target
+PARTIAL_SUFFIX = ".rdpart"
+#: suffix of the file beside a partial download that keeps the validator for If-Range
+VALIDATOR_SUFFIX = ".rdpart-validator"
+#: ``bytes START-END/LENGTH`` (RFC 9110 section 14.4), LENGTH may be ``*``
+_CONTENT_RANGE = re.compile(r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19}|\*)")
+
+
+def partial_path(target: Union[str, os.PathLike[str]]) -> str:
+    """The temporary name a download into ``target`` is written to: ``.NAME.rdpart`` in the
+    same directory (the same file system, so the final rename is atomic)."""
+    directory, name = os.path.split(os.fspath(target))
+    return os.path.join(directory, f".{name}{PARTIAL_SUFFIX}")
+
+
+def _validator(response: requests.Response) -> Optional[str]:
+    """A validator If-Range may carry: a strong ETag, else Last-Modified (RFC 9110 section
+    13.1.5: a weak entity-tag is never used for a range)."""
+    etag = response.headers.get("ETag", "").strip()
+    if etag.startswith('"') and etag.endswith('"') and len(etag) >= 2 and len(etag) < 1024:
+        return etag
+    modified = response.headers.get("Last-Modified", "").strip()
+    return modified if 0 < len(modified) < 64 else None
+
+
+def _content_range(response: requests.Response) -> Optional[Tuple[int, Optional[int]]]:
+    """(first byte, complete length or None) of a 206's Content-Range, None if unusable."""
+    match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+    if match is None:
+        return None
+    first, last = int(match.group(1)), int(match.group(2))
+    if last < first:
+        return None
+    length = None if match.group(3) == "*" else int(match.group(3))
+    if length is not None and last >= length:
+        return None
+    return first, length
 
 
 class TransferMethods(DAVSessionCore):
@@ -33,19 +87,77 @@ class TransferMethods(DAVSessionCore):
         path: Target,
         file_or_path: Union[str, os.PathLike[str], BinaryIO],
         progress: Optional[Progress] = None,
+        *,
+        resume: bool = False,
     ) -> int:
         """GET (RFC 9110 section 9.3.1) a resource into a file object or a file path, streamed
-        in chunks; returns the
-        number of bytes written. ``progress(done, total)`` is called after each chunk
-        (``total`` from Content-Length, or None)."""
+        in chunks; returns the number of bytes of the resource now in the file.
+
+        ``progress(done, total)`` is called after each chunk (``total`` from Content-Length,
+        or None). A file path is written atomically (see the module docstring); when the
+        transfer fails, the partial file is kept beside the target if the server sent a
+        validator, so that ``resume=True`` can continue it, and removed otherwise.
+        """
+        if isinstance(file_or_path, (str, os.PathLike)):
+            return self._download_file(path, os.fspath(file_or_path), progress, resume)
         response = self._send("GET", path, stream=True)
         try:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            if isinstance(file_or_path, (str, os.PathLike)):
-                with open(file_or_path, "wb") as out:
-                    return self._copy_body(response, out, total, progress)
-            return self._copy_body(response, file_or_path, total, progress)
+            return self._copy_body(response, file_or_path, _length(response), progress)
+        finally:
+            response.close()
+
+    def _download_file(
+        self, path: Target, target: str, progress: Optional[Progress], resume: bool
+    ) -> int:
+        partial = partial_path(target)
+        keeper = partial + VALIDATOR_SUFFIX
+        offset, validator = 0, None
+        if resume and os.path.exists(partial):
+            with contextlib.suppress(OSError), open(keeper, encoding="utf-8") as handle:
+                validator = handle.read(1100).strip() or None
+            offset = os.path.getsize(partial) if validator else 0
+        headers: Dict[str, str] = {}
+        if offset and validator:
+            headers = {"Range": f"bytes={offset}-", "If-Range": validator}
+        response = self._send("GET", path, stream=True, headers=headers, ok=(416,))
+        try:
+            if response.status_code == 416:
+                # the partial file is not shorter than the resource any more: start over
+                response.close()
+                offset, headers = 0, {}
+                response = self._send("GET", path, stream=True)
+            start, total = 0, _length(response)
+            if response.status_code == 206 and offset:
+                span = _content_range(response)
+                if span is None or span[0] != offset:
+                    raise errors.DAVError(
+                        f"GET {response.url}: the server's Content-Range does not continue "
+                        f"the partial download at byte {offset}",
+                        response=response,
+                    )
+                start, total = offset, span[1]
+            elif response.status_code != 200:
+                raise errors.DAVError(
+                    f"GET {response.url} answered {response.status_code}, expected 200",
+                    response=response,
+                )
+            new_validator = _validator(response)
+            with open(partial, "ab" if start else "wb") as out:
+                if new_validator:
+                    with open(keeper, "w", encoding="utf-8") as handle:
+                        handle.write(new_validator)
+                else:
+                    _remove(keeper)
+                try:
+                    written = self._copy_body(response, out, total, progress, start=start)
+                except BaseException:
+                    out.close()
+                    if not new_validator:
+                        _remove(partial)
+                    raise
+            os.replace(partial, target)
+            _remove(keeper)
+            return start + written
         finally:
             response.close()
 
@@ -55,17 +167,19 @@ class TransferMethods(DAVSessionCore):
         out: BinaryIO,
         total: Optional[int],
         progress: Optional[Progress],
+        *,
+        start: int = 0,
     ) -> int:
         done = 0
         if progress is not None:
-            progress(0, total)
-        for chunk in response.iter_content(CHUNK_SIZE):
+            progress(start, total)
+        for chunk in response.iter_content(DOWNLOAD_CHUNK):
             if not chunk:
                 continue
             out.write(chunk)
             done += len(chunk)
             if progress is not None:
-                progress(done, total)
+                progress(start + done, total)
         return done
 
     def upload(
@@ -76,6 +190,8 @@ class TransferMethods(DAVSessionCore):
         if_match: Optional[str] = None,
         if_none_match: Optional[str] = None,
         content_type: Optional[str] = None,
+        *,
+        atomic: bool = False,
     ) -> WriteResult:
         """PUT (RFC 9110 section 9.3.4, RFC 4918 section 9.7) a file path, bytes, a binary
         file object or an iterable of bytes.
@@ -85,6 +201,12 @@ class TransferMethods(DAVSessionCore):
         :class:`errors.PreconditionFailedError` (412, with the current ETag when known).
         A seekable file is sent with Content-Length (and rewound if authentication makes
         the request go twice); other iterables go chunked.
+
+        ``atomic=True`` sends the body to a temporary name beside the target, then moves it
+        over the target (``Overwrite: F`` with ``if_none_match="*"``); a failed or
+        interrupted upload is deleted from the server and never reaches the target. It
+        cannot be combined with ``if_match`` (MOVE has no condition on the destination's
+        version).
         """
         headers: Dict[str, str] = {}
         if if_match is not None:
@@ -93,10 +215,66 @@ class TransferMethods(DAVSessionCore):
             headers["If-None-Match"] = if_none_match
         if content_type is not None:
             headers["Content-Type"] = content_type
+        if atomic:
+            if if_match is not None:
+                raise ValueError("atomic uploads cannot be combined with if_match")
+            return self._atomic_put(file_or_path, path, headers, progress)
         if isinstance(file_or_path, (str, os.PathLike)):
             with open(file_or_path, "rb") as handle:
                 return self._put(path, handle, headers, progress)
         return self._put(path, file_or_path, headers, progress)
+
+    def _atomic_put(
+        self, data: Any, path: Target, headers: Dict[str, str], progress: Optional[Progress]
+    ) -> WriteResult:
+        url = self.url(path)
+        parent, _, name = url.rstrip("/").rpartition("/")
+        temporary = f"{parent}/.{name}.{uuid.uuid4().hex[:12]}.rdupload"
+        create_only = headers.pop("If-None-Match", None) == "*"
+        existed = self._exists(url)  # some servers (nginx) answer 204 to any MOVE
+        if create_only and existed:
+            raise errors.PreconditionFailedError(f"PUT {url}: the resource exists (create only)")
+        try:
+            if isinstance(data, (str, os.PathLike)):
+                with open(data, "rb") as handle:
+                    self._put(temporary, handle, headers, progress)
+            else:
+                self._put(temporary, data, headers, progress)
+            moved = self._send(
+                "MOVE",
+                temporary,
+                headers={"Destination": url, "Overwrite": "F" if create_only else "T"},
+            )
+        except BaseException:
+            self._discard(temporary)
+            raise
+        result = write_result(moved, url=url)
+        etag = result.etag
+        if etag is None:
+            with contextlib.suppress(requests.RequestException):
+                head = self.request("HEAD", url)
+                if head.status_code == 200:
+                    etag = head.headers.get("ETag")
+        return WriteResult(result.status, url, not existed, etag, result.location, moved)
+
+    def _discard(self, temporary: str) -> None:
+        """Delete what a failed upload left under its temporary name. A server may still be
+        writing the broken upload when the DELETE arrives (404): try again, briefly."""
+        for _attempt in range(4):
+            try:
+                status = self.request("DELETE", temporary).status_code
+            except Exception:
+                return
+            if status != 404:
+                return
+            time.sleep(0.15)
+
+    def _exists(self, url: str) -> bool:
+        try:
+            self._send("PROPFIND", url, body=_RESOURCETYPE, headers={"Depth": "0"})
+        except errors.NotFoundError:
+            return False
+        return True
 
     def _put(
         self, path: Target, data: Any, headers: Dict[str, str], progress: Optional[Progress]
@@ -118,4 +296,20 @@ class TransferMethods(DAVSessionCore):
         return write_result(response)
 
 
-__all__ = ["TransferMethods"]
+_RESOURCETYPE = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>'
+)
+
+
+def _length(response: requests.Response) -> Optional[int]:
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() and len(length) < 20 else None
+
+
+def _remove(name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(name)
+
+
+__all__ = ["PARTIAL_SUFFIX", "VALIDATOR_SUFFIX", "TransferMethods", "partial_path"]

@@ -124,7 +124,8 @@ class DemoServer:
             from wsgidav.wsgidav_app import WsgiDAVApp
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise RuntimeError(
-                'the demo server needs the demo extra: pip install "requests-dav[demo]"'
+                'the demo server needs the demo extra: pip install "requests-dav[demo]" '
+                '(in a checkout of the source: pip install -e ".[demo]")'
             ) from exc
         from wsgidav.dc.simple_dc import SimpleDomainController
 

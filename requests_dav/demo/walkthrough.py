@@ -9,7 +9,9 @@ so the demo is also an end-to-end check: it exits 0 only when every step held.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import signal
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
@@ -333,9 +335,11 @@ class Walkthrough:
         self._say("      [ok] no extra round trip; every step held")
 
 
-def _serve_lines(server: DemoServer) -> List[str]:
+def _serve_lines(server: DemoServer, walkthrough: bool) -> List[str]:
     url = server.url
     user = server.username
+    # generated.bin exists only after the walkthrough; README.md after the put just above
+    shown = "generated.bin" if walkthrough else "README.md"
     return [
         f"Serving {url}  (WebDAV, Digest auth, realm {REALM!r})",
         f"  user:     {user}",
@@ -345,9 +349,23 @@ def _serve_lines(server: DemoServer) -> List[str]:
         f"  export REQUESTS_DAV_PASSWORD={server.password}",
         f"  requests-dav --user {user} ls -R {url}",
         f"  requests-dav --user {user} put README.md {url}",
-        f"  requests-dav --user {user} props {url}generated.bin",
+        f"  requests-dav --user {user} props {url}{shown}",
         "Press Ctrl-C to stop.",
     ]
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(event: threading.Event) -> Iterator[None]:
+    """SIGTERM sets ``event`` while serving (main thread only), so the server stops and its
+    temporary directory is removed as after Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: event.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait(stop: threading.Event) -> None:
@@ -365,15 +383,31 @@ def run(
     serve: bool = False,
     port: int = 0,
     stop: Optional[threading.Event] = None,
+    username: str = "demo",
 ) -> None:
     """Start the server, run the walkthrough, and with ``serve`` keep serving until Ctrl-C
     (or until ``stop`` is set).
 
     In ``--json`` mode the output is one JSON document (the steps' evidence, and the
     server's URL and credentials with ``serve``). Raises :class:`DemoCheckFailed` when a
-    step does not hold.
+    step does not hold. A busy ``port`` is a one-line error; SIGTERM stops a serving demo
+    as Ctrl-C does, so its temporary directory is removed either way.
     """
-    with DemoServer(port=port) as server:
+    server = DemoServer(port=port, username=username)
+    try:
+        server.start()
+    except OSError as exc:
+        server.stop()
+        reason = exc.strerror or "cannot listen there"
+        if "in use" in str(exc):
+            reason = "address already in use"
+        raise CLIError(
+            f"the demo server cannot listen on 127.0.0.1:{port}: {reason}; choose another "
+            "--port, or 0 for a free one",
+            EXIT_FAILURE,
+        ) from None
+    event = stop if stop is not None else threading.Event()
+    try:
         document: Dict[str, Any] = {"url": server.url, "ok": True}
         if not output.json_mode:
             output.line(f"requests-dav demo: WsgiDAV with Digest auth on {server.url}")
@@ -396,12 +430,15 @@ def run(
                 "password": server.password,
                 "root": str(server.root),
             }
-        if output.json_mode:
-            output.emit(document, lambda: None)
-            output.stdout.flush()
-        elif serve:
-            output.stdout.write("\n" + "\n".join(_serve_lines(server)) + "\n")
-            output.stdout.flush()
-        if serve:
-            _wait(stop if stop is not None else threading.Event())
-            output.info("Stopped.")
+        with _stop_on_sigterm(event) if serve else contextlib.nullcontext():
+            if output.json_mode:
+                output.emit(document, lambda: None)
+                output.stdout.flush()
+            elif serve:
+                output.stdout.write("\n" + "\n".join(_serve_lines(server, walkthrough)) + "\n")
+                output.stdout.flush()
+            if serve:
+                _wait(event)
+                output.info("Stopped.")
+    finally:
+        server.stop()

@@ -111,6 +111,9 @@ logger = logging.getLogger(__name__)
 _prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
 
 MAX_DRAIN_BYTES = wire.MAX_DRAIN_BYTES
+#: blocks a request body is read and sent in (urllib3's own default, 16 KiB, costs an upload
+#: of large files most of its throughput in Python calls per block)
+BODY_BLOCKSIZE = 256 * 1024
 """How much of an intermediate 401/407/411/417 entity is read; past it the connection is closed."""
 
 RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
@@ -213,6 +216,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         self._pool_connections = connections
         self._pool_maxsize = maxsize
         self._pool_block = block
+        pool_kwargs.setdefault("blocksize", BODY_BLOCKSIZE)
         self.poolmanager = ExpectPoolManager(
             num_pools=connections,
             maxsize=maxsize,

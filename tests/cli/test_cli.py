@@ -111,7 +111,7 @@ def test_ls_human_and_json(area: tuple[str, Path]) -> None:
     entries = {e["name"]: e for e in document["entries"]}
     assert set(entries) == {"a.txt", "sub/"}
     assert entries["a.txt"]["type"] == "file" and entries["a.txt"]["size"] == 5
-    assert entries["sub/"]["type"] == "directory"
+    assert entries["sub/"]["type"] == "collection"
     assert set(entries["a.txt"]) == {
         "name",
         "path",
@@ -426,7 +426,12 @@ def test_password_without_user_is_a_usage_error(server: DemoServer) -> None:
     assert result.exit_code == EXIT_USAGE and "--user" in result.stderr
 
 
-def test_prompted_password_is_not_echoed(server: DemoServer) -> None:
+def test_prompted_password_is_not_echoed(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from requests_dav.cli import app
+
+    monkeypatch.setattr(app, "_stdin_is_terminal", lambda: True)  # the runner's input is one
     result = run(["--json", "ls", server.url], password=None, input=PASSWORD + "\n")
     assert result.exit_code == 0, result.stderr
     assert "Password for demo" in result.stderr
