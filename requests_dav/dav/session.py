@@ -308,8 +308,11 @@ class DAVSession(TreeMethods, LockMethods):
                     raise
                 return list(self.walk(url, props))
             if _one_level(items, url):
+                origin = Origin.from_url(url)
                 for item in [item for item in items if item.is_collection]:
-                    items += self.walk(str(item.url), props)
+                    member = self._to_descend_into(item, origin)
+                    if member is not None:
+                        items += self.walk(member, props)
             return items
         with self.iter_propfind(url, props, depth=1) as stream:
             return _members(stream, url)
@@ -339,17 +342,21 @@ class DAVSession(TreeMethods, LockMethods):
                     if _same(item, current):
                         continue
                     if item.is_collection:
-                        url = str(item.url)
-                        try:
-                            self._check_origin(url, origin, "an href")
-                        except errors.CrossOriginHrefError as exc:
-                            warnings.warn(
-                                errors.CrossOriginHrefWarning(f"not descended into: {exc}"),
-                                stacklevel=2,
-                            )
-                        else:
-                            pending.append(url)
+                        member = self._to_descend_into(item, origin)
+                        if member is not None:
+                            pending.append(member)
                     yield item
+
+    def _to_descend_into(self, item: DAVResponse, origin: Origin) -> Optional[str]:
+        """The URL of a listed collection to list next, or None (with a
+        :class:`errors.CrossOriginHrefWarning`) when the server names it on another origin."""
+        url = str(item.url)
+        try:
+            self._check_origin(url, origin, "an href")
+        except errors.CrossOriginHrefError as exc:
+            warnings.warn(errors.CrossOriginHrefWarning(f"not descended into: {exc}"), stacklevel=3)
+            return None
+        return url
 
     def exists(self, path: Target, *, max_response_bytes: Optional[int] = None) -> bool:
         """True when ``path`` is mapped: a Depth 0 PROPFIND (RFC 4918 section 9.1) answered

@@ -43,6 +43,9 @@ def test_download_tree_refuses_a_listing_that_climbs_out(tmp_path: Path) -> None
         ["/dav/", "/dav/ok.txt", "/dav/%2e%2e/evil.txt", "/dav/sub/", "/dav/sub/..%2f..%2fx"]
     )
     responses.add("PROPFIND", BASE, body=listing, status=207, content_type="application/xml")
+    # the climbing member does not count as a second level, so sub/ is listed on its own
+    sub = _multistatus(["/dav/sub/"])
+    responses.add("PROPFIND", BASE + "sub/", body=sub, status=207, content_type="application/xml")
     responses.add("GET", BASE + "ok.txt", body=b"k")
     target = tmp_path / "inside"
     with DAVSession(BASE) as dav:
