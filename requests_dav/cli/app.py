@@ -120,7 +120,7 @@ class State:
         assert self.settings.user is not None
         return PasswordPrompt(self.settings.user, self.scrub)
 
-    def session(self, *urls: str) -> Any:
+    def session(self, *urls: str, connections: int = 1) -> Any:
         """A :class:`DAVSession` for ``urls`` with the credentials and TLS options given.
 
         The user is ``--user``, else the userinfo of the first URL; its password comes from
@@ -128,6 +128,8 @@ class State:
         (or ``$NETRC``) is the fallback. Proxies come from the environment (requests'
         ``trust_env``); their userinfo becomes proxy credentials (the adapter does that).
         """
+        from requests.adapters import DEFAULT_POOLSIZE
+
         from ..auth.credentials import Credentials
 
         settings = self.settings
@@ -145,8 +147,13 @@ class State:
             self.had_credentials = True
         elif any(credentials.find(clean_url(url)) is not None for url in urls):
             self.had_credentials = True
+        pool = max(DEFAULT_POOLSIZE, connections)
         session = _session_class()(
-            origin_of(urls[0]), auth=credentials, default_timeout=settings.timeout
+            origin_of(urls[0]),
+            auth=credentials,
+            default_timeout=settings.timeout,
+            pool_connections=pool,
+            pool_maxsize=pool,
         )
         if settings.ca_bundle:
             session.verify = session.explicit_verify = settings.ca_bundle

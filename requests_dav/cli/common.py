@@ -35,8 +35,11 @@ def url_path(url: str) -> str:
     return path or "/"
 
 
-def target(current: State, url: str, *more: str) -> Tuple[Any, str]:
+def target(current: State, url: str, *more: str, connections: int = 1) -> Tuple[Any, str]:
     """A session for ``url`` (and ``more`` URLs on the same server) and ``url`` cleaned.
+
+    ``connections`` is how many requests may run at once (``-j``): the pool keeps at least
+    that many connections alive.
 
     A :class:`DAVSession` uses absolute URL strings verbatim, so every command passes the
     URL itself (without userinfo: that is taken as the user name by :meth:`State.session`).
@@ -49,7 +52,7 @@ def target(current: State, url: str, *more: str) -> Tuple[Any, str]:
                 f"{origin_of(other)}",
                 EXIT_USAGE,
             )
-    return current.session(url, *more), clean_url(url)
+    return current.session(url, *more, connections=connections), clean_url(url)
 
 
 def name_of(url: str) -> str:

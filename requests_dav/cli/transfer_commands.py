@@ -147,7 +147,7 @@ def get_command(
     FILE defaults to the last segment of the URL, in the current directory.
     """
     current = state()
-    session, where = target(current, url)
+    session, where = target(current, url, connections=jobs if recursive else 1)
     if recursive:
         directory = file or name_of(where)
         if not directory or directory == "-":
@@ -334,7 +334,7 @@ def _put_tree(
         raise CLIError(f"put -r needs a directory, not {directory}", EXIT_USAGE)
     if not url.endswith("/"):
         url += "/"
-    session, where = target(current, url)
+    session, where = target(current, url, connections=jobs)
     submit_lock_tokens(session, lock_tokens, where)
     _preflight(session, where)
     with current.output.progress(None, os.path.basename(os.path.abspath(directory))) as bar:

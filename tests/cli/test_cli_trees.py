@@ -348,3 +348,17 @@ def test_json_error_document_for_a_tree_failure(area: tuple[str, Path], tmp_path
     assert result.exit_code == 0, result.stderr  # parents are created, in order
     document = json.loads(result.stdout)
     assert document["files"] == 1
+
+
+@pytest.mark.parametrize(("connections", "kept"), [(1, 10), (10, 10), (16, 16), (64, 64)])
+def test_the_session_keeps_a_connection_for_every_job(connections: int, kept: int) -> None:
+    from requests_dav.cli.app import State
+
+    current = State()
+    session = current.session("http://127.0.0.1:9/dav/", connections=connections)
+    try:
+        adapter = session.get_adapter("http://127.0.0.1:9/dav/")
+        assert adapter._pool_maxsize == kept
+        assert adapter.poolmanager.connection_pool_kw["maxsize"] == kept
+    finally:
+        session.close()
