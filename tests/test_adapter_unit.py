@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import pickle
 import re
 import threading
 import time
@@ -348,11 +347,6 @@ def test_not_replayable_says_bytes_sent_and_limit(caplog: pytest.LogCaptureFixtu
     assert error.outcome == "not-replayable" and error.bytes_sent == 10 and error.limit == 5
     assert "10 bytes had been sent" in str(error) and "5 bytes" in str(error)
     assert PASSWORD not in caplog.text
-
-
-def test_the_adapter_refuses_to_be_pickled() -> None:
-    with pytest.raises(TypeError):
-        pickle.dumps(AuthAdapter())
 
 
 # -- the body on the wire -----------------------------------------------------------------------

@@ -37,8 +37,11 @@ import os
 import socket
 import threading
 from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import pytest
+
+from requests_dav import Credential, Credentials
 
 TARPIT_ENV = "REQUESTS_DAV_TARPIT"
 MODES = ("none", "empty", "right", "wrong")
@@ -51,6 +54,11 @@ INTENDED_DIFFERENCES: Dict[str, Tuple[Tuple[str, ...], str]] = {
         ("right",),
         "after a request with auth=, it sends one without and expects 401: with the right "
         "credentials in the store the adapter answers the challenge (its whole purpose)",
+    ),
+    "tests/test_requests.py::TestRequests::test_DIGESTAUTH_WRONG_HTTP_401_GET": (
+        ("right",),
+        "between its wrong-password requests it sends one without auth= and expects 401; the "
+        "store's right credentials answer that one",
     ),
     "tests/test_requests.py::TestRequests::test_DIGEST_HTTP_200_OK_GET": (
         ("right",),
@@ -197,29 +205,38 @@ def _thread_httpbin() -> None:
 # -- the adapter on every Session -------------------------------------------------------------
 
 
-def _store(mode: str) -> Any:
-    from requests_dav import Credential, Credentials
+class EveryLoopbackServer(Credentials):
+    """A store with one credential for every loopback origin and proxy (the ports of
+    requests' test servers are only known once they start); pickles like ``Credentials``."""
 
+    def __init__(self, credential: Credential) -> None:
+        super().__init__()
+        self.credential = credential
+
+    def __getstate__(self) -> Dict[str, Any]:
+        return {"store": super().__getstate__(), "credential": self.credential}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        super().__setstate__(state["store"])
+        self.credential = state["credential"]
+
+    def find(
+        self, url: str, *, realm: Optional[str] = None, proxy: bool = False
+    ) -> Optional[Credential]:
+        host = urlsplit(url).hostname or ""
+        if host in _LOCAL_NAMES or _is_loopback_host(host):
+            return self.credential
+        return super().find(url, realm=realm, proxy=proxy)
+
+    def knows(self, url: str) -> bool:
+        return self.find(url) is not None or super().knows(url)
+
+
+def _store(mode: str) -> Credentials:
     if mode == "empty":
         return Credentials()
-    credential = Credential(USER, RIGHT_PASSWORD if mode == "right" else WRONG_PASSWORD)
-
-    class EveryLoopbackServer(Credentials):  # type: ignore[misc]
-        """The one user of requests' tests, on every loopback origin and proxy (their
-        servers' ports are only known once they start)."""
-
-        def find(self, url: str, *, realm: Optional[str] = None, proxy: bool = False) -> Any:
-            from urllib.parse import urlsplit
-
-            host = urlsplit(url).hostname or ""
-            if host in _LOCAL_NAMES or _is_loopback_host(host):
-                return credential
-            return super().find(url, realm=realm, proxy=proxy)
-
-        def knows(self, url: str) -> bool:
-            return self.find(url) is not None or super().knows(url)
-
-    return EveryLoopbackServer()
+    password = RIGHT_PASSWORD if mode == "right" else WRONG_PASSWORD
+    return EveryLoopbackServer(Credential(USER, password))
 
 
 def _mount_everywhere(mode: str) -> None:
