@@ -215,3 +215,20 @@ def test_closing_an_adapter_mounted_twice_is_harmless(wsgidav_server: WsgiDAVSer
     assert session.get(wsgidav_server.url("basic")).status_code == 200
     session.close()
     assert proxy_manager.clear.call_count == 2
+
+
+# -- 6. urllib3-future: overrides pass on what they do not use ----------------------------------
+
+
+def test_connection_overrides_pass_unknown_keywords_through() -> None:
+    from urllib3.connection import HTTPConnection
+
+    from requests_dav.transport.expect import ExpectHTTPConnection
+
+    connection = ExpectHTTPConnection("127.0.0.1", 9)
+    with mock.patch.object(HTTPConnection, "request") as request:
+        connection.request("PUT", "/", body=b"x", on_upload_body="callback")
+    assert request.call_args.kwargs["on_upload_body"] == "callback"
+    with mock.patch.object(HTTPConnection, "getresponse") as getresponse:
+        connection.getresponse(promise="p")
+    assert getresponse.call_args.kwargs == {"promise": "p"}
