@@ -16,8 +16,9 @@ listener with a full accept queue, and the plugin refuses and reports every othe
 
 The sdist is cached (``REQUESTS_DAV_SDIST_CACHE``, default ``~/.cache/requests-dav/sdists``),
 so only the first run downloads. The modes run in parallel, each split in two shards (the tests
-mostly wait on sockets and timers), so the whole check stays under two minutes on two cores. Missing test requirements (the ``test``
-extra) or no index skip the test locally and fail it when ``CI=true``.
+mostly wait on sockets and timers), so the whole check stays under two minutes on two cores.
+Missing test requirements (the ``test`` extra) or no index skip the test locally and fail it
+when ``CI=true``.
 """
 
 from __future__ import annotations
