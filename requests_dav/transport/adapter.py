@@ -340,8 +340,13 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         socks = proxy is not None and proxy.lower().startswith("socks")
         forward = bool(proxy) and not socks and not url.lower().startswith("https:")
         callers = not self.replace_caller_auth and fidelity.callers_own_auth(request)
+        callers_proxy = (
+            forward and not self.replace_caller_auth and "Proxy-Authorization" in request.headers
+        )
         try:
-            nothing = (callers and not forward) or self._nothing_to_negotiate(url, proxies)
+            nothing = (callers and (not forward or callers_proxy)) or self._nothing_to_negotiate(
+                url, proxies
+            )
         except ValueError:  # a URL urllib3 takes but no protection space can name: no entry
             return self._send_direct(request, url, kwargs)
         if nothing:
@@ -372,7 +377,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
                 headers=CaseInsensitiveDict(request.headers),
                 body=body,
                 target=target,
-                proxy=forward_proxy,
+                proxy=None if callers_proxy else forward_proxy,
             )
             # Connection-bound schemes (NTLM, Negotiate) only toward a peer this adapter keeps
             # one connection to: the origin directly or inside a tunnel, or a forward proxy.

@@ -8,7 +8,8 @@
 * The caller's own authentication wins (:func:`callers_own_auth`): a request that arrives
   with ``Authorization`` (RFC 9110 section 11.6.2), or with the response hook of a requests
   ``auth=`` object that answers challenges itself (``HTTPDigestAuth``), is the caller's
-  choice; the adapter leaves its 401 to the caller.
+  choice; the adapter leaves its 401 to the caller. The same for ``Proxy-Authorization``
+  (RFC 9110 section 11.7.2) to a forward proxy and its 407.
 * Pickling (:func:`adapter_state`): configuration and the store travel, locks, pools and
   per-peer memory are rebuilt, as ``HTTPAdapter`` does.
 """
