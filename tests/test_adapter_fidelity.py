@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import pickle
+from pathlib import Path
 from typing import Optional
 from unittest import mock
 
@@ -232,3 +233,20 @@ def test_connection_overrides_pass_unknown_keywords_through() -> None:
     with mock.patch.object(HTTPConnection, "getresponse") as getresponse:
         connection.getresponse(promise="p")
     assert getresponse.call_args.kwargs == {"promise": "p"}
+
+
+def test_the_netrc_header_requests_adds_is_not_the_callers_choice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from requests_dav.transport.fidelity import callers_own_auth
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login alice password s3cret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    session = requests.Session()
+    from_netrc = session.prepare_request(requests.Request("GET", ORIGIN))
+    assert from_netrc.headers["Authorization"] == basic("alice", "s3cret")
+    assert not callers_own_auth(from_netrc)
+    chosen = session.prepare_request(requests.Request("GET", ORIGIN, auth=("alice", "other")))
+    assert callers_own_auth(chosen)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from requests import auth as _auth
 from requests import utils as _utils
 from requests.auth import AuthBase
 from requests.exceptions import InvalidProxyURL, InvalidURL
@@ -28,8 +29,10 @@ from urllib3.util import parse_url
 
 __all__ = ["PROXY_URL_MESSAGE", "adapter_state", "callers_own_auth", "check_urls"]
 
-# requests' helper, typed (its stubs leave it untyped)
+# requests' helpers, typed (its stubs leave them untyped)
 _prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
+_get_netrc_auth: Callable[[str], Any] = _utils.get_netrc_auth
+_basic_auth_str: Callable[[str, str], str] = _auth._basic_auth_str
 
 PROXY_URL_MESSAGE = "Please check proxy URL. It is malformed and could be missing the host."
 """requests' own message for a proxy URL without a host."""
@@ -77,15 +80,25 @@ def invalid_url(exc: ValueError, request: PreparedRequest, *, proxy: bool) -> Ex
 def callers_own_auth(request: PreparedRequest) -> bool:
     """``request`` carries origin authentication the adapter did not make.
 
-    An ``Authorization`` header (set by the caller, by ``HTTPBasicAuth``, by netrc), or a
+    An ``Authorization`` header (set by the caller or by ``HTTPBasicAuth``), or a
     response hook bound to a requests :class:`~requests.auth.AuthBase` (``HTTPDigestAuth``
     answers the 401 itself). requests-dav's own ``auth=`` classes register plain functions
-    and are not counted: they and the adapter share the same negotiation.
+    and are not counted: they and the adapter share the same negotiation. Nor is the Basic
+    header requests builds from a netrc file when nothing else was chosen (``trust_env``): a
+    store with ``netrc=True`` answers for those credentials itself, with the scheme the server
+    asks for.
     """
-    if "Authorization" in request.headers:
-        return True
+    value = request.headers.get("Authorization")
+    if value is not None:
+        return value != _netrc_basic(str(request.url))
     hooks = (request.hooks or {}).get("response", ())
     return any(isinstance(getattr(hook, "__self__", None), AuthBase) for hook in hooks)
+
+
+def _netrc_basic(url: str) -> Optional[str]:
+    """The ``Authorization`` requests would put on ``url`` from a netrc file, if any."""
+    found: Any = _get_netrc_auth(url)
+    return _basic_auth_str(*found) if found else None
 
 
 def adapter_state(adapter: Any, http_adapter_state: Dict[str, Any]) -> Dict[str, Any]:
