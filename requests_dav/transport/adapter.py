@@ -341,7 +341,9 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         forward = bool(proxy) and not socks and not url.lower().startswith("https:")
         callers = not self.replace_caller_auth and fidelity.callers_own_auth(request)
         callers_proxy = (
-            forward and not self.replace_caller_auth and "Proxy-Authorization" in request.headers
+            forward
+            and not self.replace_caller_auth
+            and fidelity.callers_own_proxy_auth(request, str(proxy))
         )
         try:
             nothing = (callers and (not forward or callers_proxy)) or self._nothing_to_negotiate(

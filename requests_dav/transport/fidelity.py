@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from requests import auth as _auth
 from requests import utils as _utils
@@ -27,11 +27,18 @@ from requests.utils import select_proxy
 from urllib3.exceptions import LocationValueError
 from urllib3.util import parse_url
 
-__all__ = ["PROXY_URL_MESSAGE", "adapter_state", "callers_own_auth", "check_urls"]
+__all__ = [
+    "PROXY_URL_MESSAGE",
+    "adapter_state",
+    "callers_own_auth",
+    "callers_own_proxy_auth",
+    "check_urls",
+]
 
 # requests' helpers, typed (its stubs leave them untyped)
 _prepend_scheme: Callable[[str, str], str] = _utils.prepend_scheme_if_needed
 _get_netrc_auth: Callable[[str], Any] = _utils.get_netrc_auth
+_get_auth_from_url: Callable[[str], Tuple[str, str]] = _utils.get_auth_from_url
 _basic_auth_str: Callable[[str, str], str] = _auth._basic_auth_str
 
 PROXY_URL_MESSAGE = "Please check proxy URL. It is malformed and could be missing the host."
@@ -93,6 +100,20 @@ def callers_own_auth(request: PreparedRequest) -> bool:
         return value != _netrc_basic(str(request.url))
     hooks = (request.hooks or {}).get("response", ())
     return any(isinstance(getattr(hook, "__self__", None), AuthBase) for hook in hooks)
+
+
+def callers_own_proxy_auth(request: PreparedRequest, proxy: str) -> bool:
+    """``request`` carries a ``Proxy-Authorization`` for ``proxy`` the adapter did not make.
+
+    Not counted: the Basic header requests' ``rebuild_proxies`` builds from the proxy URL's
+    userinfo on a redirect; the adapter has those credentials in its store already and answers
+    the proxy's own challenge with them.
+    """
+    value = request.headers.get("Proxy-Authorization")
+    if value is None:
+        return False
+    username, password = _get_auth_from_url(proxy)
+    return not username or value != _basic_auth_str(username, password)
 
 
 def _netrc_basic(url: str) -> Optional[str]:
