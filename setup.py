@@ -48,6 +48,11 @@ setup(
             "xandikos>=0.4.10; python_version >= '3.10'",  # it needs 3.10
             "gssapi>=1.12",
             "krb5>=0.10",
+            "pytest-httpbin>=2.1",
+            "httpbin>=0.10",
+            "pytest-mock>=3.10",
+            "trustme>=1.0",
+            "PySocks>=1.7",
         ],
         "docs": ["sphinx>=7.0"],
         "lint": [

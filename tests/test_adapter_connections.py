@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from requests_dav import AuthAdapter, Credentials
+from requests_dav.transport.expect import URLLIB3_FUTURE
 
 
 class HeadWithBodyServer:
@@ -70,6 +71,10 @@ def head_server() -> Iterator[HeadWithBodyServer]:
     server.close()
 
 
+@pytest.mark.skipif(
+    URLLIB3_FUTURE,
+    reason="urllib3-future reuses a connection a HEAD answer left bytes on (docs/adapter.rst)",
+)
 def test_head_retry_never_reads_a_body_left_on_the_connection(
     head_server: HeadWithBodyServer,
 ) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import pickle
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ from requests_dav.auth.body import ReplayableBody
 from requests_dav.auth.credentials import Credentials
 from requests_dav.transport.adapter import AuthAdapter, WireBody, auth_result, raise_for_auth
 from requests_dav.transport.auth_base import BasicAuth, DigestAuth, HTTPAuth
+from requests_dav.transport.expect import URLLIB3_FUTURE
 
 URL = "http://dav.test/dir/file.bin"
 PASSWORD = "pässwörd-s3cret€"
@@ -350,11 +350,6 @@ def test_not_replayable_says_bytes_sent_and_limit(caplog: pytest.LogCaptureFixtu
     assert PASSWORD not in caplog.text
 
 
-def test_the_adapter_refuses_to_be_pickled() -> None:
-    with pytest.raises(TypeError):
-        pickle.dumps(AuthAdapter())
-
-
 # -- the body on the wire -----------------------------------------------------------------------
 
 
@@ -491,6 +486,9 @@ def http10() -> Iterator[Tuple[StandIn, List[Tuple[str, bytes]]]]:
     server.close()
 
 
+@pytest.mark.skipif(
+    URLLIB3_FUTURE, reason="urllib3-future reports HTTP/1.0 answers as 1.1 (docs/adapter.rst)"
+)
 def test_http10_peer_gets_content_length_and_is_remembered(
     http10: Tuple[StandIn, List[Tuple[str, bytes]]],
 ) -> None:
@@ -503,6 +501,9 @@ def test_http10_peer_gets_content_length_and_is_remembered(
     assert [r.status_code for r in first.history] == [411] and second.history == []
 
 
+@pytest.mark.skipif(
+    URLLIB3_FUTURE, reason="urllib3-future reports HTTP/1.0 answers as 1.1 (docs/adapter.rst)"
+)
 def test_http10_peer_and_a_body_over_the_limit(
     http10: Tuple[StandIn, List[Tuple[str, bytes]]],
 ) -> None:

@@ -122,6 +122,32 @@ class Credentials:
         self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
         self._listeners: List[Callable[[], Optional[ForgetListener]]] = []
 
+    # -- pickling (copy.deepcopy too) ---------------------------------------------------------
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """The origin and proxy credentials, the floors of their protection spaces (what
+        succeeded there, so a copy refuses the same downgrades) and the netrc settings. Not
+        the learned spaces (negotiated state such as a Digest nonce), the netrc cache, the
+        listeners or the lock: a copy starts those afresh, as a new store would."""
+        with self._lock:
+            return {
+                "origin": {origin: dict(table) for origin, table in self._origin.items()},
+                "proxy": {origin: dict(table) for origin, table in self._proxy.items()},
+                "serial": self._serial,
+                "floors": {origin: dict(table) for origin, table in self._floors.items()},
+                "floors_proxy": dict(self._floors_proxy),
+                "netrc": self._netrc_enabled,
+                "netrc_file": self._netrc_file,
+            }
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        Credentials.__init__(self, netrc=state["netrc"], netrc_file=state["netrc_file"])
+        self._origin = state["origin"]
+        self._proxy = state["proxy"]
+        self._serial = state["serial"]
+        self._floors = state["floors"]
+        self._floors_proxy = state["floors_proxy"]
+
     # -- adding -------------------------------------------------------------------------------
 
     def _next_serial(self) -> int:

@@ -190,8 +190,12 @@ class Negotiator:
         *,
         connection_bound: bool = True,
         proxy_connection_bound: Optional[bool] = None,
+        origin: bool = True,
     ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
         """Negotiate origin (401) and, when ``request.proxy`` is set, proxy (407) authentication.
+
+        ``origin=False`` negotiates the proxy only: the request carries the caller's own
+        origin authentication, and its 401 goes back to the caller as it is.
 
         ``connection_bound=False`` leaves out the schemes that authenticate a
         connection (NTLM, Negotiate) toward the origin, for a driver that
@@ -200,7 +204,9 @@ class Negotiator:
         ``proxy_connection_bound`` says the same for the proxy; ``None``
         follows ``connection_bound``.
         """
-        sides: List[Tuple[_Side, str, bool]] = [(ORIGIN, request.url, connection_bound)]
+        sides: List[Tuple[_Side, str, bool]] = (
+            [(ORIGIN, request.url, connection_bound)] if origin else []
+        )
         if request.proxy:
             proxy_bound = (
                 connection_bound if proxy_connection_bound is None else proxy_connection_bound

@@ -9,8 +9,9 @@ importing each other.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 __all__ = ["Credential", "PasswordSource", "Strength"]
 
@@ -83,6 +84,24 @@ class Credential:
         )
 
     __str__ = __repr__
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Credential:
+        """Immutable: a deep copy is the credential itself (a callable password is shared)."""
+        return self
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickled by value. A callable password travels when it pickles (a module-level
+        function); otherwise :class:`TypeError` says so (never showing a password)."""
+        if callable(self.password):
+            try:
+                pickle.dumps(self.password)
+            except Exception as exc:
+                raise TypeError(
+                    f"the credential of {self.username!r} has a password callable that cannot "
+                    f"be pickled ({type(exc).__name__}): use a module-level function or a "
+                    "picklable object, or store the password itself"
+                ) from exc
+        return (Credential, (self.username, self.password, self.realm, self.encoding))
 
 
 @dataclass(frozen=True, order=True)

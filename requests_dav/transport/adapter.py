@@ -52,6 +52,7 @@ import threading
 from typing import (
     Any,
     Callable,
+    Dict,
     Generator,
     Mapping,
     Optional,
@@ -61,7 +62,7 @@ from typing import (
 )
 
 from requests import utils as _utils
-from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE
+from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
 from requests.exceptions import ConnectionError as _ConnectionError
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
@@ -77,7 +78,7 @@ from ..auth.messages import AuthRequest, AuthResponse
 from ..auth.schemes import SchemeRegistry
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
-from . import results, wire
+from . import fidelity, results, wire
 from .connection_pins import ConnectionPinning
 from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
 from .peer_quirks import HTTP10_CHUNKED_REFUSALS, PeerQuirks
@@ -162,6 +163,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         options: Optional[SchemeOptions] = None,
         expect_continue: Union[bool, int, None] = None,
         expect_timeout: float = DEFAULT_EXPECT_TIMEOUT,
+        replace_caller_auth: bool = False,
         **kwargs: Any,
     ) -> None:
         if max_replay_bytes < 0:
@@ -176,6 +178,8 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         if not expect_timeout > 0:
             raise ValueError(f"expect_timeout must be > 0, got {expect_timeout}")
         self.expect_continue = expect_continue
+        self.replace_caller_auth = bool(replace_caller_auth)
+        self._closed = False
         self.expect_timeout = float(expect_timeout)
         self.bound_connection_wait = BOUND_CONNECTION_WAIT
         self._no_expect_peers: Set[Origin] = set()
@@ -197,7 +201,30 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         )
 
     def __getstate__(self) -> Any:
-        raise TypeError("an AuthAdapter holds credentials and locks and cannot be pickled")
+        """Configuration and the store (see :meth:`__setstate__`); never locks or pools."""
+        requests_state: Dict[str, Any] = HTTPAdapter.__getstate__(self)  # type: ignore[attr-defined]
+        return fidelity.adapter_state(self, requests_state)
+
+    def __setstate__(self, state: Any) -> None:
+        """A fresh adapter from the pickled configuration and store, as ``HTTPAdapter`` does:
+        pools, pinned connections, peer memory and the single-flight state start empty."""
+        config = state["http_adapter"]
+        AuthAdapter.__init__(
+            self,
+            state["credentials"],
+            max_replay_bytes=state["max_replay_bytes"],
+            registry=state["registry"],
+            options=state["options"],
+            expect_continue=state["expect_continue"],
+            expect_timeout=state["expect_timeout"],
+            replace_caller_auth=state["replace_caller_auth"],
+            max_retries=config["max_retries"],
+            pool_connections=config["_pool_connections"],
+            pool_maxsize=config["_pool_maxsize"],
+            pool_block=config["_pool_block"],
+        )
+        self.config = dict(config.get("config") or {})
+        self.bound_connection_wait = state["bound_connection_wait"]
 
     @property
     def credentials(self) -> Credentials:
@@ -226,7 +253,14 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         )
 
     def close(self) -> None:
-        """Close every pooled connection, the authenticated (connection-bound) ones too."""
+        """Close every pooled connection, the authenticated (connection-bound) ones too.
+
+        A second close with no request in between does nothing: one adapter mounted on
+        ``http://`` and ``https://`` is closed twice by ``Session.close()``.
+        """
+        if self._closed:
+            return
+        self._closed = True
         super().close()
         self._pinned_pools.close()
 
@@ -290,7 +324,14 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         cert: Any = None,
         proxies: Optional[Mapping[str, str]] = None,
     ) -> Response:
-        """Send ``request``, answering 401/407 challenges; see the module docstring."""
+        """Send ``request``, answering 401/407 challenges; see the module docstring.
+
+        A request that carries its own origin authentication (``Authorization``, or a requests
+        ``auth=`` that answers 401 itself) goes as it is and its 401 reaches the caller, unless
+        ``replace_caller_auth=True``. Bad URLs raise what ``HTTPAdapter`` raises.
+        """
+        self._closed = False
+        fidelity.check_urls(self, request, proxies, verify, cert)
         kwargs = {
             "stream": stream,
             "timeout": timeout,
@@ -299,20 +340,36 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
             "proxies": proxies,
         }
         url = str(request.url)
-        if self._nothing_to_negotiate(url, proxies):
-            if self._framing_is_fixed(request):
-                return self._send_direct(request, url, kwargs)
-            return self._send_framed(request, url, kwargs)
-        body, wire = replayable_body(request, self.max_replay_bytes)
         proxy = select_proxy(url, proxies)
+        socks = proxy is not None and proxy.lower().startswith("socks")
+        forward = bool(proxy) and not socks and not url.lower().startswith("https:")
+        callers = not self.replace_caller_auth and fidelity.callers_own_auth(request)
+        callers_proxy = (
+            forward
+            and not self.replace_caller_auth
+            and fidelity.callers_own_proxy_auth(request, str(proxy))
+        )
+        try:
+            nothing = (callers and (not forward or callers_proxy)) or self._nothing_to_negotiate(
+                url, proxies
+            )
+        except ValueError:  # a URL urllib3 takes but no protection space can name: no entry
+            return self._send_direct(request, url, kwargs)
+        if nothing:
+            if self._framing_is_fixed(request):
+                return self._send_direct(request, url, kwargs, callers)
+            return self._send_framed(request, url, kwargs, callers)
+        body, wire = replayable_body(request, self.max_replay_bytes)
         via: Optional[str] = None
         forward_proxy: Optional[str] = None
-        socks = proxy is not None and proxy.lower().startswith("socks")
-        if proxy and not socks:
-            via = self._register_proxy(_prepend_scheme(proxy, "http"))
-            if not url.lower().startswith("https:"):
-                forward_proxy = via
-        peer = Origin.from_url(forward_proxy or url)
+        try:
+            if proxy and not socks:
+                via = self._register_proxy(_prepend_scheme(proxy, "http"))
+                if forward:
+                    forward_proxy = via
+            peer = Origin.from_url(forward_proxy or url)
+        except ValueError as exc:
+            raise fidelity.invalid_url(exc, request, proxy=bool(via or proxy)) from exc
         state = SendState(request, body, wire, peer, kwargs)
         state.url = url
         state.proxy = via
@@ -326,7 +383,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
                 headers=CaseInsensitiveDict(request.headers),
                 body=body,
                 target=target,
-                proxy=forward_proxy,
+                proxy=None if callers_proxy else forward_proxy,
             )
             # Connection-bound schemes (NTLM, Negotiate) only toward a peer this adapter keeps
             # one connection to: the origin directly or inside a tunnel, or a forward proxy.
@@ -336,6 +393,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
                 auth_request,
                 connection_bound=not socks and forward_proxy is None,
                 proxy_connection_bound=forward_proxy is not None,
+                origin=not callers,
             )
             try:
                 return flow, next(flow)  # may wait for another thread's flow (single flight)
@@ -414,15 +472,15 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         return not (body and self._expects(content_length(request)))
 
     def _send_direct(
-        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any]
+        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any], callers: bool = False
     ) -> Response:
         """``HTTPAdapter.send`` plus the verdict: nothing to negotiate, nothing to fix."""
         response = self._transport_send(request, kwargs)
-        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url))
+        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url, callers_auth=callers))
         return response
 
     def _send_framed(
-        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any]
+        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any], callers: bool = False
     ) -> Response:
         """Nothing to negotiate, but the body's framing may need a fix (411, an HTTP/1.0 peer,
         417) or ``Expect`` is to be used: :meth:`_attempt` without the flow."""
@@ -437,7 +495,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         )
         response, reusable = self._attempt(state, outgoing)
         response.history = state.history
-        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url))
+        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url, callers_auth=callers))
         if not reusable and int(response.status_code) >= 400:
             close_after_use(response)
         return response

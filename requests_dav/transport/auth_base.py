@@ -31,6 +31,13 @@ challenges is answered with a fresh flow.
 
 ``auth=`` only sees origin authentication: ``407`` belongs to the proxy and is
 answered by :class:`~requests_dav.transport.adapter.AuthAdapter`.
+
+Body framing, as the adapter does it: a peer that answers as HTTP/1.0 must never get a
+chunked body (RFC 2145 section 2.3), so the retry after its 401 carries ``Content-Length``
+from the replay buffer; a ``411 Length Required`` (RFC 9110 section 15.5.12), or a 400/501
+from an HTTP/1.0 peer, to a chunked body is answered by sending the body again with
+``Content-Length`` (:class:`~requests_dav.exceptions.LengthRequiredError` when it does not
+fit the buffer).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
+from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from ..auth.challenge import Challenge
@@ -65,6 +73,8 @@ from .wire import (
 __all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: statuses with which a peer refuses a chunked body: 411 from anyone, these from HTTP/1.0 peers
+_HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
 
 # requests' method, typed (its stubs leave it untyped)
 _register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.register_hook
@@ -93,6 +103,7 @@ class _Exchange:
         self.outgoing: Optional[AuthRequest] = None
         self.handled = False
         self.set_headers: List[str] = []
+        self.force_length = False
 
 
 class HTTPAuth(AuthBase):
@@ -231,6 +242,11 @@ class HTTPAuth(AuthBase):
         reusable = exchange.body is None or exchange.body.length == 0
         jar = retry_cookie_jar(exchange.prepared)
         while True:
+            if _refused_chunked(response) and not exchange.force_length:
+                exchange.force_length = True
+                release_intermediate(response, reusable)
+                history.append(response)
+                response = self._send_again(exchange, response, kwargs)
             try:
                 outgoing: AuthRequest = flow.send(auth_response(response))
             except StopIteration as stop:
@@ -251,6 +267,18 @@ class HTTPAuth(AuthBase):
         return response
 
     @staticmethod
+    def _send_again(exchange: _Exchange, previous: Response, kwargs: Any) -> Response:
+        """The request ``previous`` answered, again, with ``Content-Length`` (same headers)."""
+        sent = previous.request
+        headers = sent.headers if sent is not None else exchange.prepared.headers
+        outgoing = AuthRequest(
+            method=str(exchange.prepared.method or "GET"),
+            url=safe_url(exchange.prepared.url),
+            headers=CaseInsensitiveDict(headers),
+        )
+        return HTTPAuth._send(exchange, outgoing, previous, kwargs)
+
+    @staticmethod
     def _send(
         exchange: _Exchange, outgoing: AuthRequest, previous: Response, kwargs: Any
     ) -> Response:
@@ -259,6 +287,10 @@ class HTTPAuth(AuthBase):
         if exchange.wire is not None:
             exchange.wire.rewind()
             prep.body = exchange.wire  # type: ignore[assignment]
+        chunked = prep.body is not None and "Content-Length" not in prep.headers
+        if chunked and (exchange.force_length or _http10(previous)):
+            exchange.force_length = True
+            _with_length(exchange, prep, previous)
         connection = previous.connection
         sent: Response = connection.send(prep, **kwargs)
         sent.request = prep
@@ -282,6 +314,42 @@ class HTTPAuth(AuthBase):
             retry.history = [*retry.history, response]
             response = retry
         return self._drive(target, flow, response, kwargs)
+
+
+def _http10(response: Response) -> bool:
+    return getattr(response.raw, "version", 11) == 10
+
+
+def _refused_chunked(response: Response) -> bool:
+    """``response`` refuses the chunked body of its request (411, or 400/501 from HTTP/1.0)."""
+    sent = response.request
+    if sent is None or sent.body is None or "Content-Length" in sent.headers:
+        return False
+    status = int(response.status_code)
+    return status == 411 or (status in _HTTP10_CHUNKED_REFUSALS and _http10(response))
+
+
+def _with_length(exchange: _Exchange, prep: PreparedRequest, previous: Response) -> None:
+    """Put the buffered body on ``prep`` with ``Content-Length`` (RFC 9112 section 6.2)."""
+    body = exchange.body
+    if body is None:
+        return
+    try:
+        body.rewind()
+        data = body.read_all()
+    except core_errors.BodyNotReplayableError as exc:
+        raise exceptions.LengthRequiredError(
+            f"{exchange.origin} needs Content-Length (411 Length Required, or an HTTP/1.0 "
+            f"peer per RFC 2145) and the chunked body does not fit the replay buffer: "
+            f"{exc.reason}",
+            bytes_sent=exc.bytes_sent,
+            limit=exc.limit,
+            request=exchange.prepared,
+            response=previous,
+        ) from exc
+    prep.headers.pop("Transfer-Encoding", None)
+    prep.headers["Content-Length"] = str(len(data))
+    prep.body = data
 
 
 class BasicAuth(HTTPAuth):

@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Tuple, Type
 
+import urllib3
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -52,9 +53,15 @@ from urllib3.response import HTTPResponse
 from urllib3.util.request import body_to_chunks
 from urllib3.util.wait import wait_for_read
 
+URLLIB3_FUTURE = hasattr(urllib3, "HttpVersion")
+"""The ``urllib3`` package is ``urllib3-future`` (installed by niquests): its connections
+speak HTTP through their own protocol engine, which this module cannot gate, so the adapter
+adds no ``Expect`` of its own and a caller's ``Expect`` goes to urllib3-future as it is."""
+
 __all__ = [
     "DEFAULT_EXPECT_TIMEOUT",
     "EXPECT_RESULT_ATTRIBUTE",
+    "URLLIB3_FUTURE",
     "ConfiguringPoolManager",
     "ExpectContinueMixin",
     "ExpectHTTPConnection",
@@ -213,15 +220,21 @@ class ExpectContinueMixin(HTTPConnection):
         preload_content: bool = True,
         decode_content: bool = True,
         enforce_content_length: bool = True,
+        **more: Any,
     ) -> None:
-        """urllib3's ``request``; with ``Expect: 100-continue``, the body waits for the server."""
+        """urllib3's ``request``; with ``Expect: 100-continue``, the body waits for the server.
+
+        Keywords this override does not know (``urllib3-future``'s ``on_upload_body``, ...)
+        are passed on unchanged.
+        """
         self._expect_pending = None
         options: Dict[str, Any] = {
             "preload_content": preload_content,
             "decode_content": decode_content,
             "enforce_content_length": enforce_content_length,
+            **more,
         }
-        if body is None or not wants_continue(headers):
+        if body is None or URLLIB3_FUTURE or not wants_continue(headers):
             super().request(method, url, body=body, headers=headers, chunked=chunked, **options)
             return
         assert headers is not None
@@ -296,11 +309,14 @@ class ExpectContinueMixin(HTTPConnection):
                 return buffer, ExpectResult("closed", False, None, time.monotonic() - start)
             buffer += data
 
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        """urllib3's ``getresponse``; after an expectation, read from where the wait stopped."""
+    def getresponse(self, *args: Any, **kwargs: Any) -> HTTPResponse:  # type: ignore[override]
+        """urllib3's ``getresponse``; after an expectation, read from where the wait stopped.
+
+        Arguments (none in urllib3 2, some in ``urllib3-future``) are passed on unchanged.
+        """
         pending, self._expect_pending = self._expect_pending, None
         if pending is None:
-            return super().getresponse()
+            return super().getresponse(*args, **kwargs)
 
         def factory(sock: Any, *args: Any, **kwargs: Any) -> http.client.HTTPResponse:
             return _ExpectedResponse(
@@ -313,7 +329,7 @@ class ExpectContinueMixin(HTTPConnection):
 
         self.response_class = factory  # type: ignore[assignment]
         try:
-            response = super().getresponse()
+            response = super().getresponse(*args, **kwargs)
         finally:
             del self.response_class
         setattr(response, EXPECT_RESULT_ATTRIBUTE, pending.result)
@@ -344,8 +360,8 @@ class ExpectHTTPConnectionPool(HTTPConnectionPool):
     ConnectionCls: Type[HTTPConnection] = ExpectHTTPConnection
     expect_timeout: float = DEFAULT_EXPECT_TIMEOUT
 
-    def _new_conn(self) -> Any:
-        return _configure(super()._new_conn(), self.expect_timeout)
+    def _new_conn(self, *args: Any, **kwargs: Any) -> Any:
+        return _configure(super()._new_conn(*args, **kwargs), self.expect_timeout)
 
 
 class ExpectHTTPSConnectionPool(HTTPSConnectionPool):
@@ -354,8 +370,8 @@ class ExpectHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls: Type[HTTPSConnection] = ExpectHTTPSConnection
     expect_timeout: float = DEFAULT_EXPECT_TIMEOUT
 
-    def _new_conn(self) -> Any:
-        return _configure(super()._new_conn(), self.expect_timeout)
+    def _new_conn(self, *args: Any, **kwargs: Any) -> Any:
+        return _configure(super()._new_conn(*args, **kwargs), self.expect_timeout)
 
 
 def configure_pool(pool: Any, expect_timeout: float) -> None:
@@ -378,8 +394,9 @@ class ConfiguringPoolManager(PoolManager):
         host: str,
         port: int,
         request_context: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
     ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
+        pool = super()._new_pool(scheme, host, port, request_context, **kwargs)
         self._configure_pool(pool)
         return pool
 

@@ -21,6 +21,7 @@ from requests.models import PreparedRequest
 from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.urls import Origin
+from .expect import URLLIB3_FUTURE
 from .send_state import SendState
 
 #: peer notes are logged as the adapter's own
@@ -44,7 +45,7 @@ class PeerQuirks(HTTPAdapter):
     def _expects(self, length: Optional[int]) -> bool:
         """A body of ``length`` bytes (``None``: unknown) waits for ``100 Continue``."""
         option = self.expect_continue
-        if option is False:
+        if option is False or URLLIB3_FUTURE:
             return False
         threshold = 0 if option is True else self.max_replay_bytes if option is None else option
         return length is None or length > max(threshold, 0)

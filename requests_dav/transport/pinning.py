@@ -66,8 +66,9 @@ class _BoundWait(HTTPConnectionPool):
 
     bound_wait: float = BOUND_CONNECTION_WAIT
 
-    def _get_conn(self, timeout: Optional[float] = None) -> Any:
-        return super()._get_conn(self.bound_wait if timeout is None else timeout)
+    def _get_conn(self, timeout: Optional[float] = None, *args: Any, **kwargs: Any) -> Any:
+        wait = self.bound_wait if timeout is None else timeout
+        return super()._get_conn(wait, *args, **kwargs)
 
 
 class _BoundHTTPPool(_BoundWait, ExpectHTTPConnectionPool):

@@ -57,14 +57,18 @@ class SendState:
         return self._jar
 
 
-def unanswered(response: Response, url: str) -> FlowResult:
-    """The verdict on a response the adapter had no credentials to negotiate for."""
+def unanswered(response: Response, url: str, *, callers_auth: bool = False) -> FlowResult:
+    """The verdict on a response the adapter had no credentials to negotiate for, or left to
+    the caller's own authentication (``callers_auth``)."""
     if int(response.status_code) in (401, 407):
-        return FlowResult(
-            "no-credentials",
-            f"no credentials for the protection spaces of {Origin.from_url(url)}",
-            rounds=len(response.history) + 1,
-        )
+        if callers_auth and int(response.status_code) == 401:
+            reason = "the request carried the caller's own authentication; its 401 is theirs"
+        else:
+            try:
+                reason = f"no credentials for the protection spaces of {Origin.from_url(url)}"
+            except ValueError:
+                reason = "no credentials: the URL names no protection space"
+        return FlowResult("no-credentials", reason, rounds=len(response.history) + 1)
     return FlowResult("no-challenge", rounds=len(response.history) + 1)
 
 

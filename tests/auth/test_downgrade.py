@@ -144,3 +144,17 @@ def test_strength_ranks_digest_algorithms_and_schemes() -> None:
     assert basic < md5 == md5_sess < sha256 == sha256_sess < sha512  # type: ignore[operator]
     no_qop = strength('Digest realm="r", nonce="n"')
     assert basic < no_qop < md5  # type: ignore[operator]
+
+
+def test_a_pickled_or_copied_store_keeps_the_floor_and_refuses_the_same_downgrade() -> None:
+    import copy
+    import pickle
+
+    credentials = store()
+    assert run(Negotiator(credentials), DigestServer(algorithm="SHA-256"))[0].outcome == "ok"
+    for twin in (pickle.loads(pickle.dumps(credentials)), copy.deepcopy(credentials)):  # noqa: S301
+        assert str(twin.floor_for(URL)) == "Digest SHA-256"
+        assert twin.authenticator_for(URL) is None  # negotiated state starts afresh
+        result, sent = run(Negotiator(twin), forged('Digest realm="files", nonce="x", qop="auth"'))
+        assert result.outcome == "downgrade-refused"
+        assert len(sent) == 1

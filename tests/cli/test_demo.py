@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from requests_dav.cli import EXIT_FAILURE
 from requests_dav.cli.commands import cli
 from requests_dav.dav.session import DAVSession
+from requests_dav.transport.expect import URLLIB3_FUTURE
 
 #: what the output must show for each step (the evidence, not just the titles)
 EVIDENCE = [
@@ -35,6 +36,13 @@ EVIDENCE = [
     "no extra round trip; every step held",
 ]
 
+#: the walkthrough's challenged generator upload to WsgiDAV on cheroot
+UPLOAD_ON_CHEROOT = pytest.mark.skipif(
+    URLLIB3_FUTURE,
+    reason="urllib3-future may reuse a connection cheroot has not finished reading "
+    "(docs/adapter.rst)",
+)
+
 
 def _runner() -> CliRunner:
     try:
@@ -50,6 +58,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@UPLOAD_ON_CHEROOT
 def test_demo_in_process() -> None:
     result = _runner().invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
@@ -61,6 +70,7 @@ def test_demo_in_process() -> None:
     assert "Traceback" not in result.stderr
 
 
+@UPLOAD_ON_CHEROOT
 def test_demo_as_module_subprocess() -> None:
     process = subprocess.run(
         [sys.executable, "-m", "requests_dav", "demo"],
@@ -74,6 +84,7 @@ def test_demo_as_module_subprocess() -> None:
         assert evidence in process.stdout, evidence
 
 
+@UPLOAD_ON_CHEROOT
 def test_demo_json() -> None:
     result = _runner().invoke(cli, ["--json", "demo"])
     assert result.exit_code == 0, result.output
@@ -85,6 +96,7 @@ def test_demo_json() -> None:
     assert [w["status"] for w in first] == [401, 201] and first[1]["auth"] == "digest"
 
 
+@UPLOAD_ON_CHEROOT
 def test_demo_fails_when_a_check_does_not_hold(monkeypatch: pytest.MonkeyPatch) -> None:
     """A replay that lost its last chunk must make the demo exit non-zero."""
     original = DAVSession.upload

@@ -9,6 +9,7 @@ whole. A body over the replay limit gets the 401 back, and the next request is p
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import uuid
@@ -16,7 +17,9 @@ from typing import Any, Iterator, List
 
 import pytest
 import requests
+from servers.apache import ApacheServer
 from servers.common import ALICE, ALICE_PASSWORD, ServerBase
+from servers.squid import SquidServer
 
 from requests_dav.auth.credentials import Credentials
 from requests_dav.transport.adapter import AuthAdapter, auth_result
@@ -109,3 +112,35 @@ def test_nginx_counts_one_challenge(nginx_server: ServerBase) -> None:
         assert response.status_code in (201, 204)
     records = nginx_server.requests_since(mark, at_least=4)
     assert [r.status for r in records].count(401) == 1 and len(records) == 4
+
+
+@pytest.mark.needs_squid
+def test_a_callers_proxy_authorization_goes_as_it_is(
+    squid_basic: SquidServer, apache_server: ApacheServer
+) -> None:
+    """Issue 12: the caller's own Proxy-Authorization wins; its 407 reaches the caller."""
+    store = Credentials()
+    store.add_proxy(squid_basic.proxy_url, ALICE, ALICE_PASSWORD)
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", AuthAdapter(store))
+    wrong = "Basic " + base64.b64encode(f"{ALICE}:not-the-password".encode()).decode()
+    mark = squid_basic.mark()
+    response = session.get(
+        apache_server.url("open"),
+        proxies=squid_basic.proxies(),
+        headers={"Proxy-Authorization": wrong},
+        timeout=10,
+    )
+    assert response.status_code == 407
+    records = squid_basic.requests_since(mark, at_least=1)
+    assert [(r.status, r.authorization) for r in records] == [(407, wrong)]
+    answered = AuthAdapter(store, replace_caller_auth=True)
+    session.mount("http://", answered)
+    response = session.get(
+        apache_server.url("open"),
+        proxies=squid_basic.proxies(),
+        headers={"Proxy-Authorization": wrong},
+        timeout=10,
+    )
+    assert response.status_code == 200

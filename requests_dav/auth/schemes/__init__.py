@@ -62,6 +62,15 @@ class SchemeRegistry:
         for cls in schemes:
             self.register(cls)
 
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickled (and deep-copied) as its scheme classes, by reference; the lock is new."""
+        with self._lock:
+            return {"schemes": dict(self._schemes)}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self._lock = threading.Lock()
+        self._schemes = dict(state["schemes"])
+
     def __repr__(self) -> str:
         names = ", ".join(f"{name}={cls.__name__}" for name, cls in self._schemes.items())
         return f"SchemeRegistry({names})"

@@ -73,16 +73,16 @@ class TunnelAuthHTTPSConnectionPool(ExpectHTTPSConnectionPool):
     negotiator: Optional[ConnectNegotiator] = None
     connect_lock: Optional[threading.Lock] = None
 
-    def _new_conn(self) -> Any:
-        conn = super()._new_conn()
+    def _new_conn(self, *args: Any, **kwargs: Any) -> Any:
+        conn = super()._new_conn(*args, **kwargs)
         if isinstance(conn, TunnelAuthHTTPSConnection):
             conn.negotiator = self.negotiator
             conn.connect_lock = self.connect_lock
         return conn
 
-    def _prepare_proxy(self, conn: Any) -> None:
+    def _prepare_proxy(self, conn: Any, *args: Any, **kwargs: Any) -> None:
         try:
-            super()._prepare_proxy(conn)
+            super()._prepare_proxy(conn, *args, **kwargs)
         except RequestsDAVError as exc:
             raise _TunnelRefused(exc) from None
         except AuthCoreError as exc:
