@@ -62,7 +62,7 @@ from typing import (
 )
 
 from requests import utils as _utils
-from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
+from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
 from requests.exceptions import ConnectionError as _ConnectionError
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
@@ -83,7 +83,8 @@ from .connection_pins import ConnectionPinning
 from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
 from .peer_quirks import HTTP10_CHUNKED_REFUSALS, PeerQuirks
 from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
-from .proxy import build_proxy_manager, proxy_userinfo, strip_userinfo, tunnel_error
+from .proxy import tunnel_error
+from .proxy_seams import ProxySeams
 from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
 from .send_state import SendState, challenge_names, content_length, unanswered
 from .wire import (
@@ -124,7 +125,7 @@ RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
 # -- the adapter ------------------------------------------------------------------------------
 
 
-class AuthAdapter(ConnectionPinning, PeerQuirks):
+class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
     """A :class:`requests.adapters.HTTPAdapter` that authenticates (RFC 7235) and replays bodies.
 
     ``credentials`` is the protection-space store
@@ -263,55 +264,6 @@ class AuthAdapter(ConnectionPinning, PeerQuirks):
         self._closed = True
         super().close()
         self._pinned_pools.close()
-
-    # -- proxies (seams for requests_dav.transport.proxy) ----------------------------------
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        """urllib3 manager for ``proxy`` whose HTTPS tunnels answer 407 on CONNECT.
-
-        Built by :func:`requests_dav.transport.proxy.build_proxy_manager` with this
-        adapter's negotiator; SOCKS proxies get requests' own manager.
-        """
-        if proxy in self.proxy_manager:
-            return self.proxy_manager[proxy]
-        if proxy.lower().startswith("socks"):
-            return super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager = build_proxy_manager(
-            proxy,
-            negotiator=self._negotiator,
-            expect_timeout=self.expect_timeout,
-            proxy_headers=self.proxy_headers(proxy),
-            num_pools=vars(self).get("_pool_connections", DEFAULT_POOLSIZE),
-            maxsize=vars(self).get("_pool_maxsize", DEFAULT_POOLSIZE),
-            block=vars(self).get("_pool_block", DEFAULT_POOLBLOCK),
-            **proxy_kwargs,
-        )
-        self.proxy_manager[proxy] = manager
-        return manager
-
-    def proxy_headers(self, proxy: str) -> dict[str, str]:
-        """No preemptive ``Proxy-Authorization``: userinfo goes to the store as proxy credentials.
-
-        requests would send ``Basic`` built from ``http://user:pass@proxy`` on
-        every request; here the proxy's own challenge decides the scheme
-        (RFC 7235 section 3.2), Digest included.
-        """
-        self._register_proxy(proxy)
-        return {}
-
-    def _register_proxy(self, proxy: str) -> str:
-        """The proxy URL without userinfo; its userinfo is added to the store once."""
-        info = proxy_userinfo(proxy)
-        if info is None:
-            return strip_userinfo(proxy)
-        clean, username, password = info
-        key = (proxy, clean)
-        with self._state_lock:
-            if key in self._proxy_users:
-                return clean
-            self._proxy_users.add(key)
-        self._credentials.add_proxy(clean, username, password)
-        return clean
 
     # -- sending --------------------------------------------------------------------------------
 
