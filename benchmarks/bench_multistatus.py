@@ -121,7 +121,12 @@ _NC_HEAD = (
 )
 _NC_BASE = "/remote.php/dav/files/alice/Photos/"
 _NC_TYPES = ("image/jpeg", "text/plain", "application/pdf", "video/mp4")
-_NC_NAMES = ("caf%C3%A9", "%E6%97%A5%E8%A8%98", "r%C3%A9sum%C3%A9%20final", "%D0%BE%D1%82%D1%87%D0%B5%D1%82")
+_NC_NAMES = (
+    "caf%C3%A9",
+    "%E6%97%A5%E8%A8%98",
+    "r%C3%A9sum%C3%A9%20final",
+    "%D0%BE%D1%82%D1%87%D0%B5%D1%82",
+)
 
 
 def _nc_response(href: str, collection: bool, size: int, etag: str, day: int, fileid: int) -> str:
@@ -316,7 +321,7 @@ def _worker(case: str, path: str, shape: str, trace: bool) -> None:
         data = handle.read()
     runner = _RUNNERS[case]
     base_url = BASES[shape]
-    runner(_WARM_UP[shape], base_url)  # imports and first-call costs are not part of the measurement
+    runner(_WARM_UP[shape], base_url)  # imports and first calls are not measured
     result: Dict[str, Any] = {}
     if trace:
         import tracemalloc
@@ -363,7 +368,9 @@ def _installed(case: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _shape_table(args: argparse.Namespace, shape: str, size: int, cases: List[str], tmp: str) -> None:
+def _shape_table(
+    args: argparse.Namespace, shape: str, size: int, cases: List[str], tmp: str
+) -> None:
     data = SHAPES[shape](size)
     path = os.path.join(tmp, f"{shape}-{size}.xml")
     with open(path, "wb") as handle:
