@@ -50,7 +50,7 @@ from typing import (
 from xml.etree.ElementTree import Element as _StdlibElement
 
 from . import properties as _props
-from .hrefs import href_to_path, normalize_path, resolve_href, url_path
+from .hrefs import href_to_path, normalize_path, resolve_href
 from .properties import Node, RawProp, ResourceType
 from .xmlsafe import DEFAULT_MAX_DEPTH, MultiStatusParseError, iterparse_children, select_backend
 
@@ -200,6 +200,9 @@ def _href_in(element: Any) -> Optional[str]:
     return None
 
 
+_MISSING: Any = object()
+
+
 class PropertyMap(Mapping[str, Any]):
     """Properties by Clark name (``{namespace}local``), converted on first access.
 
@@ -226,17 +229,18 @@ class PropertyMap(Mapping[str, Any]):
         return node
 
     def __getitem__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            value = _props.convert(name, self._raw_value(name))
-            self._values[name] = value
-            return value
+        value = self._values.get(name, _MISSING)
+        if value is _MISSING:
+            value = self._values[name] = _props.convert(name, self._raw_value(name))
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
-        if name in self._values:
-            return self._values[name]
-        return self[name] if name in self._raw else default
+        value = self._values.get(name, _MISSING)
+        if value is _MISSING:
+            if name not in self._raw:
+                return default
+            value = self._values[name] = _props.convert(name, self._raw_value(name))
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
@@ -407,7 +411,7 @@ class DAVResponse:
     def path(self) -> str:
         """The decoded, normalised path of the resource (trailing slash kept)."""
         if self._path is None:
-            self._path = url_path(self.url)
+            self._path = href_to_path(self.href, self._base_url)
         return self._path
 
     @property
@@ -442,7 +446,10 @@ class DAVResponse:
         }
 
     def _typed(self, name: str, kind: Any) -> Any:
-        value = self.props.get(name)
+        props = self._props if self._props is not None else self.props
+        value = props._values.get(name, _MISSING)
+        if value is _MISSING:
+            value = props.get(name)
         return value if isinstance(value, kind) and not isinstance(value, _props.RawValue) else None
 
     @property
