@@ -201,6 +201,7 @@ def _href_in(element: Any) -> Optional[str]:
 
 
 _MISSING: Any = object()
+_CONVERTERS = _props._CONVERTERS  # every name _typed is called with has one
 
 
 class PropertyMap(Mapping[str, Any]):
@@ -425,7 +426,7 @@ class DAVResponse:
     def props(self) -> PropertyMap:
         """The properties of every 2xx propstat, merged."""
         if self._props is None:
-            good = [propstat for propstat in self.propstats if _is_success(propstat.status)]
+            good = [propstat for propstat in self.propstats if 200 <= propstat.status < 300]
             if len(good) == 1:
                 self._props = good[0].props
             else:
@@ -446,10 +447,19 @@ class DAVResponse:
         }
 
     def _typed(self, name: str, kind: Any) -> Any:
+        # PropertyMap.get inlined for the typed DAV: properties (the accessors
+        # a listing is read through): a leaf's text goes straight to its converter
         props = self._props if self._props is not None else self.props
-        value = props._values.get(name, _MISSING)
+        values = props._values
+        value = values.get(name, _MISSING)
         if value is _MISSING:
-            value = props.get(name)
+            raw = props._raw.get(name, _MISSING)
+            if raw is _MISSING:
+                return None
+            if type(raw) is str:
+                value = values[name] = _CONVERTERS[name](raw)
+            else:
+                value = props[name]
         return value if isinstance(value, kind) and not isinstance(value, _props.RawValue) else None
 
     @property

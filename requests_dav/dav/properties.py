@@ -227,7 +227,10 @@ def _imf_fixdate(text: str) -> Optional[datetime]:
         or not year.isdecimal()
     ):
         return None
-    return datetime(int(year), month, day, hour, minute, second, tzinfo=timezone.utc)
+    try:
+        return datetime(int(year), month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:  # out of range: the general rule says so
+        return None
 
 
 def parse_http_date(text: str) -> datetime:
@@ -239,6 +242,11 @@ def parse_http_date(text: str) -> datetime:
     fixdate = _imf_fixdate(text)
     if fixdate is not None:
         return fixdate
+    return _parse_http_date_general(text)
+
+
+def _parse_http_date_general(text: str) -> datetime:
+    """:func:`parse_http_date` of stripped text by the general rule (every form)."""
     match = _IMF_FIXDATE_RE.match(text)
     if match:
         day, month, year, hour, minute, second = match.groups()
@@ -441,7 +449,11 @@ def _integer(raw: RawProp) -> Union[int, RawValue]:
     text = _text(raw)
     stripped = text.strip()
     if stripped.isdigit() and stripped.isascii() and len(stripped) <= _SHORT_DIGITS:
-        return int(stripped)  # the common case: what the rule below gives, without it
+        return int(stripped)  # the common case: what the general rule gives, without it
+    return _integer_general(text, stripped)
+
+
+def _integer_general(text: str, stripped: str) -> Union[int, RawValue]:
     if re.fullmatch(r"[+-]?[0-9]+", stripped):
         value = bounded_int(stripped)
         if value is not None:
