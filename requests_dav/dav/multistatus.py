@@ -31,7 +31,6 @@ iterated costs little more than the XML parse.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import (
     Any,
     Callable,
@@ -51,7 +50,8 @@ from xml.etree.ElementTree import Element as _StdlibElement
 
 from . import properties as _props
 from .hrefs import href_to_path, normalize_path, resolve_href
-from .properties import Node, RawProp, ResourceType
+from .properties import Node, RawProp
+from .typed import MISSING, TypedProperties
 from .xmlsafe import DEFAULT_MAX_DEPTH, MultiStatusParseError, iterparse_children, select_backend
 
 __all__ = [
@@ -200,8 +200,7 @@ def _href_in(element: Any) -> Optional[str]:
     return None
 
 
-_MISSING: Any = object()
-_CONVERTERS = _props._CONVERTERS  # every name _typed is called with has one
+_MISSING: Any = MISSING
 
 
 class PropertyMap(Mapping[str, Any]):
@@ -352,7 +351,7 @@ class ResponseStatusError(Exception):
         super().__init__(f"{status} {reason}".rstrip() + f" for {response.href}{suffix}")
 
 
-class DAVResponse:
+class DAVResponse(TypedProperties):
     """One resource of a multistatus (RFC 4918 section 14.24).
 
     ``href`` is the href as sent, ``url`` the absolute URL it names and
@@ -446,64 +445,8 @@ class DAVResponse:
             for name in propstat.props
         }
 
-    def _typed(self, name: str, kind: Any) -> Any:
-        # PropertyMap.get inlined for the typed DAV: properties (the accessors
-        # a listing is read through): a leaf's text goes straight to its converter
-        props = self._props if self._props is not None else self.props
-        values = props._values
-        value = values.get(name, _MISSING)
-        if value is _MISSING:
-            raw = props._raw.get(name, _MISSING)
-            if raw is _MISSING:
-                return None
-            if type(raw) is str:
-                value = values[name] = _CONVERTERS[name](raw)
-            else:
-                value = props[name]
-        return value if isinstance(value, kind) and not isinstance(value, _props.RawValue) else None
-
-    @property
-    def resourcetype(self) -> Optional[ResourceType]:
-        """``DAV:resourcetype``, or ``None`` when not reported."""
-        return self._typed(_props.RESOURCETYPE, ResourceType)  # type: ignore[no-any-return]
-
-    @property
-    def is_collection(self) -> bool:
-        """From ``DAV:resourcetype`` when reported, else from a trailing slash in the href."""
-        resourcetype = self.resourcetype
-        if resourcetype is not None:
-            return resourcetype.is_collection
-        return self.href.endswith("/")
-
-    @property
-    def etag(self) -> Optional[str]:
-        """``DAV:getetag`` as sent (quotes and ``W/`` kept), or ``None``."""
-        return self._typed(_props.GETETAG, str)  # type: ignore[no-any-return]
-
-    @property
-    def content_length(self) -> Optional[int]:
-        """``DAV:getcontentlength``, or ``None`` when absent or unreadable."""
-        return self._typed(_props.GETCONTENTLENGTH, int)  # type: ignore[no-any-return]
-
-    @property
-    def last_modified(self) -> Optional[datetime]:
-        """``DAV:getlastmodified`` (aware), or ``None`` when absent or unreadable."""
-        return self._typed(_props.GETLASTMODIFIED, datetime)  # type: ignore[no-any-return]
-
-    @property
-    def creation_date(self) -> Optional[datetime]:
-        """``DAV:creationdate`` (aware), or ``None`` when absent or unreadable."""
-        return self._typed(_props.CREATIONDATE, datetime)  # type: ignore[no-any-return]
-
-    @property
-    def content_type(self) -> Optional[str]:
-        """``DAV:getcontenttype``, or ``None``."""
-        return self._typed(_props.GETCONTENTTYPE, str)  # type: ignore[no-any-return]
-
-    @property
-    def display_name(self) -> Optional[str]:
-        """``DAV:displayname``, or ``None``."""
-        return self._typed(_props.DISPLAYNAME, str)  # type: ignore[no-any-return]
+    def _property_map(self) -> PropertyMap:
+        return self._props if self._props is not None else self.props
 
     def raise_for_status(self, include_propstats: bool = False) -> None:
         """Raise :class:`ResponseStatusError` if the response's status is not 2xx.
