@@ -46,7 +46,7 @@ from typing import (
 from ..auth.urls import Origin
 from . import errors, hrefs, requestbodies
 from .capabilities import Capabilities
-from .client import Depth, Target, _depth, _first_error, _same
+from .client import Depth, Target, _depth, _first_error, _not_self, _same
 from .locking import LockMethods
 from .multistatus import (
     DAVResponse,
@@ -261,13 +261,13 @@ class DAVSession(TransferMethods, LockMethods):
         if recursive:
             try:
                 with self.iter_propfind(url, props, depth="infinity") as stream:
-                    return [item for item in stream if not _same(item, url)]
+                    return list(filter(_not_self(url), stream))
             except errors.DAVError as exc:
                 if not _refuses_infinity(exc):
                     raise
             return list(self.walk(url, props))
         with self.iter_propfind(url, props, depth=1) as stream:
-            return [item for item in stream if not _same(item, url)]
+            return list(filter(_not_self(url), stream))
 
     def walk(
         self, path: Target = "", props: Union[Iterable[str], None] = None
@@ -292,9 +292,7 @@ class DAVSession(TransferMethods, LockMethods):
                 continue
             seen.add(key)
             with self.iter_propfind(current, names, depth=1) as stream:
-                for item in stream:
-                    if _same(item, current):
-                        continue
+                for item in filter(_not_self(current), stream):
                     if item.is_collection:
                         url = str(item.url)
                         try:
