@@ -188,3 +188,43 @@ def test_typed_accessors_match_the_property_map(
         if not isinstance(general, kind) or isinstance(general, props.RawValue):
             general = None
         assert value == general and type(value) is type(general)
+
+
+_DOCUMENTS = [
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href>'
+    b"<D:status>HTTP/1.1 200 OK</D:status></D:response>"
+    b"<D:responsedescription>x</D:responsedescription></D:multistatus>",
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href>',  # truncated
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href></D:respons>',  # mismatch
+    b'<D:multistatus xmlns:D="DAV:">' + b"<D:x>" * 40 + b"</D:x>" * 40 + b"</D:multistatus>",
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a&bogus;</D:href></D:response>'
+    b"</D:multistatus>",
+    b'<D:multistatus xmlns:D="DAV:"><D:sync-token>t</D:sync-token></D:multistatus>junk',
+]
+
+
+def _stdlib_outcome(document: bytes, chunk: int) -> Any:
+    from requests_dav.dav.multistatus import iter_multistatus
+
+    chunks = [document[i : i + chunk] for i in range(0, len(document), chunk)]
+    seen: list[Any] = []
+    try:
+        stream = iter_multistatus(chunks, BASE, backend="stdlib", max_depth=30)
+        for response in stream:
+            seen.append((response.href, response.status))
+        seen.append(("end", stream.description, stream.sync_token))
+    except Exception as err:  # compared, not swallowed
+        seen.append((type(err).__name__, str(err)))
+    return seen
+
+
+def test_stdlib_events_taken_at_once_match_read_events(monkeypatch: Any) -> None:
+    from requests_dav.dav import xmlsafe
+
+    for chunk in (1, 7, 64, 4096):
+        fast = [_stdlib_outcome(document, chunk) for document in _DOCUMENTS]
+        monkeypatch.setattr(xmlsafe, "_pending_events", lambda parser: parser.read_events())
+        slow = [_stdlib_outcome(document, chunk) for document in _DOCUMENTS]
+        monkeypatch.undo()
+        assert fast == slow
+    assert fast[0][0] == ("/a", 200) and fast[3][0][0] == "MultiStatusParseError"
