@@ -51,6 +51,9 @@ CASES = (
     "stdlib+props",
     "xmltodict",
     "xmltodict-stream",
+    "webdavclient3",
+    "caldav",
+    "webdav4",
 )
 
 _HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:" xmlns:ns0="DAV:">\n'
@@ -99,7 +102,7 @@ def _response(href: str, collection: bool, size: int, etag: str, day: int) -> st
     )
 
 
-def generate(count: int, seed: int = 4918) -> bytes:
+def generate_apache(count: int, seed: int = 4918) -> bytes:
     """An Apache-style Depth 1 allprop listing with ``count`` responses (the collection first)."""
     rnd = random.Random(seed)
     parts = [_HEAD, _response("/dav/listing/", True, 0, "1000-5f0e1d2c3b4a5", 0)]
@@ -112,6 +115,73 @@ def generate(count: int, seed: int = 4918) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+_NC_HEAD = (
+    '<?xml version="1.0"?>\n<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"'
+    ' xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns">'
+)
+_NC_BASE = "/remote.php/dav/files/alice/Photos/"
+_NC_TYPES = ("image/jpeg", "text/plain", "application/pdf", "video/mp4")
+_NC_NAMES = (
+    "caf%C3%A9",
+    "%E6%97%A5%E8%A8%98",
+    "r%C3%A9sum%C3%A9%20final",
+    "%D0%BE%D1%82%D1%87%D0%B5%D1%82",
+)
+
+
+def _nc_response(href: str, collection: bool, size: int, etag: str, day: int, fileid: int) -> str:
+    date = f"{_DAYS[day % 7]}, {1 + day % 28:02d} Mar 2025 {day % 24:02d}:{day % 60:02d}:17 GMT"
+    if collection:
+        props = (
+            f"<d:getlastmodified>{date}</d:getlastmodified>"
+            "<d:resourcetype><d:collection/></d:resourcetype>"
+            f"<d:getetag>&quot;{etag}&quot;</d:getetag>"
+            f"<d:quota-used-bytes>{size}</d:quota-used-bytes>"
+        )
+        missing = "<d:getcontentlength/><d:getcontenttype/>"
+    else:
+        props = (
+            f"<d:getlastmodified>{date}</d:getlastmodified>"
+            f"<d:getcontentlength>{size}</d:getcontentlength>"
+            "<d:resourcetype/>"
+            f"<d:getetag>&quot;{etag}&quot;</d:getetag>"
+            f"<d:getcontenttype>{_NC_TYPES[day % len(_NC_TYPES)]}</d:getcontenttype>"
+        )
+        missing = "<d:quota-used-bytes/>"
+    return (
+        f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{props}"
+        f"<oc:id>{fileid:08d}ocnca1b2c3d4</oc:id>"
+        f"<oc:fileid>{fileid}</oc:fileid><oc:permissions>RGDNVW</oc:permissions>"
+        f"<oc:size>{size}</oc:size></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>"
+        f"<d:propstat><d:prop>{missing}</d:prop>"
+        "<d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response>"
+    )
+
+
+def generate_nextcloud(count: int, seed: int = 4918) -> bytes:
+    """A Nextcloud-style Depth 1 listing (``d:``/``oc:`` prefixes, one 404 propstat each)."""
+    rnd = random.Random(seed)
+    parts = [_NC_HEAD, _nc_response(_NC_BASE, True, 10**9, f"{rnd.getrandbits(52):x}", 0, 1)]
+    for i in range(1, count):
+        collection = i % 25 == 0
+        stem = f"{_NC_NAMES[i % len(_NC_NAMES)]}%20{i:06d}"
+        name = stem + "/" if collection else stem + ".jpg"
+        etag = f"{rnd.getrandbits(52):x}"
+        parts.append(
+            _nc_response(_NC_BASE + name, collection, rnd.randrange(10**8), etag, i, 1000 + i)
+        )
+    parts.append("</d:multistatus>\n")
+    return "".join(parts).encode("utf-8")
+
+
+SHAPES: Dict[str, Callable[[int], bytes]] = {
+    "nextcloud": generate_nextcloud,
+    "apache": generate_apache,
+}
+BASES = {"nextcloud": "http://127.0.0.1:8080" + _NC_BASE, "apache": BASE_URL}
+generate = generate_apache
+
+
 # ---------------------------------------------------------------------------
 # Cases (run inside a worker process)
 
@@ -121,7 +191,7 @@ def _chunks(data: bytes) -> Iterator[bytes]:
         yield data[i : i + CHUNK]
 
 
-def _expat_floor(data: bytes) -> int:
+def _expat_floor(data: bytes, _base_url: str) -> int:
     from xml.parsers import expat
 
     parser = expat.ParserCreate(namespace_separator=" ")
@@ -144,29 +214,59 @@ def _expat_floor(data: bytes) -> int:
     return -1
 
 
-def _ours(backend: str, props: bool) -> Callable[[bytes], int]:
-    def run(data: bytes) -> int:
+def _ours(backend: str, props: bool) -> Callable[[bytes, str], int]:
+    def run(data: bytes, base_url: str) -> int:
         from requests_dav.dav.multistatus import iter_multistatus
 
         count = 0
-        for response in iter_multistatus(_chunks(data), BASE_URL, backend=backend):
+        for response in iter_multistatus(_chunks(data), base_url, backend=backend):
             count += 1
-            if props:
+            if props:  # the five a listing is read for
                 _ = (response.path, response.content_length, response.last_modified)
-                _ = response.is_collection
+                _ = (response.is_collection, response.etag)
         return count
 
     return run
 
 
-def _xmltodict(data: bytes) -> int:
+def _webdavclient3(data: bytes, _base_url: str) -> int:
+    from webdav3.client import WebDavXmlUtils
+
+    return len(WebDavXmlUtils.parse_get_list_info_response(data))
+
+
+def _caldav(data: bytes, _base_url: str) -> int:
+    import requests
+    from caldav.davclient import DAVResponse as CalDAVResponse
+
+    response = requests.Response()
+    response.status_code = 207
+    response.headers["Content-Type"] = "application/xml; charset=utf-8"
+    response._content = data
+    return len(CalDAVResponse(response).find_objects_and_props())
+
+
+def _webdav4(data: bytes, _base_url: str) -> int:
+    from webdav4.multistatus import MultiStatusResponse
+
+    count = 0
+    for item in MultiStatusResponse(data.decode("utf-8")).responses.values():
+        properties = item.properties
+        _ = (properties.content_length, properties.modified, properties.collection)
+        _ = properties.etag
+        count += 1
+    return count
+
+
+def _xmltodict(data: bytes, _base_url: str) -> int:
     import xmltodict
 
     document = xmltodict.parse(data)
-    return len(document["D:multistatus"]["D:response"])
+    root = next(value for key, value in document.items() if key.endswith("multistatus"))
+    return len(next(value for key, value in root.items() if key.endswith("response")))
 
 
-def _xmltodict_stream(data: bytes) -> int:
+def _xmltodict_stream(data: bytes, _base_url: str) -> int:
     import xmltodict
 
     count = 0
@@ -180,7 +280,7 @@ def _xmltodict_stream(data: bytes) -> int:
     return count
 
 
-_RUNNERS: Dict[str, Callable[[bytes], int]] = {
+_RUNNERS: Dict[str, Callable[[bytes, str], int]] = {
     "expat-floor": _expat_floor,
     "lxml": _ours("lxml", False),
     "stdlib": _ours("stdlib", False),
@@ -188,10 +288,15 @@ _RUNNERS: Dict[str, Callable[[bytes], int]] = {
     "stdlib+props": _ours("stdlib", True),
     "xmltodict": _xmltodict,
     "xmltodict-stream": _xmltodict_stream,
+    "webdavclient3": _webdavclient3,
+    "caldav": _caldav,
+    "webdav4": _webdav4,
 }
+#: peers measured only when installed (never project dependencies)
+PEERS = {"webdavclient3": "webdav3", "caldav": "caldav", "webdav4": "webdav4"}
 
 
-_WARM_UP = generate(3)
+_WARM_UP = {shape: make(3) for shape, make in SHAPES.items()}
 
 
 def _status_kib(field: str) -> int:
@@ -211,17 +316,18 @@ def _reset_peak_rss() -> bool:
     return True
 
 
-def _worker(case: str, path: str, trace: bool) -> None:
+def _worker(case: str, path: str, shape: str, trace: bool) -> None:
     with open(path, "rb") as handle:
         data = handle.read()
     runner = _RUNNERS[case]
-    runner(_WARM_UP)  # imports and first-call costs are not part of the measurement
+    base_url = BASES[shape]
+    runner(_WARM_UP[shape], base_url)  # imports and first calls are not measured
     result: Dict[str, Any] = {}
     if trace:
         import tracemalloc
 
         tracemalloc.start()
-        runner(data)
+        runner(data, base_url)
         result["traced_peak"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     else:
@@ -229,7 +335,7 @@ def _worker(case: str, path: str, trace: bool) -> None:
         before = _status_kib("VmRSS")
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         wall, cpu = time.perf_counter(), time.process_time()
-        count = runner(data)
+        count = runner(data, base_url)
         result["cpu"] = time.process_time() - cpu
         result["wall"] = time.perf_counter() - wall
         if reset:
@@ -241,8 +347,8 @@ def _worker(case: str, path: str, trace: bool) -> None:
     print(json.dumps(result))
 
 
-def _run(case: str, path: str, trace: bool) -> Dict[str, Any]:
-    command = [sys.executable, os.path.abspath(__file__), "--worker", case, path]
+def _run(case: str, path: str, shape: str, trace: bool) -> Dict[str, Any]:
+    command = [sys.executable, os.path.abspath(__file__), "--worker", case, path, shape]
     if trace:
         command.append("--trace")
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -253,56 +359,84 @@ def _mb(value: float) -> str:
     return f"{value / 1e6:.1f}"
 
 
+def _installed(case: str) -> bool:
+    module = PEERS.get(case)
+    if module is None:
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _shape_table(
+    args: argparse.Namespace, shape: str, size: int, cases: List[str], tmp: str
+) -> None:
+    data = SHAPES[shape](size)
+    path = os.path.join(tmp, f"{shape}-{size}.xml")
+    with open(path, "wb") as handle:
+        handle.write(data)
+    print(f"\n{shape}: {size} responses, {_mb(len(data))} MB")
+    header = f"{'case':<18}{'CPU s':>8}{'wall s':>8}{'resp/s':>11}{'MB/s':>7}"
+    header += f"{'vs floor':>10}"
+    header += f"{'RSS growth':>12}" + (f"{'traced':>10}" if args.tracemalloc else "")
+    print(header)
+    floor = None
+    for case in cases:
+        runs = [_run(case, path, shape, False) for _ in range(args.repeat)]
+        best = min(runs, key=lambda r: r["cpu"])
+        seconds = best["cpu"]
+        if case == "expat-floor":
+            floor = seconds
+        ratio = f"{floor / seconds:.2f}x" if floor else "-"
+        line = (
+            f"{case:<18}{seconds:>8.2f}{best['wall']:>8.2f}{size / seconds:>11,.0f}"
+            f"{len(data) / seconds / 1e6:>7.1f}{ratio:>10}"
+            f"{_mb(min(r['rss_growth'] for r in runs)) + ' MB':>12}"
+        )
+        if args.tracemalloc:
+            traced = _run(case, path, shape, True)["traced_peak"]
+            line += f"{_mb(traced) + ' MB':>10}"
+        print(line, flush=True)
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated counts")
+    parser.add_argument(
+        "--sizes",
+        default=os.environ.get("BENCH_MULTISTATUS_SIZES", "1000,10000,100000"),
+        help="comma-separated counts (default: $BENCH_MULTISTATUS_SIZES or 1000,10000,100000)",
+    )
+    parser.add_argument(
+        "--shapes", default=",".join(SHAPES), help=f"comma-separated, of {', '.join(SHAPES)}"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timing runs per case (best kept)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated case names")
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also measure the Python-level peak"
     )
-    parser.add_argument("--worker", nargs=2, metavar=("CASE", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        _worker(args.worker[0], args.worker[1], args.trace)
+        _worker(args.worker[0], args.worker[1], args.worker[2], args.trace)
         return 0
 
     cases = [case for case in args.cases.split(",") if case]
     unknown = set(cases) - set(_RUNNERS)
-    if unknown:
-        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    shapes = [shape for shape in args.shapes.split(",") if shape]
+    if unknown or set(shapes) - set(SHAPES):
+        parser.error(f"unknown cases or shapes: {', '.join(sorted(unknown))} {shapes}")
+    missing = [case for case in cases if not _installed(case)]
+    cases = [case for case in cases if case not in missing]
     if "expat-floor" not in cases:
         cases.insert(0, "expat-floor")
     print(f"Python {sys.version.split()[0]}, chunks of {CHUNK} bytes, best of {args.repeat}")
+    if missing:
+        print(f"not installed, rows left out: {', '.join(missing)}")
     with tempfile.TemporaryDirectory() as tmp:
-        for size in (int(s) for s in args.sizes.split(",") if s):
-            data = generate(size)
-            path = os.path.join(tmp, f"listing-{size}.xml")
-            with open(path, "wb") as handle:
-                handle.write(data)
-            print(f"\n{size} responses, {_mb(len(data))} MB")
-            header = f"{'case':<18}{'CPU s':>8}{'wall s':>8}{'resp/s':>11}{'MB/s':>7}"
-            header += f"{'vs floor':>10}"
-            header += f"{'RSS growth':>12}" + (f"{'traced':>10}" if args.tracemalloc else "")
-            print(header)
-            floor = None
-            for case in cases:
-                runs = [_run(case, path, False) for _ in range(args.repeat)]
-                best = min(runs, key=lambda r: r["cpu"])
-                seconds = best["cpu"]
-                if case == "expat-floor":
-                    floor = seconds
-                ratio = f"{floor / seconds:.2f}x" if floor else "-"
-                line = (
-                    f"{case:<18}{seconds:>8.2f}{best['wall']:>8.2f}{size / seconds:>11,.0f}"
-                    f"{len(data) / seconds / 1e6:>7.1f}{ratio:>10}"
-                    f"{_mb(min(r['rss_growth'] for r in runs)) + ' MB':>12}"
-                )
-                if args.tracemalloc:
-                    traced = _run(case, path, True)["traced_peak"]
-                    line += f"{_mb(traced) + ' MB':>10}"
-                print(line, flush=True)
+        for shape in shapes:
+            for size in (int(s) for s in args.sizes.split(",") if s):
+                _shape_table(args, shape, size, cases, tmp)
     return 0
 
 

@@ -32,8 +32,8 @@ OWN: Dict[str, tuple[List[str], List[str]]] = {
     "bench_roundtrips.py": (["--requests", "50"], ["--requests", "50"]),
     "bench_replay_memory.py": ([], ["--quick"]),
     "bench_overhead.py": (
-        ["--requests", "100", "--repeat", "15"],
-        ["--requests", "100", "--repeat", "5"],
+        ["--requests", "100", "--repeat", "15", "--auth"],
+        ["--requests", "100", "--repeat", "5", "--auth", "--auth-repeat", "3"],
     ),
 }
 

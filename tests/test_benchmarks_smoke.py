@@ -7,6 +7,7 @@ in parallel (each is its own process) to keep this to a few seconds.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Dict, Iterator, List
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+_AUTH_TINY = ["--auth", "--auth-requests", "8", "--auth-repeat", "1", "--auth-threads", "1,2"]
 
 TINY: Dict[str, List[str]] = {
     "bench_roundtrips.py": ["--requests", "3", "--threads", "1,2", "--put-bytes", "65536"],
@@ -29,8 +32,9 @@ TINY: Dict[str, List[str]] = {
         "--cases",
         "requests-primed,adapter-challenged,adapter-challenged-drain",
     ],
-    "bench_overhead.py": ["--requests", "5", "--repeat", "1"],
+    "bench_overhead.py": ["--requests", "5", "--repeat", "1", *_AUTH_TINY],
     "bench_parser_scaling.py": ["--n", "20"],
+    "bench_listing.py": ["--files", "40", "--repeat", "1"],
 }
 
 #: a title each benchmark's table starts with
@@ -41,8 +45,12 @@ TITLES: Dict[str, List[str]] = {
         "== NTLM / Negotiate, generator PUT of 4,194,304 bytes",
     ],
     "bench_replay_memory.py": ["== Replay memory: generator uploads"],
-    "bench_overhead.py": ["== Adapter overhead: 5 sequential requests"],
+    "bench_overhead.py": [
+        "== Adapter overhead: 5 sequential requests",
+        "== Authenticated GETs: 8 into a primed space on Apache",
+    ],
     "bench_parser_scaling.py": ["== Parser scaling: n = 20 and 20n"],
+    "bench_listing.py": ["== Listing 40 files on Apache mod_dav_fs"],
 }
 
 
@@ -103,6 +111,35 @@ def test_replay_memory_stores_byte_identical_files(
     assert len(rows) == 2
     for row in rows:
         assert row.rstrip().endswith("yes"), row
+
+
+def test_listing_table_has_the_floor_and_every_entry(
+    runs: Dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = runs["bench_listing.py"].stdout.splitlines()
+    cells = {r.split("|")[0].strip(): [c.strip() for c in r.split("|")] for r in rows if "|" in r}
+    assert cells["curl (the floor)"][2] == "1.00x"
+    assert cells["ls()"][3] == "40"  # the members, not the collection itself
+    assert cells["iter_propfind + 5 props"][3] == "41"
+
+
+_MULTISTATUS_TINY = ["--repeat", "1", "--cases", "lxml,stdlib,lxml+props,stdlib+props"]
+
+
+def test_multistatus_benchmark_runs_both_shapes_with_a_small_size() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_multistatus.py"), *_MULTISTATUS_TINY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "BENCH_MULTISTATUS_SIZES": "30"},
+    )
+    assert run.returncode == 0, run.stderr
+    for shape in ("nextcloud", "apache"):
+        assert f"{shape}: 30 responses" in run.stdout
+    rows = [line.split() for line in run.stdout.splitlines()]
+    counted = [row for row in rows if row and row[0] in ("expat-floor", "lxml+props")]
+    assert len(counted) == 4 and counted[0][-3] == "1.00x", run.stdout
 
 
 def test_run_all_plans_every_benchmark() -> None:

@@ -43,6 +43,7 @@ PURE_DAV = {
     "capabilities",
     "progress",
     "xmltokens",
+    "typed",
 }
 
 HTTP_LIBRARIES = ("requests", "urllib3")

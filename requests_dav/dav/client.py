@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import (
     Any,
+    Callable,
     Dict,
     Iterable,
     Mapping,
@@ -414,7 +415,21 @@ def _first_error(multistatus: MultiStatus) -> Optional[Dict[str, Any]]:
 
 
 def _same(item: DAVResponse, url: str) -> bool:
-    return hrefs.same_path(hrefs.href_to_path(str(item.url), url), hrefs.href_to_path(url, url))
+    return _not_self(url)(item) is False
+
+
+def _not_self(url: str) -> Callable[[DAVResponse], bool]:
+    """A test for "not the resource at ``url``", for every member of one listing.
+
+    The resource's own path is worked out once; an item's :attr:`DAVResponse.path`
+    is its absolute URL's decoded path, so nothing is resolved twice per item.
+    """
+    own = hrefs.normalize_path(hrefs.href_to_path(url, url)).rstrip("/")
+
+    def other(item: DAVResponse) -> bool:
+        return hrefs.normalize_path(item.path).rstrip("/") != own
+
+    return other
 
 
 def parse_error_body(body: bytes) -> Optional[Dict[str, Any]]:

@@ -252,6 +252,22 @@ def _decode(path: str) -> str:
     """Percent-decode as UTF-8; bytes that are not UTF-8 become lone surrogates."""
     if "%" not in path:
         return path
+    raw = path.encode("utf-8", "surrogateescape")
+    if b"\\" not in raw:
+        # the common case, every "%" starting an escape: "%XX" becomes the
+        # escape "\xXX" that the codec turns into the byte in C (it refuses a
+        # "\x" without two hex digits, and nothing else is an escape here)
+        try:
+            data = raw.replace(b"%", b"\\x").decode("unicode_escape").encode("latin-1")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return data.decode("utf-8", "surrogateescape")
+    return _decode_pieces(path)
+
+
+def _decode_pieces(path: str) -> str:
+    """:func:`_decode` one escape at a time, keeping a "%" that starts none."""
     pieces = path.split("%")
     out = [pieces[0].encode("utf-8", "surrogateescape")]
     for piece in pieces[1:]:
@@ -272,7 +288,30 @@ def href_to_path(href: str, base_url: str) -> str:
     (common behind reverse proxies) still yields its path. ``%2F`` decodes to
     ``/`` like any other escape.
     """
+    href = href.strip()
+    if (
+        href[:1] == "/"
+        and href[1:2] != "/"
+        and "/." not in href
+        and "?" not in href
+        and "#" not in href
+        and (href.isascii() or _encodable(href))
+    ):
+        # What servers send: an absolute path with no query, fragment, dot
+        # segment or lone surrogate. It resolves to the base URL's origin and
+        # this same path, and decoding undoes whatever resolve_href would
+        # encode, so the URL need not be built and split again.
+        _absolute_base(base_url)  # the same ValueError for a relative base URL
+        return normalize_path(_decode(href))
     return url_path(resolve_href(href, base_url))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # refuses lone surrogates, and only them
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def url_path(url: str) -> str:

@@ -31,7 +31,6 @@ iterated costs little more than the XML parse.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import (
     Any,
     Callable,
@@ -50,8 +49,9 @@ from typing import (
 from xml.etree.ElementTree import Element as _StdlibElement
 
 from . import properties as _props
-from .hrefs import href_to_path, normalize_path, resolve_href, url_path
-from .properties import Node, RawProp, ResourceType
+from .hrefs import href_to_path, normalize_path, resolve_href
+from .properties import Node, RawProp
+from .typed import MISSING, TypedProperties
 from .xmlsafe import DEFAULT_MAX_DEPTH, MultiStatusParseError, iterparse_children, select_backend
 
 __all__ = [
@@ -200,6 +200,9 @@ def _href_in(element: Any) -> Optional[str]:
     return None
 
 
+_MISSING: Any = MISSING
+
+
 class PropertyMap(Mapping[str, Any]):
     """Properties by Clark name (``{namespace}local``), converted on first access.
 
@@ -226,17 +229,18 @@ class PropertyMap(Mapping[str, Any]):
         return node
 
     def __getitem__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            value = _props.convert(name, self._raw_value(name))
-            self._values[name] = value
-            return value
+        value = self._values.get(name, _MISSING)
+        if value is _MISSING:
+            value = self._values[name] = _props.convert(name, self._raw_value(name))
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
-        if name in self._values:
-            return self._values[name]
-        return self[name] if name in self._raw else default
+        value = self._values.get(name, _MISSING)
+        if value is _MISSING:
+            if name not in self._raw:
+                return default
+            value = self._values[name] = _props.convert(name, self._raw_value(name))
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
@@ -347,7 +351,7 @@ class ResponseStatusError(Exception):
         super().__init__(f"{status} {reason}".rstrip() + f" for {response.href}{suffix}")
 
 
-class DAVResponse:
+class DAVResponse(TypedProperties):
     """One resource of a multistatus (RFC 4918 section 14.24).
 
     ``href`` is the href as sent, ``url`` the absolute URL it names and
@@ -407,7 +411,7 @@ class DAVResponse:
     def path(self) -> str:
         """The decoded, normalised path of the resource (trailing slash kept)."""
         if self._path is None:
-            self._path = url_path(self.url)
+            self._path = href_to_path(self.href, self._base_url)
         return self._path
 
     @property
@@ -421,7 +425,7 @@ class DAVResponse:
     def props(self) -> PropertyMap:
         """The properties of every 2xx propstat, merged."""
         if self._props is None:
-            good = [propstat for propstat in self.propstats if _is_success(propstat.status)]
+            good = [propstat for propstat in self.propstats if 200 <= propstat.status < 300]
             if len(good) == 1:
                 self._props = good[0].props
             else:
@@ -441,52 +445,8 @@ class DAVResponse:
             for name in propstat.props
         }
 
-    def _typed(self, name: str, kind: Any) -> Any:
-        value = self.props.get(name)
-        return value if isinstance(value, kind) and not isinstance(value, _props.RawValue) else None
-
-    @property
-    def resourcetype(self) -> Optional[ResourceType]:
-        """``DAV:resourcetype``, or ``None`` when not reported."""
-        return self._typed(_props.RESOURCETYPE, ResourceType)  # type: ignore[no-any-return]
-
-    @property
-    def is_collection(self) -> bool:
-        """From ``DAV:resourcetype`` when reported, else from a trailing slash in the href."""
-        resourcetype = self.resourcetype
-        if resourcetype is not None:
-            return resourcetype.is_collection
-        return self.href.endswith("/")
-
-    @property
-    def etag(self) -> Optional[str]:
-        """``DAV:getetag`` as sent (quotes and ``W/`` kept), or ``None``."""
-        return self._typed(_props.GETETAG, str)  # type: ignore[no-any-return]
-
-    @property
-    def content_length(self) -> Optional[int]:
-        """``DAV:getcontentlength``, or ``None`` when absent or unreadable."""
-        return self._typed(_props.GETCONTENTLENGTH, int)  # type: ignore[no-any-return]
-
-    @property
-    def last_modified(self) -> Optional[datetime]:
-        """``DAV:getlastmodified`` (aware), or ``None`` when absent or unreadable."""
-        return self._typed(_props.GETLASTMODIFIED, datetime)  # type: ignore[no-any-return]
-
-    @property
-    def creation_date(self) -> Optional[datetime]:
-        """``DAV:creationdate`` (aware), or ``None`` when absent or unreadable."""
-        return self._typed(_props.CREATIONDATE, datetime)  # type: ignore[no-any-return]
-
-    @property
-    def content_type(self) -> Optional[str]:
-        """``DAV:getcontenttype``, or ``None``."""
-        return self._typed(_props.GETCONTENTTYPE, str)  # type: ignore[no-any-return]
-
-    @property
-    def display_name(self) -> Optional[str]:
-        """``DAV:displayname``, or ``None``."""
-        return self._typed(_props.DISPLAYNAME, str)  # type: ignore[no-any-return]
+    def _property_map(self) -> PropertyMap:
+        return self._props if self._props is not None else self.props
 
     def raise_for_status(self, include_propstats: bool = False) -> None:
         """Raise :class:`ResponseStatusError` if the response's status is not 2xx.

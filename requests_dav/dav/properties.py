@@ -192,12 +192,61 @@ _ISO8601_RE = re.compile(
 )
 
 
+_TWO_DIGITS = {f"{number:02d}": number for number in range(100)}
+_DAY_NAMES = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+_MONTH_NAMES = {name.capitalize(): number for name, number in _MONTHS.items()}
+
+
+def _imf_fixdate(text: str) -> Optional[datetime]:
+    """The exact IMF-fixdate form servers send (``Sun, 06 Nov 1994 08:49:37 GMT``), else ``None``.
+
+    Sliced at fixed offsets, no regular expression: what the general rule in
+    :func:`parse_http_date` gives for this form, at a fraction of its cost.
+    """
+    if (
+        len(text) != 29
+        or text[25:] != " GMT"
+        or text[:3] not in _DAY_NAMES
+        or text[3:5] != ", "
+        or text[7:12:4] != "  "
+        or text[16:23:3] != " ::"
+    ):
+        return None
+    year = text[12:16]
+    month = _MONTH_NAMES.get(text[8:11])
+    day = _TWO_DIGITS.get(text[5:7])
+    hour = _TWO_DIGITS.get(text[17:19])
+    minute = _TWO_DIGITS.get(text[20:22])
+    second = _TWO_DIGITS.get(text[23:25])
+    if (
+        month is None
+        or day is None
+        or hour is None
+        or minute is None
+        or second is None
+        or not year.isdecimal()
+    ):
+        return None
+    try:
+        return datetime(int(year), month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:  # out of range: the general rule says so
+        return None
+
+
 def parse_http_date(text: str) -> datetime:
     """An HTTP date (RFC 9110 section 5.6.7; RFC 850 and asctime too) as an aware UTC datetime.
 
     Raises :class:`ValueError` when ``text`` is not one.
     """
     text = text.strip()
+    fixdate = _imf_fixdate(text)
+    if fixdate is not None:
+        return fixdate
+    return _parse_http_date_general(text)
+
+
+def _parse_http_date_general(text: str) -> datetime:
+    """:func:`parse_http_date` of stripped text by the general rule (every form)."""
     match = _IMF_FIXDATE_RE.match(text)
     if match:
         day, month, year, hour, minute, second = match.groups()
@@ -345,9 +394,12 @@ def _href(node: Optional[Node]) -> Optional[str]:
     return href[2].strip() if href is not None else (node[2].strip() or None)
 
 
+_PLAIN_RESOURCE = ResourceType()
+
+
 def _resourcetype(raw: RawProp) -> Union[ResourceType, RawValue]:
-    if isinstance(raw, str):
-        return ResourceType() if not raw.strip() else RawValue(raw)
+    if isinstance(raw, str):  # an empty set is immutable: one serves every plain resource
+        return _PLAIN_RESOURCE if not raw.strip() else RawValue(raw)
     return ResourceType(child[0] for child in raw[3])
 
 
@@ -396,11 +448,20 @@ def _lockdiscovery(raw: RawProp) -> Union[List[ActiveLock], RawValue]:
 def _integer(raw: RawProp) -> Union[int, RawValue]:
     text = _text(raw)
     stripped = text.strip()
+    if stripped.isdigit() and stripped.isascii() and len(stripped) <= _SHORT_DIGITS:
+        return int(stripped)  # the common case: what the general rule gives, without it
+    return _integer_general(text, stripped)
+
+
+def _integer_general(text: str, stripped: str) -> Union[int, RawValue]:
     if re.fullmatch(r"[+-]?[0-9]+", stripped):
         value = bounded_int(stripped)
         if value is not None:
             return value
     return RawValue(text)
+
+
+_SHORT_DIGITS = 18
 
 
 def _stripped(raw: RawProp) -> str:
@@ -411,8 +472,14 @@ def _as_is(raw: RawProp) -> str:
     return _text(raw)
 
 
+def _last_modified(raw: RawProp) -> Union[datetime, RawValue]:
+    text = _text(raw)
+    fixdate = _imf_fixdate(text)  # the form servers send, without the general rule
+    return fixdate if fixdate is not None else _date(text, parse_http_date, parse_iso8601)
+
+
 _CONVERTERS: Dict[str, Any] = {
-    GETLASTMODIFIED: lambda raw: _date(_text(raw), parse_http_date, parse_iso8601),
+    GETLASTMODIFIED: _last_modified,
     CREATIONDATE: lambda raw: _date(_text(raw), parse_iso8601, parse_http_date),
     GETCONTENTLENGTH: _integer,
     QUOTA_AVAILABLE_BYTES: _integer,

@@ -50,7 +50,7 @@ from typing import (
 from ..auth.urls import Origin
 from . import errors, hrefs, requestbodies
 from .capabilities import Capabilities
-from .client import Depth, Target, _depth, _first_error, _same
+from .client import Depth, Target, _depth, _first_error, _not_self, _same
 from .locking import LockMethods
 from .multistatus import (
     DAVResponse,
@@ -338,9 +338,7 @@ class DAVSession(TreeMethods, LockMethods):
                 continue
             seen.add(key)
             with self.iter_propfind(current, names, depth=1) as stream:
-                for item in stream:
-                    if _same(item, current):
-                        continue
+                for item in filter(_not_self(current), stream):
                     if item.is_collection:
                         member = self._to_descend_into(item, origin)
                         if member is not None:
@@ -453,8 +451,9 @@ def _with_resourcetype(props: Union[Iterable[str], None]) -> Optional[List[str]]
 def _members(stream: Iterable[DAVResponse], url: str) -> List[DAVResponse]:
     """The members in a listing of ``url``; a 404 for ``url`` itself means it is missing."""
     items = []
+    not_self = _not_self(url)
     for item in stream:
-        if _same(item, url):
+        if not not_self(item):
             if item.status is not None and int(item.status) == 404:
                 raise errors.NotFoundError(f"404 Not Found for PROPFIND {url} (in a 207)")
             continue

@@ -44,6 +44,7 @@ when it can be imported.
 from __future__ import annotations
 
 import codecs
+import collections
 import os
 import re
 from typing import Any, Generator, Iterable, Iterator, Optional, Sequence, Tuple, Union
@@ -561,7 +562,10 @@ def _iter_stdlib(
     def events() -> Iterator[Any]:
         nonlocal depth, root
         try:
-            for event, element in parser.read_events():
+            for item in _pending_events(parser):
+                if type(item) is not tuple:
+                    raise item  # a parse error, queued where it happened
+                event, element = item
                 if event == "start":
                     depth += 1
                     if depth > max_depth:
@@ -588,6 +592,22 @@ def _iter_stdlib(
     except ET.ParseError as err:
         raise _from_stdlib_error(err) from None
     yield from events()
+
+
+def _pending_events(parser: Any) -> Iterable[Any]:
+    """The events an ``XMLPullParser`` has queued, taken at once where its queue can be seen.
+
+    ``read_events`` is a Python generator resumed once per event (two per
+    element); CPython's parser keeps the events in a deque, which is emptied
+    here in one call, parse errors left in place for the caller to raise in
+    order. Elsewhere ``read_events`` serves (it raises those errors itself).
+    """
+    queue = getattr(parser, "_events_queue", None)
+    if not isinstance(queue, collections.deque):
+        return parser.read_events()  # type: ignore[no-any-return]
+    pending = list(queue)
+    queue.clear()
+    return pending
 
 
 def _from_stdlib_error(err: Any) -> MultiStatusParseError:

@@ -1,0 +1,230 @@
+"""The listing fast paths give exactly what the general rules give (issue 16).
+
+Reading a listing's five common properties (path, size, date, type, ETag)
+takes shortcuts for the forms servers send; each test below draws tricky
+input around the shortcut's edges and compares it with the general rule the
+shortcut stands in for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from requests_dav.dav import hrefs
+from requests_dav.dav import properties as props
+from requests_dav.dav.multistatus import parse_multistatus
+from requests_dav.dav.xmlsafe import available_backends
+
+BASE = "http://127.0.0.1:8080/dav/dir/"
+
+# characters at the shortcut's edges: escapes (valid, broken, lone), the
+# backslash the C decoder would read as an escape, dots, query and fragment
+# marks, spaces, non-ASCII text and lone surrogates
+_HREF_CHARS = st.sampled_from(
+    [*"%%%%0123456789abcdefABCDEFgz/..?#\\ +;:@~\u00e9\u65e5", "\udcc3", "\udca9", "\x7f"]
+)
+
+
+def _outcome(function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return ("value", function(*args))
+    except (ValueError, UnicodeError) as err:
+        return ("error", type(err))
+
+
+@settings(max_examples=400)
+@given(st.text(_HREF_CHARS, max_size=24))
+@example("%C3%A9%20x")
+@example("%C3%")
+@example("%\\x41")
+@example("%e6%97%a5\udcc3%A9")
+@example("%%41")
+@example("%4")
+def test_decode_matches_one_escape_at_a_time(text: str) -> None:
+    # the general rule: text without "%" is returned as it is, else decoded escape by escape
+    general = text if "%" not in text else _outcome(hrefs._decode_pieces, text)[1]
+    assert _outcome(hrefs._decode, text) == ("value", general)
+
+
+@settings(max_examples=400)
+@given(st.text(_HREF_CHARS, max_size=24), st.sampled_from(["", "/", "//", " /", "/ "]))
+@example("dav/a%20b.txt", "/")
+@example("dav/caf\u00e9 x", "/")
+@example("dav/\udcc3%A9", "/")
+@example("dav/./a", "/")
+@example("/host/x", "/")
+@example("dav/a?b", "/")
+@example("dav/%zz%", "/")
+@example("dav/a\\b", "/")
+def test_href_path_matches_resolving_the_url(tail: str, head: str) -> None:
+    href = head + tail
+    general = _outcome(lambda h, b: hrefs.url_path(hrefs.resolve_href(h, b)), href, BASE)
+    assert _outcome(hrefs.href_to_path, href, BASE) == general
+
+
+def test_href_path_still_refuses_a_relative_base() -> None:
+    assert _outcome(hrefs.href_to_path, "/a", "/dav/") == ("error", ValueError)
+
+
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _fixdate(moment: datetime) -> str:
+    return (
+        f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+        f"{moment.year:04d} {moment:%H:%M:%S} GMT"
+    )
+
+
+def _general_http_date(text: str) -> datetime:
+    return props._parse_http_date_general(text.strip())
+
+
+def _date_general(text: str) -> Any:
+    return _outcome(props._parse_http_date_general, text.strip())
+
+
+@settings(max_examples=300)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.integers(0, 28),
+    st.sampled_from(["", "0", "9", "x", " ", ":", ",", "٣", "²", "ss", "JAN", "mon"]),
+)
+def test_fixdate_matches_the_general_rule(moment: datetime, where: int, change: str) -> None:
+    text = _fixdate(moment)
+    # the valid form, and the same with one character replaced, dropped or doubled
+    for candidate in (
+        text,
+        text[:where] + change + text[where + 1 :],
+        text[:where] + change + text[where:],
+    ):
+        assert _outcome(props.parse_http_date, candidate) == _date_general(candidate)
+        converted = props.convert(props.GETLASTMODIFIED, candidate)
+        reference = props._date(candidate, _general_http_date, props.parse_iso8601)
+        assert converted == reference and type(converted) is type(reference)
+
+
+def test_fixdate_reads_the_common_form() -> None:
+    expected = datetime(1994, 11, 6, 8, 49, 37, tzinfo=timezone.utc)
+    assert props._imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT") == expected
+    assert props._imf_fixdate("Sun, 06 Nov 1994 08:49:37 UTC") is None  # general rule
+    assert props.parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC") == expected
+    assert props.parse_http_date("Sun, 06 NOV 1994 08:49:37 GMT") == expected
+    shifted = props.parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100")
+    assert shifted.utcoffset() == timedelta(hours=1)
+
+
+@settings(max_examples=300)
+@given(st.text(st.sampled_from(list("0123456789+- \t٣²x")), max_size=22))
+@example("1" * 18)
+@example("1" * 19)
+@example("0" * 30 + "5")
+@example(" 42 ")
+@example("٣")
+@example("²")
+def test_integer_matches_the_general_rule(text: str) -> None:
+    value = props.convert(props.GETCONTENTLENGTH, text)
+    reference = props._integer_general(text, text.strip())
+    assert value == reference and type(value) is type(reference)
+
+
+_VALUES = st.sampled_from(
+    [
+        "",
+        " ",
+        "12",
+        " 12 ",
+        "-3",
+        "x",
+        "1" * 30,
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "2024-01-02T03:04:05Z",
+        '"e1"',
+        'W/"e"',
+        "<D:collection/>",
+        "<D:x>1</D:x>",
+    ]
+)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["getcontentlength", "getlastmodified", "getetag", "resourcetype", "getcontenttype"]
+            ),
+            _VALUES,
+        ),
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_typed_accessors_match_the_property_map(
+    values: list[tuple[str, str]], backend_lxml: bool
+) -> None:
+    body = "".join(f"<D:{name}>{value}</D:{name}>" for name, value in values)
+    document = (
+        '<D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/dir/a</D:href>'
+        f"<D:propstat><D:prop>{body}</D:prop><D:status>HTTP/1.1 200 OK</D:status>"
+        "</D:propstat></D:response></D:multistatus>"
+    ).encode()
+    backend = "lxml" if backend_lxml and "lxml" in available_backends() else "stdlib"
+    fast = parse_multistatus(document, BASE, backend=backend).first
+    slow = parse_multistatus(document, BASE, backend=backend).first
+    assert fast is not None and slow is not None
+    typed = (fast.content_length, fast.last_modified, fast.etag, fast.resourcetype)
+    typed += (fast.content_type,)
+    kinds = (int, datetime, str, props.ResourceType, str)
+    names = (props.GETCONTENTLENGTH, props.GETLASTMODIFIED, props.GETETAG)
+    names += (props.RESOURCETYPE, props.GETCONTENTTYPE)
+    for value, kind, name in zip(typed, kinds, names):
+        general = slow.props.get(name)
+        if not isinstance(general, kind) or isinstance(general, props.RawValue):
+            general = None
+        assert value == general and type(value) is type(general)
+
+
+_DOCUMENTS = [
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href>'
+    b"<D:status>HTTP/1.1 200 OK</D:status></D:response>"
+    b"<D:responsedescription>x</D:responsedescription></D:multistatus>",
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href>',  # truncated
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href></D:respons>',  # mismatch
+    b'<D:multistatus xmlns:D="DAV:">' + b"<D:x>" * 40 + b"</D:x>" * 40 + b"</D:multistatus>",
+    b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a&bogus;</D:href></D:response>'
+    b"</D:multistatus>",
+    b'<D:multistatus xmlns:D="DAV:"><D:sync-token>t</D:sync-token></D:multistatus>junk',
+]
+
+
+def _stdlib_outcome(document: bytes, chunk: int) -> Any:
+    from requests_dav.dav.multistatus import iter_multistatus
+
+    chunks = [document[i : i + chunk] for i in range(0, len(document), chunk)]
+    seen: list[Any] = []
+    try:
+        stream = iter_multistatus(chunks, BASE, backend="stdlib", max_depth=30)
+        for response in stream:
+            seen.append((response.href, response.status))
+        seen.append(("end", stream.description, stream.sync_token))
+    except Exception as err:  # compared, not swallowed
+        seen.append((type(err).__name__, str(err)))
+    return seen
+
+
+def test_stdlib_events_taken_at_once_match_read_events(monkeypatch: Any) -> None:
+    from requests_dav.dav import xmlsafe
+
+    for chunk in (1, 7, 64, 4096):
+        fast = [_stdlib_outcome(document, chunk) for document in _DOCUMENTS]
+        monkeypatch.setattr(xmlsafe, "_pending_events", lambda parser: parser.read_events())
+        slow = [_stdlib_outcome(document, chunk) for document in _DOCUMENTS]
+        monkeypatch.undo()
+        assert fast == slow
+    assert fast[0][0] == ("/a", 200) and fast[3][0][0] == "MultiStatusParseError"
