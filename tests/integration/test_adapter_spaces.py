@@ -201,8 +201,11 @@ def test_stale_nonce_is_renewed_without_failing(
     # the expired nonce went out preemptively, was answered with stale=true and renewed
     assert [r.status_code for r in second.history] == [401]
     assert "stale=true" in second.history[0].headers["WWW-Authenticate"].lower()
-    assert statuses(records) == [401, second.status_code]
-    assert records[0].auth_scheme == "Digest"
+    # Apache logs a request after answering it, so the 401 and the retry (on another
+    # connection, in another worker thread) may be logged in either order; the order on
+    # the wire is response.history's
+    assert sorted(statuses(records)) == sorted([401, second.status_code])
+    assert all(record.auth_scheme == "Digest" for record in records)
     result = auth_result(second)
     assert result is not None and result.outcome == "ok"
     assert len(rspauth_checks) == 2
