@@ -18,11 +18,9 @@ import requests
 
 from . import errors, requestbodies
 from .client import DAVSessionCore, Depth, Target, _depth
+from .elements import node as _node  # one element-to-node conversion, linear in attributes
 from .locks import Lock, format_timeout, parse_timeout
-from .multistatus import (
-    MultiStatusParseError,
-    _node,  # one element-to-node conversion, linear in attributes too
-)
+from .multistatus import MultiStatusParseError
 from .properties import ActiveLock, active_lock
 from .xmlsafe import iterparse_children
 

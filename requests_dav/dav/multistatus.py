@@ -41,16 +41,38 @@ from typing import (
     List,
     Mapping,
     Optional,
-    Set,
     Tuple,
     Union,
     overload,
 )
-from xml.etree.ElementTree import Element as _StdlibElement
 
 from . import properties as _props
+from .elements import (
+    HREF as _HREF,
+)
+from .elements import (
+    SharedNodes as _SharedNodes,
+)
+from .elements import (
+    conditions as _conditions,
+)
+from .elements import (
+    href_in as _href_in,
+)
+from .elements import (
+    is_success as _is_success,
+)
+from .elements import (
+    keep_element as _keep_element,
+)
+from .elements import (
+    node as _node,
+)
+from .elements import (
+    status as _status,
+)
 from .hrefs import href_to_path, normalize_path, resolve_href
-from .properties import Node, RawProp
+from .properties import RawProp
 from .typed import MISSING, TypedProperties
 from .xmlsafe import DEFAULT_MAX_DEPTH, MultiStatusParseError, iterparse_children, select_backend
 
@@ -73,7 +95,6 @@ CHUNK_SIZE = 65536
 
 _MULTISTATUS = "{DAV:}multistatus"
 _RESPONSE = "{DAV:}response"
-_HREF = "{DAV:}href"
 _STATUS = "{DAV:}status"
 _PROPSTAT = "{DAV:}propstat"
 _PROP = "{DAV:}prop"
@@ -84,120 +105,7 @@ _SYNC_TOKEN = "{DAV:}sync-token"  # noqa: S105 (an element name)
 
 Body = Union[bytes, bytearray, memoryview, Iterable[bytes]]
 
-# RFC 4918 section 14.28: DAV:status holds a status-line (RFC 9112 section 4:
-# HTTP-version SP status-code SP [ reason-phrase ]); the reason may be missing.
-# Matched against the stripped text: no trailing-whitespace group after a lazy
-# reason, which made a long run of inner whitespace backtrack quadratically.
-_STATUS_LINE_RE = re.compile(r"HTTP/\d+(?:\.\d+)?\s+(\d{3})(?:\s+(.*))?\Z", re.I | re.S)
-_STATUS_CACHE: Dict[str, Tuple[int, str]] = {}
-_STATUS_CACHE_MAX_CHARS = 256
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-def _status(text: Optional[str], where: str) -> Tuple[int, str]:
-    if text is None:
-        raise MultiStatusParseError(f"{where} without a DAV:status")
-    try:
-        return _STATUS_CACHE[text]
-    except KeyError:
-        pass
-    stripped = text.strip()
-    match = _STATUS_LINE_RE.match(stripped)
-    if match is None:
-        raise MultiStatusParseError(f"malformed DAV:status in {where}: {stripped[:80]!r}")
-    result = int(match.group(1)), match.group(2) or ""
-    if len(_STATUS_CACHE) < 256 and len(text) <= _STATUS_CACHE_MAX_CHARS:
-        _STATUS_CACHE[text] = result
-    return result
-
-
-def _is_success(status: int) -> bool:
-    return 200 <= status < 300
-
-
-# ---------------------------------------------------------------------------
-# Element -> raw values (the hot path: kept small)
-
-
-def _node(element: Any) -> Node:
-    children = []
-    texts = [element.text or ""]
-    for child in element:
-        children.append(_node(child))
-        tail = child.tail
-        if tail:
-            texts.append(tail)
-    return element.tag, _attributes(element), "".join(texts), tuple(children)
-
-
-_FEW_ATTRIBUTES = 16
-
-
-def _attributes(element: Any) -> Optional[Dict[str, str]]:
-    if type(element) is not _StdlibElement and len(element.attrib) > _FEW_ATTRIBUTES:
-        # lxml's items() looks every value up by name, quadratic in the count;
-        # its XPath attribute nodes carry the Clark name and the value together
-        return {value.attrname: str(value) for value in element.xpath("@*")}
-    items = element.items()  # unlike .attrib, creates no dict on a stdlib element
-    return dict(items) if items else None
-
-
-class _SharedNodes:
-    """Nodes of lxml elements, one per distinct serialisation (one parse's worth).
-
-    An lxml element kept past its response would keep its whole detached
-    ``propstat`` alive in libxml2 (several KiB per response), so lxml values
-    are converted at once; most structured values of a listing are the same
-    (``supportedlock``, ``resourcetype``), so the node is built once per
-    distinct value and shared.
-    """
-
-    MAX_ENTRIES = 256
-    MAX_KEY_CHARS = 4096
-
-    def __init__(self) -> None:
-        from lxml import etree
-
-        self._tostring = etree.tostring
-        self._nodes: Dict[str, Node] = {}
-
-    def __call__(self, element: Any) -> Node:
-        key = self._tostring(element, encoding="unicode", with_tail=False)
-        node = self._nodes.get(key)
-        if node is None:
-            node = _node(element)
-            if len(self._nodes) < self.MAX_ENTRIES and len(key) <= self.MAX_KEY_CHARS:
-                self._nodes[key] = node
-        return node
-
-
-def _keep_element(element: Any) -> Any:
-    """A stdlib element holds no reference to its parent: keep it, convert on access."""
-    return element
-
-
-def _conditions(elements: Iterable[Any]) -> Dict[str, Any]:
-    """The children of a ``DAV:error`` (RFC 4918 section 16): name -> detail or ``None``."""
-    result: Dict[str, Any] = {}
-    repeated: Set[str] = set()
-    for child in elements:
-        detail = _props.structure(_node(child))
-        name = child.tag
-        if name not in result:
-            result[name] = detail
-        elif name in repeated:
-            result[name].append(detail)  # in place: copying the list made n repeats cost n**2
-        else:
-            result[name] = [result[name], detail]
-            repeated.add(name)
-    return result
-
-
-def _href_in(element: Any) -> Optional[str]:
-    for child in element:
-        if child.tag == _HREF:
-            return (child.text or "").strip()
-    return None
 
 
 _MISSING: Any = MISSING
