@@ -1,0 +1,251 @@
+"""File objects of the fsspec filesystem: reads by HTTP ``Range`` (RFC 9110 section 14),
+writes as one streamed PUT (RFC 9110 section 9.3.4) committed on ``close()``.
+
+Reading
+    :class:`DAVReadFile` fetches blocks with ``Range: bytes=a-b`` and fsspec's block caches
+    (``readahead`` by default; ``cache_type="bytes"``, ``"blockcache"``... as for any fsspec
+    file). A server that answers a range request with the whole entity (200, no range
+    support) is read sequentially from one streamed GET: the filesystem warns once.
+
+Writing
+    :class:`DAVWriteFile` buffers up to ``block_size``; a file that fits is sent as one PUT
+    with ``Content-Length`` when it is closed. A larger one is streamed: the first full block
+    starts one chunked PUT whose body is a generator fed block by block through a bounded
+    queue (memory: about three blocks, plus the adapter's replay buffer), and ``close()``
+    ends the body and waits for the server's answer. A failure raises from ``close()``
+    (or from the ``write()`` that meets it); a ``with`` block left by an exception aborts
+    the upload instead of committing it. Should the server have kept part of an aborted
+    stream (WsgiDAV writes in place), that part is deleted, but only when it is not the
+    version the file had before the upload began.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
+
+import requests
+from fsspec.spec import AbstractBufferedFile
+
+if TYPE_CHECKING:
+    from ._filesystem import DAVFileSystem
+
+#: Blocks a streamed upload may hold in its queue besides the one being sent.
+QUEUE_BLOCKS = 2
+#: How often a writer blocked on a full queue checks that the upload is still alive (s).
+POLL_SECONDS = 0.1
+
+_END = object()
+_ABORT = object()
+
+
+class UploadAborted(requests.RequestException):
+    """The body generator of an upload that the writer abandoned."""
+
+
+class DAVReadFile(AbstractBufferedFile):  # type: ignore[misc]
+    """A file opened ``"rb"``: random access by ``Range`` requests."""
+
+    fs: DAVFileSystem
+
+    def __init__(self, fs: DAVFileSystem, path: str, **kwargs: Any) -> None:
+        self._sequential: Optional[_SequentialSource] = None
+        super().__init__(fs, path, mode="rb", **kwargs)
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        if self._sequential is not None:
+            return self._sequential.read(start, end)
+        data, ranged = self.fs._get_range(self.path, start, end)
+        if ranged:
+            return data
+        self._sequential = _SequentialSource(self.fs, self.path)
+        return self._sequential.read(start, end)
+
+    def close(self) -> None:
+        if self._sequential is not None:
+            self._sequential.close()
+            self._sequential = None
+        super().close()
+
+
+class _SequentialSource:
+    """One streamed GET read forward; a read behind the position starts a new GET."""
+
+    def __init__(self, fs: DAVFileSystem, path: str) -> None:
+        self._fs = fs
+        self._path = path
+        self._response: Optional[requests.Response] = None
+        self._chunks: Optional[Iterator[bytes]] = None
+        self._position = 0
+        self._pending = b""
+
+    def _open(self) -> None:
+        self.close()
+        self._response = self._fs._get_stream(self._path)
+        self._chunks = self._response.iter_content(self._fs.chunk_size)
+        self._position = 0
+        self._pending = b""
+
+    def _take(self, count: int) -> bytes:
+        assert self._chunks is not None
+        parts = []
+        while count > 0:
+            if not self._pending:
+                self._pending = next(self._chunks, b"")
+                if not self._pending:
+                    break
+            piece, self._pending = self._pending[:count], self._pending[count:]
+            parts.append(piece)
+            count -= len(piece)
+            self._position += len(piece)
+        return b"".join(parts)
+
+    def read(self, start: int, end: int) -> bytes:
+        if self._chunks is None or start < self._position:
+            self._open()
+        while self._position < start:
+            if not self._take(min(start - self._position, self._fs.chunk_size)):
+                return b""
+        return self._take(end - start)
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+        self._response = None
+        self._chunks = None
+
+
+class _StreamedPut:
+    """One PUT whose body is fed by the writer, block by block, from another thread."""
+
+    def __init__(self, fs: DAVFileSystem, path: str, create_only: bool) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(
+            target=self._run, args=(fs, path, create_only), name=f"dav-put {path}", daemon=True
+        )
+        self._thread.start()
+
+    def _body(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if item is _ABORT:
+                raise UploadAborted("upload abandoned by the writer")
+            yield item
+
+    def _run(self, fs: DAVFileSystem, path: str, create_only: bool) -> None:
+        try:
+            fs._put_body(path, self._body(), create_only, retry=False)
+        except BaseException as exc:  # handed to the writer's thread
+            self._error = exc
+
+    def _put(self, item: Any) -> None:
+        while True:
+            if not self._thread.is_alive():
+                self._raise()
+                raise OSError("the upload ended before its body was complete")
+            try:
+                self._queue.put(item, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def send(self, data: bytes) -> None:
+        self._put(data)
+
+    def finish(self) -> None:
+        self._put(_END)
+        self._thread.join()
+        self._raise()
+
+    def abort(self) -> None:
+        if self._thread.is_alive():
+            try:
+                self._queue.put(_ABORT, timeout=POLL_SECONDS * 10)
+            except queue.Full:
+                pass
+        self._thread.join(timeout=30)
+
+
+class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
+    """A file opened ``"wb"`` or ``"xb"``: one PUT, committed on close (module docstring).
+
+    ``"xb"`` fails at once with :class:`FileExistsError` when the file exists, and the PUT
+    carries ``If-None-Match: *`` (RFC 9110 section 13.1.2), so a file created meanwhile
+    is not replaced. With ``autocommit=False`` (fsspec transactions) the data goes to a
+    temporary name beside the target and :meth:`commit` MOVEs it in place.
+    """
+
+    fs: DAVFileSystem
+
+    def __init__(self, fs: DAVFileSystem, path: str, mode: str, **kwargs: Any) -> None:
+        super().__init__(fs, path, mode=mode, **kwargs)
+        self._create_only = mode == "xb"
+        self._target = path if self.autocommit else fs._temporary_name(path)
+        self._stream: Optional[_StreamedPut] = None
+        self._before: Optional[str] = None
+        self._failed = False
+
+    def _initiate_upload(self) -> None:
+        """Nothing yet: a file that fits one block goes as one PUT at close."""
+
+    def _upload_chunk(self, final: bool = False) -> bool:
+        data = self.buffer.getvalue()
+        try:
+            if self._stream is None and final:
+                self.fs._put_body(self._target, data, self._create_only, retry=True)
+                return True
+            if self._stream is None:
+                self._before = self.fs._prepare_stream(self._target)
+                self._stream = _StreamedPut(self.fs, self._target, self._create_only)
+            if data:
+                self._stream.send(data)
+            if final:
+                self._stream.finish()
+        except BaseException:
+            self._fail()
+            raise
+        return True
+
+    def _fail(self) -> None:
+        if self._failed:
+            return
+        self._failed = True
+        self.forced = True
+        if self._stream is not None:
+            self._stream.abort()
+            self.fs._remove_partial(self._target, self._before)
+
+    def discard(self) -> None:
+        """Abandon the upload: nothing is committed (a temporary file is deleted)."""
+        if not self.closed:
+            self._fail()
+            self.closed = True
+        if not self.autocommit:
+            self.fs._remove_partial(self._target, None, always=True)
+        self.fs.invalidate_cache(self.path)
+
+    def commit(self) -> None:
+        """Move the temporary file of a transaction in place (MOVE, RFC 4918 section 9.9)."""
+        if not self.autocommit:
+            self.fs.mv(self._target, self.path)
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is not None and not self.closed:
+            self._fail()
+            self.closed = True
+            self.fs.invalidate_cache(self.path)
+            return
+        self.close()
+
+    def __del__(self) -> None:
+        if not self.closed and self._stream is not None:
+            self._fail()
+            self.closed = True
