@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import requests
 from fsspec.spec import AbstractBufferedFile
@@ -119,11 +119,11 @@ class _SequentialSource:
 class _StreamedPut:
     """One PUT whose body is fed by the writer, block by block, from another thread."""
 
-    def __init__(self, fs: DAVFileSystem, path: str, create_only: bool) -> None:
+    def __init__(self, fs: DAVFileSystem, path: str) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BLOCKS)
         self._error: Optional[BaseException] = None
         self._thread = threading.Thread(
-            target=self._run, args=(fs, path, create_only), name=f"dav-put {path}", daemon=True
+            target=self._run, args=(fs, path), name=f"dav-put {path}", daemon=True
         )
         self._thread.start()
 
@@ -136,9 +136,9 @@ class _StreamedPut:
                 raise UploadAborted("upload abandoned by the writer")
             yield item
 
-    def _run(self, fs: DAVFileSystem, path: str, create_only: bool) -> None:
+    def _run(self, fs: DAVFileSystem, path: str) -> None:
         try:
-            fs._put_body(path, self._body(), create_only, retry=False)
+            fs._put_body(path, self._body(), False, retry=False)
         except BaseException as exc:  # handed to the writer's thread
             self._error = exc
 
@@ -177,10 +177,10 @@ class _StreamedPut:
 class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file opened ``"wb"`` or ``"xb"``: one PUT, committed on close (module docstring).
 
-    ``"xb"`` fails at once with :class:`FileExistsError` when the file exists, and the PUT
-    carries ``If-None-Match: *`` (RFC 9110 section 13.1.2), so a file created meanwhile
-    is not replaced. With ``autocommit=False`` (fsspec transactions) the data goes to a
-    temporary name beside the target and :meth:`commit` MOVEs it in place.
+    ``"xb"`` fails at once with :class:`FileExistsError` when the file exists, and the
+    upload is conditional (``If-None-Match: *``, RFC 9110 section 13.1.2, or a MOVE with
+    ``Overwrite: F``), so a file created meanwhile is not replaced. With
+    ``autocommit=False`` (fsspec transactions) :meth:`commit` does the last step.
     """
 
     fs: DAVFileSystem
@@ -188,9 +188,8 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
     def __init__(self, fs: DAVFileSystem, path: str, mode: str, **kwargs: Any) -> None:
         super().__init__(fs, path, mode=mode, **kwargs)
         self._create_only = mode == "xb"
-        self._target = path if self.autocommit else fs._temporary_name(path)
+        self._temporary: Optional[str] = None
         self._stream: Optional[_StreamedPut] = None
-        self._before: Optional[str] = None
         self._failed = False
 
     def _initiate_upload(self) -> None:
@@ -200,15 +199,22 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
         data = self.buffer.getvalue()
         try:
             if self._stream is None and final:
-                self.fs._put_body(self._target, data, self._create_only, retry=True)
+                if self.autocommit:
+                    self.fs._put_body(self.path, data, self._create_only, retry=True)
+                else:
+                    self._temporary = self.fs._temporary_name(self.path)
+                    self.fs._put_body(self._temporary, data, False, retry=True)
                 return True
             if self._stream is None:
-                self._before = self.fs._prepare_stream(self._target)
-                self._stream = _StreamedPut(self.fs, self._target, self._create_only)
+                self._temporary = self.fs._temporary_name(self.path)
+                self.fs.makedirs(self.fs._parent(self.path), exist_ok=True)
+                self._stream = _StreamedPut(self.fs, self._temporary)
             if data:
                 self._stream.send(data)
             if final:
                 self._stream.finish()
+                if self.autocommit:
+                    self.commit()
         except BaseException:
             self._fail()
             raise
@@ -221,31 +227,27 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
         self.forced = True
         if self._stream is not None:
             self._stream.abort()
-            self.fs._remove_partial(self._target, self._before)
+        if self._temporary is not None:
+            self.fs._remove_temporary(self._temporary)
 
     def discard(self) -> None:
-        """Abandon the upload: nothing is committed (a temporary file is deleted)."""
-        if not self.closed:
-            self._fail()
-            self.closed = True
-        if not self.autocommit:
-            self.fs._remove_partial(self._target, None, always=True)
+        """Abandon the upload: nothing is committed."""
+        self._fail()
+        self.closed = True
         self.fs.invalidate_cache(self.path)
 
     def commit(self) -> None:
-        """Move the temporary file of a transaction in place (MOVE, RFC 4918 section 9.9)."""
-        if not self.autocommit:
-            self.fs.mv(self._target, self.path)
+        """Move the temporary file in place (MOVE, RFC 4918 section 9.9)."""
+        if self._temporary is not None:
+            self.fs._commit(self._temporary, self.path, overwrite=not self._create_only)
+            self._temporary = None
 
     def __exit__(self, exc_type: Any, *rest: Any) -> None:
         if exc_type is not None and not self.closed:
-            self._fail()
-            self.closed = True
-            self.fs.invalidate_cache(self.path)
+            self.discard()
             return
         self.close()
 
     def __del__(self) -> None:
         if not self.closed and self._stream is not None:
-            self._fail()
-            self.closed = True
+            self.discard()

@@ -13,10 +13,11 @@ import errno
 import hashlib
 import os
 import threading
+import time
 import uuid
 import warnings
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, TypeVar, Union
 
 import requests
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
@@ -42,6 +43,11 @@ Info = Dict[str, Any]
 T = TypeVar("T")
 #: Statuses of a redirect to the same resource with a trailing slash.
 REDIRECTS = frozenset({301, 302, 307, 308})
+#: Looks for the temporary file of an aborted upload, and the wait between them (s).
+TEMPORARY_CHECKS = 3
+TEMPORARY_WAIT = 0.05
+#: Collections remembered by name (so their URLs get the trailing slash at once).
+MAX_KNOWN_DIRS = 1 << 16
 
 
 class RangeNotSupportedWarning(UserWarning):
@@ -124,6 +130,7 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
             self.host = _paths.host_of_url(session.base_url.split("://", 1)[1])
         self._lock = threading.Lock()
         self._infinity = True
+        self._dirs: Set[str] = set()
         self._warned_ranges = False
 
     # -- paths and the session ---------------------------------------------------------------
@@ -225,18 +232,34 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
             for item in stream:
                 if item.status is not None and item.status == 404:
                     continue
-                yield self._entry(item)
+                entry = self._entry(item)
+                if entry["type"] == "directory":
+                    self._remember_dir(entry["name"])
+                yield entry
+
+    def _forget_dir(self, path: str) -> None:
+        """``path`` was deleted or moved away: forget it and everything below."""
+        if path in self._dirs:
+            self._dirs = {d for d in self._dirs if d != path and not d.startswith(path + "/")}
+
+    def _remember_dir(self, path: str) -> None:
+        if len(self._dirs) >= MAX_KNOWN_DIRS:
+            self._dirs.clear()
+        self._dirs.add(path)
 
     def _slashed(self, path: str, call: Callable[[str], T]) -> T:
         """``call(rel)``, again with a trailing slash when the server redirects there (Apache
         answers 301 for a collection named without it); a DAVError becomes an OSError."""
         rel = self._rel(path)
+        if rel and self._is_known_dir(path):
+            rel += "/"
         try:
             try:
                 return call(rel)
             except errors.DAVError as exc:
                 if exc.status not in REDIRECTS or rel.endswith("/"):
                     raise
+            self._remember_dir(path)  # the redirect says it is a collection
             return call(rel + "/")
         except errors.DAVError as exc:
             raise translate(exc, path) from exc
@@ -262,6 +285,16 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         if entries is None:
             entries = self._listing(path)
         return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
+
+    def _is_known_dir(self, path: str) -> bool:
+        """Whether a listing said ``path`` is a collection (its URL ends in a slash)."""
+        if path in self._dirs or self._listed(path) is not None:
+            return True
+        parent = _paths.parent(path)
+        for entry in (self._listed(parent) if parent != path else None) or ():
+            if entry["name"] == path:
+                return entry["type"] == "directory"
+        return False
 
     def _listed(self, path: str) -> Optional[List[Info]]:
         try:
@@ -319,6 +352,8 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         path = self._strip_protocol(path)
         if maxdepth is not None or not self._infinity:
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
+        if self._subtree_cached(path):
+            return super().find(path, maxdepth, withdirs, detail, **kwargs)
         try:
             entries = list(self._propfind(path, "infinity"))
         except OSError as exc:
@@ -346,6 +381,17 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 self.dircache[directory] = members
         names = sorted(found)
         return {n: found[n] for n in names} if detail else names
+
+    def _subtree_cached(self, path: str) -> bool:
+        """Whether the directory cache holds a listing of ``path`` and of every directory
+        below it (then fsspec's walk needs no request)."""
+        pending = [path]
+        while pending:
+            listing = self._listed(pending.pop())
+            if listing is None:
+                return False
+            pending += [e["name"] for e in listing if e["type"] == "directory"]
+        return True
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -508,32 +554,31 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         finally:
             self.invalidate_cache(path)
 
-    def _prepare_stream(self, path: str) -> Optional[str]:
-        """Before a streamed upload (which cannot be sent twice): make the parents, and
-        return the target's current ETag (None when it does not exist)."""
+    def _commit(self, temporary: str, path: str, *, overwrite: bool) -> None:
+        """MOVE a finished upload onto its name (``Overwrite: F`` for an exclusive
+        create: 412 if the name was taken meanwhile, RFC 4918 section 10.6)."""
         try:
-            return str(self.info(path).get("etag") or "")
-        except FileNotFoundError:
-            self.makedirs(_paths.parent(path), exist_ok=True)
-            return None
-
-    def _remove_partial(self, path: str, before: Optional[str], *, always: bool = False) -> None:
-        """Delete what an aborted upload left, unless it is the version there before."""
-        self.invalidate_cache(path)
-        try:
-            now = self.info(path)
-        except (OSError, requests.RequestException):
-            return
-        etag = now.get("etag")
-        if not always and before is not None and (not etag or etag == before):
-            return
-        headers = {"If-Match": etag} if etag else {}
-        try:
-            self.session.delete(self._rel(path), headers=headers).close()
-        except requests.RequestException:
-            pass
+            self.session.move(self._rel(temporary), self._rel(path), overwrite=overwrite)
+        except errors.DAVError as exc:
+            self._remove_temporary(temporary)
+            raise translate(exc, path) from exc
         finally:
             self.invalidate_cache(path)
+            self.invalidate_cache(temporary)
+
+    def _remove_temporary(self, temporary: str) -> None:
+        """Delete an aborted upload's temporary file. A server may still be storing the
+        broken body for a moment after the connection closed: look a few times."""
+        for attempt in range(TEMPORARY_CHECKS):
+            self.invalidate_cache(temporary)
+            try:
+                response = self.session.delete(self._rel(temporary))
+                response.close()
+            except requests.RequestException:
+                return
+            if response.status_code != 404:
+                return
+            time.sleep(TEMPORARY_WAIT * (attempt + 1))
 
     def _temporary_name(self, path: str) -> str:
         parent, _slash, name = path.rpartition("/")
@@ -568,6 +613,7 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
             return
         try:
             self.session.mkcol(self._rel(path) + "/")
+            self._remember_dir(path)
         except errors.MethodNotAllowedError as exc:
             raise FileExistsError(errno.EEXIST, "exists", path) from exc
         except errors.ConflictError as exc:
@@ -614,6 +660,7 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         try:
             self._slashed(path, self.session.delete)
         finally:
+            self._forget_dir(path)
             self.invalidate_cache(path)
 
     def rm(self, path: Any, recursive: bool = False, maxdepth: Optional[int] = None) -> None:
@@ -649,6 +696,7 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         finally:
             self.invalidate_cache(path2)
             if method == "MOVE":
+                self._forget_dir(path1)
                 self.invalidate_cache(path1)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
