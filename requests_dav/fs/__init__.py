@@ -8,8 +8,8 @@ Paths are ``host[:port]/path`` (the host plays the part of a bucket); see
 :class:`DAVFileSystem` for the options and ``docs/fs.rst`` for the whole interface.
 """
 
-from ._filesystem import DAVFileSystem, DAVSFileSystem, RangeNotSupportedWarning
 from ._files import DAVReadFile, DAVWriteFile
+from ._filesystem import DAVFileSystem, DAVSFileSystem, RangeNotSupportedWarning
 
 __all__ = [
     "DAVFileSystem",

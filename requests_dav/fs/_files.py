@@ -21,6 +21,7 @@ Writing
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from typing import TYPE_CHECKING, Any, Iterator, Optional
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 QUEUE_BLOCKS = 2
 #: How often a writer blocked on a full queue checks that the upload is still alive (s).
 POLL_SECONDS = 0.1
+
+#: How long an aborted upload may take to notice (s).
+ABORT_WAIT = 30.0
 
 _END = object()
 _ABORT = object()
@@ -166,12 +170,16 @@ class _StreamedPut:
         self._raise()
 
     def abort(self) -> None:
-        if self._thread.is_alive():
+        """Make the body generator raise (the request fails, the body stays incomplete);
+        blocks still queued are dropped first, so the signal always fits."""
+        while True:
             try:
-                self._queue.put(_ABORT, timeout=POLL_SECONDS * 10)
-            except queue.Full:
-                pass
-        self._thread.join(timeout=30)
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(_ABORT)
+        self._thread.join(timeout=ABORT_WAIT)
 
 
 class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]

@@ -293,7 +293,7 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         parent = _paths.parent(path)
         for entry in (self._listed(parent) if parent != path else None) or ():
             if entry["name"] == path:
-                return entry["type"] == "directory"
+                return bool(entry["type"] == "directory")
         return False
 
     def _listed(self, path: str) -> Optional[List[Info]]:
@@ -537,18 +537,18 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         (missing parent, RFC 4918 section 9.7.1) makes the parents and sends again (``body``
         is then bytes or a seekable file)."""
         rel = self._rel(path)
-        options = {"if_none_match": "*"} if create_only else {}
+        condition = "*" if create_only else None
         self.invalidate_cache(path)
         try:
             try:
-                self.session.upload(body, rel, **options)
+                self.session.upload(body, rel, if_none_match=condition)
             except errors.ConflictError:
                 if not retry:
                     raise
                 self.makedirs(_paths.parent(path), exist_ok=True)
                 if hasattr(body, "seek"):
                     body.seek(0)
-                self.session.upload(body, rel, **options)
+                self.session.upload(body, rel, if_none_match=condition)
         except errors.DAVError as exc:
             raise translate(exc, path) from exc
         finally:

@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("fsspec")
 
-import fsspec.tests.abstract as abstract  # noqa: E402
-from fsspec.tests.abstract import AbstractFixtures  # noqa: E402
+import fsspec.tests.abstract as abstract
+from fsspec.tests.abstract import AbstractFixtures
 
-from requests_dav.fs import DAVFileSystem  # noqa: E402
+from requests_dav.fs import DAVFileSystem
 
-from .support import make_fs, unique_dir  # noqa: E402
+from .support import make_fs, unique_dir
 
 
 class _DAVFixtures(AbstractFixtures):  # type: ignore[misc]
