@@ -224,6 +224,7 @@ class CountingRelay:
         self._lock = threading.Lock()
         self._connections = 0
         self._bytes_up = 0
+        self._bytes_down = 0
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -244,6 +245,12 @@ class CountingRelay:
         """``(connections accepted, bytes sent by clients)`` so far."""
         with self._lock:
             return self._connections, self._bytes_up
+
+    @property
+    def bytes_down(self) -> int:
+        """Bytes sent by the server to clients so far."""
+        with self._lock:
+            return self._bytes_down
 
     def __enter__(self) -> CountingRelay:
         self._acceptor.start()
@@ -292,9 +299,11 @@ class CountingRelay:
                         peers[sock].shutdown(socket.SHUT_WR)
                         continue
                     peers[sock].sendall(data)
-                    if sock is client:
-                        with self._lock:
+                    with self._lock:
+                        if sock is client:
                             self._bytes_up += len(data)
+                        else:
+                            self._bytes_down += len(data)
                     deadline = time.monotonic() + self.idle_timeout
         except OSError:
             return

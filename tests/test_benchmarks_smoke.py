@@ -35,6 +35,7 @@ TINY: Dict[str, List[str]] = {
     "bench_overhead.py": ["--requests", "5", "--repeat", "1", *_AUTH_TINY],
     "bench_parser_scaling.py": ["--n", "20"],
     "bench_listing.py": ["--files", "40", "--repeat", "1"],
+    "bench_fs.py": ["--entries", "20", "--files", "5", "--big-mib", "1", "--parquet-rows", "4000"],
 }
 
 #: a title each benchmark's table starts with
@@ -51,6 +52,7 @@ TITLES: Dict[str, List[str]] = {
     ],
     "bench_parser_scaling.py": ["== Parser scaling: n = 20 and 20n"],
     "bench_listing.py": ["== Listing 40 files on Apache mod_dav_fs"],
+    "bench_fs.py": ["== Filesystem: requests-dav vs webdav4", "== Parquet: one column of four"],
 }
 
 

@@ -18,6 +18,7 @@ import uuid
 import warnings
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, TypeVar, Union
+from urllib.parse import urlsplit
 
 import requests
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
@@ -92,7 +93,9 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
     filesystem was not made for. Options: ``auth`` (a ``(user, password)`` pair, a
     :class:`~requests_dav.Credentials` store, or any requests auth), ``verify``, ``cert``,
     ``proxies``, ``timeout``, ``max_replay_bytes``, or a ready ``session`` (a
-    :class:`~requests_dav.DAVSession`; then the other connection options are unused).
+    :class:`~requests_dav.DAVSession`; then the other connection options are unused);
+    ``default_block_size`` and ``default_cache_type`` for files opened without them
+    (fsspec's 5 MiB and ``"readahead"``; ``"none"`` suits column reads of Parquet files).
     Instances pickle by their options and reconnect where they are unpickled.
     """
 
@@ -113,6 +116,8 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         timeout: Any = None,
         max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES,
         session: Optional[DAVSession] = None,
+        default_block_size: Optional[int] = None,
+        default_cache_type: str = "readahead",
         **storage_options: Any,
     ) -> None:
         if self._cached:
@@ -126,6 +131,8 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         self._timeout = timeout
         self._max_replay_bytes = max_replay_bytes
         self._session = session
+        self.default_block_size = default_block_size
+        self.default_cache_type = default_cache_type
         if session is not None and self.host is None:
             self.host = _paths.host_of_url(session.base_url.split("://", 1)[1])
         self._lock = threading.Lock()
@@ -483,8 +490,13 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         **kwargs: Any,
     ) -> Any:
         path = self._strip_protocol(path)
-        options = {"block_size": block_size, "cache_options": cache_options, **kwargs}
+        options = {
+            "block_size": block_size or self.default_block_size,
+            "cache_options": cache_options,
+            **kwargs,
+        }
         if mode == "rb":
+            options.setdefault("cache_type", self.default_cache_type)
             info = self.info(path)
             if info["type"] == "directory":
                 raise IsADirectoryError(errno.EISDIR, "is a directory", path)
@@ -505,11 +517,13 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         rpath = self._strip_protocol(rpath)
-        if not isfilelike(lpath) and outfile is None and self.isdir(rpath):
-            os.makedirs(lpath, exist_ok=True)
-            return
         target = outfile if outfile is not None else lpath
-        with self._get_stream(rpath) as response:
+        response = None if self._is_known_dir(rpath) else self._get_file_stream(rpath)
+        if response is None:
+            if not isfilelike(target):
+                os.makedirs(target, exist_ok=True)
+            return
+        with response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit():
                 callback.set_size(int(length))
@@ -524,6 +538,23 @@ class DAVFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 if os.path.exists(target):
                     os.remove(target)
                 raise
+
+    def _get_file_stream(self, path: str) -> Optional[requests.Response]:
+        """GET a file, or None when the server redirects to the collection URL (a
+        collection named without its slash: Apache, WsgiDAV); no PROPFIND first."""
+        rel = self._rel(path)
+        response = self.session.get(rel, stream=True, allow_redirects=False)
+        if response.is_redirect:
+            location = urlsplit(response.headers.get("Location", ""))
+            response.close()
+            if location.path.endswith("/") and not rel.endswith("/"):
+                self._remember_dir(path)
+                return None
+            return self._get_stream(path)
+        if response.status_code >= 300:
+            response.close()
+            raise translate(errors.error_for(response), path) from None
+        return response
 
     def _copy_to(self, response: requests.Response, handle: Any, callback: Callback) -> None:
         for chunk in response.iter_content(self.chunk_size):

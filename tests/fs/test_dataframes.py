@@ -54,9 +54,11 @@ def test_pyarrow_reads_one_parquet_column_by_ranges(apache_server: Any) -> None:
     size = fs.size(path)
     received: List[int] = []
     fs.session.hooks["response"].append(
-        lambda r, *a, **k: received.append(int(r.headers.get("Content-Length") or 0))
-        if r.request.method == "GET"
-        else None
+        lambda r, *a, **k: (
+            received.append(int(r.headers.get("Content-Length") or 0))
+            if r.request.method == "GET"
+            else None
+        )
     )
     mark = apache_server.mark()
     with fs.open(path, "rb", block_size=1 << 16, cache_type="bytes") as handle:
