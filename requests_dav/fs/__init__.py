@@ -8,8 +8,9 @@ Paths are ``host[:port]/path`` (the host plays the part of a bucket); see
 :class:`DAVFileSystem` for the options and ``docs/fs.rst`` for the whole interface.
 """
 
+from ._core import RangeNotSupportedWarning
 from ._files import DAVReadFile, DAVWriteFile
-from ._filesystem import DAVFileSystem, DAVSFileSystem, RangeNotSupportedWarning
+from ._filesystem import DAVFileSystem, DAVSFileSystem
 
 __all__ = [
     "DAVFileSystem",
