@@ -58,7 +58,7 @@ setup(
             "pyarrow>=14.0",
             "dask[dataframe]>=2024.1",
         ],
-        "docs": ["sphinx>=7.0"],
+        "docs": ["sphinx>=7.0", "fsspec>=2023.12.0"],
         "fsspec": ["fsspec>=2023.12.0"],
         "lint": [
             "ruff>=0.6",

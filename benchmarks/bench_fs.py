@@ -1,13 +1,15 @@
 """The fsspec filesystem side by side with webdav4's, in the same run, on the same Apache.
 
 Run ``python benchmarks/bench_fs.py [--entries 10000] [--files 1000] [--big-mib N]
-[--parquet-rows 1000000] [--quick]``. ``--big-mib`` defaults to ``$BENCH_FS_BIG_MIB`` or
-256; pass 1024 for the 1 GiB rows of the issue. Every measurement runs in a fresh child
-process (so peak RSS is its own), against the test bed's Apache (mod_dav_fs, Basic auth
-share), for ``requests-dav`` (:class:`requests_dav.fs.DAVFileSystem`) and, when it is
-installed, ``webdav4`` (``webdav4.fsspec.WebdavFileSystem``):
+[--parquet-rows 1000000] [--repeat 3] [--quick]``. ``--big-mib`` defaults to
+``$BENCH_FS_BIG_MIB`` or 256; pass 1024 for the 1 GiB rows of the issue. Every
+measurement runs in a fresh child process (so peak RSS is its own), against the test bed's
+Apache (mod_dav_fs, Basic auth share), for ``requests-dav``
+(:class:`requests_dav.fs.DAVFileSystem`) and, when it is installed, ``webdav4``
+(``webdav4.fsspec.WebdavFileSystem``), taking turns; the best of ``--repeat`` runs of each
+case counts:
 
-- listing a collection of ``--entries`` files (``fs.ls(detail=True)``): seconds, peak RSS;
+- listing a collection of ``--entries`` files (``fs.ls(detail=True)``): entries/s, peak RSS;
 - ``--files`` small files with ``fs.get`` and ``fs.put`` (lists of paths): files/s;
 - one ``--big-mib`` file with ``get_file``, ``put_file`` and ``open("wb")`` + ``write``
   in 1 MiB pieces: MB/s and peak RSS growth;
@@ -195,6 +197,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--big-mib", type=int, default=int(os.environ.get("BENCH_FS_BIG_MIB", "256"))
     )
     parser.add_argument("--parquet-rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best counts")
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument("--no-machine", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -203,6 +206,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.quick:
         args.entries, args.files = min(args.entries, 1000), min(args.files, 100)
         args.big_mib, args.parquet_rows = min(args.big_mib, 16), min(args.parquet_rows, 200_000)
+        args.repeat = 1
     if not args.no_machine:
         print_machine()
     from bench_roundtrips import start_apache, stop_bed_server
@@ -235,33 +239,45 @@ def _measure(args: argparse.Namespace, server: Any, local: str) -> int:
         for folder in ("put-small", "put-big"):
             dav.rmtree(f"{client}-{folder}/", missing_ok=True)
             dav.makedirs(f"{client}-{folder}/")
-        jobs: Dict[str, Dict[str, Any]] = {
-            "ls": {"dir": "listing"},
-            "get": {"dir": "small", "names": small, "local": os.path.join(local, client, "get")},
-            "put": {
-                "dir": f"{client}-put-small",
-                "names": small,
-                "local": os.path.join(local, "small"),
-            },
-            "get_file": {"file": "big.bin", "local": os.path.join(local, f"{client}-big.bin")},
-            "put_file": {
-                "file": f"{client}-put-big/a.bin",
-                "local": os.path.join(local, "big.bin"),
-            },
-            "open_write": {"file": f"{client}-put-big/b.bin", "mib": args.big_mib},
-        }
-        for case, job in jobs.items():
-            results[(case, client)] = run_child(
-                {"case": case, "client": client, "port": port, **job}
-            )
-            if case == "get_file" and os.path.exists(job["local"]):
-                os.remove(job["local"])
+    for _round in range(args.repeat):  # the clients take turns, so both meet the same load
+        for client in CLIENTS:
+            for case, job in _jobs(args, client, small, local).items():
+                result = run_child({"case": case, "client": client, "port": port, **job})
+                if case == "get_file" and os.path.exists(job["local"]):
+                    os.remove(job["local"])
+                best = results.get((case, client))
+                if best is None or _faster(result, best):
+                    results[(case, client)] = result
     if parquet_missing is None:
         for client in (*CLIENTS, *VARIANTS):
             results[("parquet", client)] = _parquet_read(client, port)
     size = os.path.getsize(os.path.join(root, "table.parquet")) if parquet_missing is None else 0
     _tables(args, results, size, parquet_missing)
     return 0
+
+
+def _jobs(
+    args: argparse.Namespace, client: str, small: List[str], local: str
+) -> Dict[str, Dict[str, Any]]:
+    return {
+        "ls": {"dir": "listing"},
+        "get": {"dir": "small", "names": small, "local": os.path.join(local, client, "get")},
+        "put": {
+            "dir": f"{client}-put-small",
+            "names": small,
+            "local": os.path.join(local, "small"),
+        },
+        "get_file": {"file": "big.bin", "local": os.path.join(local, f"{client}-big.bin")},
+        "put_file": {"file": f"{client}-put-big/a.bin", "local": os.path.join(local, "big.bin")},
+        "open_write": {"file": f"{client}-put-big/b.bin", "mib": args.big_mib},
+    }
+
+
+def _faster(result: Dict[str, Any], best: Dict[str, Any]) -> bool:
+    """Whether ``result`` is a better run than ``best`` (an error never is)."""
+    if "error" in result:
+        return False
+    return "error" in best or _rate(result) > _rate(best)
 
 
 def _parquet_read(client: str, port: int) -> Dict[str, Any]:
@@ -303,7 +319,8 @@ def _tables(
             ]
         )
     notes = [
-        "ratio: requests-dav / webdav4 (higher is better); peak: RSS growth of the child, MiB",
+        f"best of {args.repeat} runs; ratio: requests-dav / webdav4 (higher is better); "
+        "peak: RSS growth of the child, MiB",
     ]
     for (case, client), result in sorted(results.items()):
         if "error" in result:

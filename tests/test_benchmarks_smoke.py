@@ -35,7 +35,18 @@ TINY: Dict[str, List[str]] = {
     "bench_overhead.py": ["--requests", "5", "--repeat", "1", *_AUTH_TINY],
     "bench_parser_scaling.py": ["--n", "20"],
     "bench_listing.py": ["--files", "40", "--repeat", "1"],
-    "bench_fs.py": ["--entries", "20", "--files", "5", "--big-mib", "1", "--parquet-rows", "4000"],
+    "bench_fs.py": [
+        "--entries",
+        "20",
+        "--files",
+        "5",
+        "--big-mib",
+        "1",
+        "--parquet-rows",
+        "4000",
+        "--repeat",
+        "1",
+    ],
 }
 
 #: a title each benchmark's table starts with

@@ -75,7 +75,7 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
     scheme = "http"
     root_marker = ""
     #: Bytes per chunk of a download or of a sequential read.
-    chunk_size = 1 << 16
+    chunk_size = 1 << 20
 
     def __init__(
         self,

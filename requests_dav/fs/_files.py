@@ -32,8 +32,10 @@ from fsspec.spec import AbstractBufferedFile
 if TYPE_CHECKING:
     from ._filesystem import DAVFileSystem
 
-#: Blocks a streamed upload may hold in its queue besides the one being sent.
-QUEUE_BLOCKS = 2
+#: A streamed upload hands its body over in pieces of this size...
+PIECE_BYTES = 1 << 20
+#: ...and queues at most this many besides the one being sent.
+QUEUE_PIECES = 2
 #: How often a writer blocked on a full queue checks that the upload is still alive (s).
 POLL_SECONDS = 0.1
 
@@ -124,7 +126,7 @@ class _StreamedPut:
     """One PUT whose body is fed by the writer, block by block, from another thread."""
 
     def __init__(self, fs: DAVFileSystem, path: str) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_PIECES)
         self._error: Optional[BaseException] = None
         self._thread = threading.Thread(
             target=self._run, args=(fs, path), name=f"dav-put {path}", daemon=True
@@ -161,8 +163,11 @@ class _StreamedPut:
         if self._error is not None:
             raise self._error
 
-    def send(self, data: bytes) -> None:
-        self._put(data)
+    def send(self, data: memoryview) -> None:
+        """Queue ``data`` as copied pieces (blocking while the queue is full), so the
+        writer's block can go as soon as this returns."""
+        for start in range(0, len(data), PIECE_BYTES):
+            self._put(bytes(data[start : start + PIECE_BYTES]))
 
     def finish(self) -> None:
         self._put(_END)
@@ -204,9 +209,9 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
         """Nothing yet: a file that fits one block goes as one PUT at close."""
 
     def _upload_chunk(self, final: bool = False) -> bool:
-        data = self.buffer.getvalue()
         try:
             if self._stream is None and final:
+                data = self.buffer.getvalue()
                 if self.autocommit:
                     self.fs._put_body(self.path, data, self._create_only, retry=True)
                 else:
@@ -217,8 +222,8 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
                 self._temporary = self.fs._temporary_name(self.path)
                 self.fs.makedirs(self.fs._parent(self.path), exist_ok=True)
                 self._stream = _StreamedPut(self.fs, self._temporary)
-            if data:
-                self._stream.send(data)
+            with self.buffer.getbuffer() as view:
+                self._stream.send(view)
             if final:
                 self._stream.finish()
                 if self.autocommit:

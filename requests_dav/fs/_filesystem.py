@@ -117,9 +117,10 @@ class DAVFileSystem(WritingFileSystem):
             return bytes(data)
 
     def _read_all(self, path: str) -> bytes:
-        if self.isdir(path):
+        response = None if self._is_known_dir(path) else self._get_file_stream(path)
+        if response is None:
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
-        with self._get_stream(path) as response:
+        with response:
             return response.content
 
     def _open(

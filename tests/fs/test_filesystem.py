@@ -413,6 +413,22 @@ def test_copy_and_move_happen_on_the_server(apache_server: Any) -> None:
     assert not fs.exists(base + "/src")
 
 
+@pytest.mark.parametrize("server_name", ["wsgidav_server", "apache_server"])
+def test_a_collection_read_as_a_file_is_told_by_its_redirect(
+    server_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if server_name == "apache_server":
+        request.applymarker(pytest.mark.needs_apache)
+    server = request.getfixturevalue(server_name)
+    fs = make_fs(server)
+    base = unique_dir(server, "basic")
+    fs.makedirs(base + "/d")
+    with pytest.raises(IsADirectoryError):
+        make_fs(server).cat_file(base + "/d")  # a fresh filesystem: nothing cached
+    make_fs(server).get_file(base + "/d", str(tmp_path / "d"))
+    assert (tmp_path / "d").is_dir()
+
+
 def test_mkdir_makedirs_rmdir_rm(wsgidav_server: Any) -> None:
     fs = make_fs(wsgidav_server)
     base = unique_dir(wsgidav_server, "basic")
