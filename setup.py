@@ -53,13 +53,13 @@ setup(
             "pytest-mock>=3.10",
             "trustme>=1.0",
             "PySocks>=1.7",
-            "fsspec>=2023.12.0",
+            "fsspec>=2024.2.0",
             "pandas>=2.0",
             "pyarrow>=14.0",
             "dask[dataframe]>=2024.1",
         ],
-        "docs": ["sphinx>=7.0", "fsspec>=2023.12.0"],
-        "fsspec": ["fsspec>=2023.12.0"],
+        "docs": ["sphinx>=7.0", "fsspec>=2024.2.0"],
+        "fsspec": ["fsspec>=2024.2.0"],
         "lint": [
             "ruff>=0.6",
             # mypy checks as Python 3.9 (the oldest supported): mypy 2 no longer can, and

@@ -199,7 +199,10 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
     fs: DAVFileSystem
 
     def __init__(self, fs: DAVFileSystem, path: str, mode: str, **kwargs: Any) -> None:
-        super().__init__(fs, path, mode=mode, **kwargs)
+        try:
+            super().__init__(fs, path, mode=mode, **kwargs)
+        except NotImplementedError:  # an fsspec that knows no "xb"
+            super().__init__(fs, path, mode="wb", **kwargs)
         self._create_only = mode == "xb"
         self._temporary: Optional[str] = None
         self._stream: Optional[_StreamedPut] = None
@@ -255,6 +258,13 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
             self.fs._commit(self._temporary, self.path, overwrite=not self._create_only)
             self._temporary = None
 
+    def close(self) -> None:
+        """Send what is left and commit; closed afterwards even when that failed."""
+        try:
+            super().close()
+        finally:
+            self.closed = True
+
     def __exit__(self, exc_type: Any, *rest: Any) -> None:
         if exc_type is not None and not self.closed:
             self.discard()
@@ -262,5 +272,5 @@ class DAVWriteFile(AbstractBufferedFile):  # type: ignore[misc]
         self.close()
 
     def __del__(self) -> None:
-        if not self.closed and self._stream is not None:
+        if not self.closed and getattr(self, "_stream", None) is not None:
             self.discard()
