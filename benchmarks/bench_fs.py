@@ -111,14 +111,14 @@ def child(spec: str) -> int:
         fs.invalidate_cache()
     reset_peak_rss()
     base = rss_now()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         amount = _case(job["case"], fs, remote, job)
     except Exception as exc:  # a client that cannot do it: a row with the reason
         print(json.dumps({"error": f"{type(exc).__name__}: {str(exc)[:120]}"}))
         return 0
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "amount": amount, "peak": peak_rss() - base}))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "amount": amount, "peak": peak_rss() - base}))
     return 0
 
 
@@ -248,6 +248,8 @@ def _measure(args: argparse.Namespace, server: Any, local: str) -> int:
                 best = results.get((case, client))
                 if best is None or _faster(result, best):
                     results[(case, client)] = result
+                if best is not None and "error" not in result and "error" not in best:
+                    results[(case, client)]["cpu"] = min(result["cpu"], best["cpu"])
     if parquet_missing is None:
         for client in (*CLIENTS, *VARIANTS):
             results[("parquet", client)] = _parquet_read(client, port)
@@ -330,6 +332,18 @@ def _tables(
         ["case", ours, theirs, "ratio", f"peak {ours}", f"peak {theirs}"],
         rows,
         notes,
+    )
+    cpu_rows = []
+    for case, label, _scale in rated:
+        mine, other = results[(case, ours)], results[(case, theirs)]
+        cpu_mine, cpu_other = _cell(mine, "cpu"), _cell(other, "cpu")
+        cpu_ratio = ratio(cpu_other, cpu_mine) if "fails" not in (cpu_mine, cpu_other) else None
+        cpu_rows.append([label.rsplit(" (", 1)[0], cpu_mine, cpu_other, cpu_ratio])
+    print_table(
+        "Filesystem: client CPU seconds (the least of the runs)",
+        ["case", ours, theirs, "webdav4 / requests-dav"],
+        cpu_rows,
+        ["CPU time of the client process, all its threads: steadier than wall time on a busy box"],
     )
     if parquet_missing is not None:
         print(f"Parquet column read: skipped, {parquet_missing}\n")

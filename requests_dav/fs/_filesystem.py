@@ -80,6 +80,8 @@ class DAVFileSystem(WritingFileSystem):
     def cat_file(
         self, path: str, start: Optional[int] = None, end: Optional[int] = None, **kwargs: Any
     ) -> bytes:
+        """The bytes ``[start, end)`` of a file (negative values count from the end): one GET,
+        with ``Range`` unless the whole file is asked for."""
         path = self._strip_protocol(path)
         if start is None and end is None:
             return self._read_all(path)
