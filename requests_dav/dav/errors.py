@@ -300,6 +300,12 @@ def from_parse_error(exc: Exception, response: Optional[Response] = None) -> Mal
     return MalformedResponseError(f"malformed WebDAV response{where}: {exc}", response=response)
 
 
+def refuses_depth_infinity(exc: DAVError) -> bool:
+    """Whether a PROPFIND failed because the server will not do ``Depth: infinity``: 403
+    ``propfind-finite-depth`` (RFC 4918 section 9.1); some answer 400/501 or a bare 403."""
+    return exc.has_condition(PROPFIND_FINITE_DEPTH) or exc.status in (400, 403, 501)
+
+
 def _short(clark_name: str) -> str:
     return clark_name[len("{DAV:}") :] if clark_name.startswith("{DAV:}") else clark_name
 
@@ -329,4 +335,5 @@ __all__ = [
     "class_for_status",
     "error_for",
     "from_parse_error",
+    "refuses_depth_infinity",
 ]

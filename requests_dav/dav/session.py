@@ -304,7 +304,7 @@ class DAVSession(TreeMethods, LockMethods):
                 with self.iter_propfind(url, names, depth="infinity") as stream:
                     items = _members(stream, url)
             except errors.DAVError as exc:
-                if not _refuses_infinity(exc):
+                if not errors.refuses_depth_infinity(exc):
                     raise
                 return list(self.walk(url, props))
             if _one_level(items, url):
@@ -469,14 +469,6 @@ def _one_level(items: List[DAVResponse], url: str) -> bool:
         if "/" in rest:
             return False
     return True
-
-
-def _refuses_infinity(exc: errors.DAVError) -> bool:
-    """A server that will not do Depth infinity: 403 propfind-finite-depth (RFC 4918
-    section 9.1); some answer 400/501 or a bare 403 instead."""
-    if exc.has_condition(errors.PROPFIND_FINITE_DEPTH):
-        return True
-    return exc.status in (400, 403, 501)
 
 
 __all__ = ["DAVSession"]

@@ -266,18 +266,13 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
         return [dict(e) for e in entries] if detail else [e["name"] for e in entries]
 
     def _is_known_dir(self, path: str) -> bool:
-        """Whether a listing said ``path`` is a collection (its URL ends in a slash)."""
-        if path in self._dirs or self._listed(path) is not None:
-            return True
-        parent = _paths.parent(path)
-        for entry in (self._listed(parent) if parent != path else None) or ():
-            if entry["name"] == path:
-                return bool(entry["type"] == "directory")
-        return False
+        """Whether a listing (or a redirect) said ``path`` is a collection (its URL ends in a
+        slash); every directory a listing reports is remembered."""
+        return path in self._dirs or self._listed(path) is not None
 
     def _listed(self, path: str) -> Optional[List[Info]]:
         try:
-            return list(self.dircache[path])
+            return self.dircache[path]  # type: ignore[no-any-return]
         except KeyError:
             return None
 
@@ -337,7 +332,7 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
             entries = list(self._propfind(path, "infinity"))
         except OSError as exc:
             cause = exc.__cause__
-            if not isinstance(cause, errors.DAVError) or not _refuses_infinity(cause):
+            if not isinstance(cause, errors.DAVError) or not errors.refuses_depth_infinity(cause):
                 raise
             self._infinity = False
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
@@ -371,9 +366,3 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 return False
             pending += [e["name"] for e in listing if e["type"] == "directory"]
         return True
-
-
-def _refuses_infinity(exc: errors.DAVError) -> bool:
-    """A server that will not do Depth infinity (RFC 4918 section 9.1): 403
-    ``propfind-finite-depth``; some answer 400/501 or a bare 403 instead."""
-    return exc.has_condition(errors.PROPFIND_FINITE_DEPTH) or exc.status in (400, 403, 501)

@@ -32,7 +32,6 @@ class WritingFileSystem(ListingFileSystem):
         is then bytes or a seekable file)."""
         rel = self._rel(path)
         condition = "*" if create_only else None
-        self.invalidate_cache(path)
         try:
             try:
                 self.session.upload(body, rel, if_none_match=condition)
