@@ -118,7 +118,7 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
     def _strip_protocol(cls, path: Any) -> Any:
         if isinstance(path, list):
             return [cls._strip_protocol(p) for p in path]
-        return _paths.strip_protocol(str(os.fspath(path)))
+        return _paths.strip_protocol(str(os.fspath(path)), cls.protocol)
 
     @staticmethod
     def _get_kwargs_from_urls(path: str) -> Dict[str, Any]:

@@ -8,15 +8,16 @@ Paths are *decoded* names, as everywhere in fsspec: ``"h/a b.csv"`` names the fi
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Sequence, Tuple
 
 PROTOCOLS = ("dav", "davs")
 
 
-def strip_protocol(path: str) -> str:
-    """``dav://h:1/a/`` -> ``h:1/a``; a path without a protocol loses only slashes at its
-    ends."""
-    for protocol in PROTOCOLS:
+def strip_protocol(path: str, protocols: Sequence[str] = PROTOCOLS) -> str:
+    """``dav://h:1/a/`` -> ``h:1/a`` for the given protocols; a path without one of them
+    loses only slashes at its ends (so ``davs://`` given to the http filesystem stays a
+    host that is no host, never a silent downgrade to http)."""
+    for protocol in protocols:
         prefix = protocol + "://"
         if path[: len(prefix)].lower() == prefix:
             path = path[len(prefix) :]

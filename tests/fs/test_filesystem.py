@@ -68,6 +68,13 @@ def test_a_path_on_another_host_is_refused(wsgidav_server: Any) -> None:
         fs.ls("127.0.0.2:80/basic")
 
 
+def test_a_davs_url_is_never_sent_over_http(wsgidav_server: Any) -> None:
+    fs = make_fs(wsgidav_server)
+    with pytest.raises(ValueError, match="not on"):
+        fs.cat_file(f"davs://{host_of(wsgidav_server)}/basic/x")
+    assert DAVSFileSystem._strip_protocol("davs://h:1/a") == "h:1/a"
+
+
 def test_the_first_path_binds_a_filesystem_without_host(wsgidav_server: Any) -> None:
     fs = DAVFileSystem(auth=(ALICE, ALICE_PASSWORD), skip_instance_cache=True)
     assert fs.exists(host_of(wsgidav_server) + "/basic")
