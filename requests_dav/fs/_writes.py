@@ -14,6 +14,7 @@ import requests
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 
 from ..dav import errors
+from ..dav.progress import Progress
 from . import _paths
 from ._core import ListingFileSystem, translate
 
@@ -26,7 +27,15 @@ class WritingFileSystem(ListingFileSystem):
     """Writes on top of the listings (:class:`requests_dav.fs.DAVFileSystem` is this plus
     reads)."""
 
-    def _put_body(self, path: str, body: Any, create_only: bool, *, retry: bool) -> None:
+    def _put_body(
+        self,
+        path: str,
+        body: Any,
+        create_only: bool,
+        *,
+        retry: bool,
+        progress: Optional[Progress] = None,
+    ) -> None:
         """PUT ``body`` (``If-None-Match: *`` with ``create_only``); with ``retry``, a 409
         (missing parent, RFC 4918 section 9.7.1) makes the parents and sends again (``body``
         is then bytes or a seekable file)."""
@@ -34,14 +43,14 @@ class WritingFileSystem(ListingFileSystem):
         condition = "*" if create_only else None
         try:
             try:
-                self.session.upload(body, rel, if_none_match=condition)
+                self.session.upload(body, rel, progress, if_none_match=condition)
             except errors.ConflictError:
                 if not retry:
                     raise
                 self.makedirs(_paths.parent(path), exist_ok=True)
                 if hasattr(body, "seek"):
                     body.seek(0)
-                self.session.upload(body, rel, if_none_match=condition)
+                self.session.upload(body, rel, progress, if_none_match=condition)
         except errors.DAVError as exc:
             raise translate(exc, path) from exc
         finally:
@@ -93,11 +102,15 @@ class WritingFileSystem(ListingFileSystem):
         if os.path.isdir(lpath):
             self.makedirs(rpath, exist_ok=True)
             return
-        size = os.path.getsize(lpath)
-        callback.set_size(size)
+        callback.set_size(os.path.getsize(lpath))
         with open(lpath, "rb") as handle:
-            body = _Reporting(handle, size, callback)
-            self._put_body(rpath, body, mode == "create", retry=True)
+            self._put_body(
+                rpath,
+                handle,
+                mode == "create",
+                retry=True,
+                progress=lambda done, _total: callback.absolute_update(done),
+            )
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         path = self._strip_protocol(path)
@@ -221,29 +234,3 @@ class WritingFileSystem(ListingFileSystem):
         if self.isdir(path2):
             path2 = _paths.join(path2, path1.rsplit("/", 1)[-1])
         self._transfer("MOVE", path1, path2)
-
-
-class _Reporting:
-    """A seekable file that reports bytes read to an fsspec callback (rewinds restart)."""
-
-    def __init__(self, handle: Any, size: int, callback: Callback) -> None:
-        self._handle = handle
-        self._size = size
-        self._callback = callback
-
-    def __len__(self) -> int:
-        return self._size
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return int(self._handle.tell())
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return int(self._handle.seek(offset, whence))
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        self._callback.absolute_update(self._handle.tell())
-        return bytes(data)

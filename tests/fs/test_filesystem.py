@@ -155,12 +155,18 @@ def test_the_directory_cache_serves_ls_and_writes_invalidate_it(wsgidav_server: 
     assert fs.ls(base, detail=False) == [base + "/two"]
 
 
-def test_find_is_one_depth_infinity_propfind_where_allowed(wsgidav_server: Any) -> None:
-    fs = make_fs(wsgidav_server)
-    base = unique_dir(wsgidav_server, "basic")
+def _tree(server: Any) -> tuple[DAVFileSystem, str]:
+    """A filesystem with nothing cached and a tree ``a``, ``d/b``, ``d/e/c`` to list."""
+    fs = make_fs(server)
+    base = unique_dir(server, "basic")
     for name in ("a", "d/b", "d/e/c"):
         fs.pipe_file(f"{base}/{name}", b"x")
     fs.invalidate_cache()
+    return fs, base
+
+
+def test_find_is_one_depth_infinity_propfind_where_allowed(wsgidav_server: Any) -> None:
+    fs, base = _tree(wsgidav_server)
     mark = wsgidav_server.mark()
     assert fs.find(base) == [f"{base}/a", f"{base}/d/b", f"{base}/d/e/c"]
     assert [r.method for r in wsgidav_server.requests_since(mark)] == ["PROPFIND"]
@@ -170,11 +176,7 @@ def test_find_is_one_depth_infinity_propfind_where_allowed(wsgidav_server: Any) 
 
 @pytest.mark.needs_apache
 def test_find_walks_level_by_level_where_infinity_is_refused(apache_server: Any) -> None:
-    fs = make_fs(apache_server)
-    base = unique_dir(apache_server, "basic")
-    for name in ("a", "d/b", "d/e/c"):
-        fs.pipe_file(f"{base}/{name}", b"x")
-    fs.invalidate_cache()
+    fs, base = _tree(apache_server)
     mark = apache_server.mark()
     assert fs.find(base) == [f"{base}/a", f"{base}/d/b", f"{base}/d/e/c"]
     records = apache_server.requests_since(mark, at_least=4)
