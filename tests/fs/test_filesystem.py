@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import io
 import pickle
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import requests
 
 fsspec = pytest.importorskip("fsspec")
 
@@ -116,6 +119,31 @@ def test_davs_with_verify_and_a_ready_session(apache_server: Any) -> None:
     assert ready.host == host
     assert ready.cat_file(path) == b"over tls"
     ready.rm(path)
+
+
+@pytest.mark.needs_squid
+def test_proxies_and_replay_limit_reach_the_session(apache_server: Any, squid_basic: Any) -> None:
+    fs = make_fs(
+        apache_server, proxies=squid_basic.proxies(ALICE, ALICE_PASSWORD), max_replay_bytes=12345
+    )
+    path = unique_dir(apache_server, "digest") + ".txt"  # Digest at the origin, Basic at squid
+    mark = squid_basic.mark()
+    fs.pipe_file(path, b"through the proxy")
+    assert fs.cat_file(path) == b"through the proxy"
+    methods = [r.method for r in squid_basic.requests_since(mark, at_least=2)]
+    assert "PUT" in methods and "GET" in methods
+    assert fs.session.adapter.max_replay_bytes == 12345
+
+
+def test_the_timeout_applies_to_every_request() -> None:
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind((HOST, 0))
+        silent.listen(4)
+        fs = DAVFileSystem(host=f"{HOST}:{silent.getsockname()[1]}", timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(requests.Timeout):
+            fs.ls(f"{HOST}:{silent.getsockname()[1]}/x")
+        assert time.monotonic() - started < 5
 
 
 # -- listings ----------------------------------------------------------------------------------
