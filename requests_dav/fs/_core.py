@@ -336,6 +336,11 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 raise
             self._infinity = False
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
+        if _one_level(entries, path):
+            # Depth 1 served for infinity without a word (SabreDAV), or a flat tree: the
+            # walk descends into the collections (their listings are a request each)
+            self.dircache[path] = [e for e in entries if e["name"] != path]
+            return super().find(path, maxdepth, withdirs, detail, **kwargs)
         found: Dict[str, Info] = {}
         listings: Dict[str, List[Info]] = {}
         for entry in entries:
@@ -366,3 +371,16 @@ class ListingFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 return False
             pending += [e["name"] for e in listing if e["type"] == "directory"]
         return True
+
+
+def _one_level(entries: List[Info], path: str) -> bool:
+    """Whether a ``Depth: infinity`` answer below ``path`` has collections among its direct
+    members and nothing deeper (then it may have been a Depth 1 answer)."""
+    prefix = path + "/"
+    collections = False
+    for entry in entries:
+        rest = entry["name"][len(prefix) :] if entry["name"].startswith(prefix) else ""
+        if "/" in rest:
+            return False
+        collections = collections or (bool(rest) and entry["type"] == "directory")
+    return collections

@@ -36,15 +36,16 @@ class WritingFileSystem(ListingFileSystem):
         retry: bool,
         progress: Optional[Progress] = None,
     ) -> None:
-        """PUT ``body`` (``If-None-Match: *`` with ``create_only``); with ``retry``, a 409
-        (missing parent, RFC 4918 section 9.7.1) makes the parents and sends again (``body``
-        is then bytes or a seekable file)."""
+        """PUT ``body`` (``If-None-Match: *`` with ``create_only``); with ``retry``, a 409 or
+        404 (missing parent) makes the parents and sends again (``body`` is then bytes or a
+        seekable file)."""
         rel = self._rel(path)
         condition = "*" if create_only else None
         try:
             try:
                 self.session.upload(body, rel, progress, if_none_match=condition)
-            except errors.ConflictError:
+            except (errors.ConflictError, errors.NotFoundError):
+                # 409 (RFC 4918 section 9.7.1); SabreDAV and rclone answer 404
                 if not retry:
                     raise
                 self.makedirs(_paths.parent(path), exist_ok=True)

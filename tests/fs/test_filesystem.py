@@ -183,10 +183,10 @@ def test_the_directory_cache_serves_ls_and_writes_invalidate_it(wsgidav_server: 
     assert fs.ls(base, detail=False) == [base + "/two"]
 
 
-def _tree(server: Any) -> tuple[DAVFileSystem, str]:
+def _tree(server: Any, share: str = "basic") -> tuple[DAVFileSystem, str]:
     """A filesystem with nothing cached and a tree ``a``, ``d/b``, ``d/e/c`` to list."""
     fs = make_fs(server)
-    base = unique_dir(server, "basic")
+    base = unique_dir(server, share)
     for name in ("a", "d/b", "d/e/c"):
         fs.pipe_file(f"{base}/{name}", b"x")
     fs.invalidate_cache()
@@ -200,6 +200,15 @@ def test_find_is_one_depth_infinity_propfind_where_allowed(wsgidav_server: Any) 
     assert [r.method for r in wsgidav_server.requests_since(mark)] == ["PROPFIND"]
     # the one answer filled the cache for every level
     assert fs.glob(base + "/d/**") and wsgidav_server.requests_since(mark, at_least=1)[1:] == []
+
+
+@pytest.mark.needs_php
+def test_find_descends_where_infinity_is_served_as_depth_1(sabredav_server: Any) -> None:
+    fs, base = _tree(sabredav_server, "digest")
+    mark = sabredav_server.mark()
+    assert fs.find(base) == [f"{base}/a", f"{base}/d/b", f"{base}/d/e/c"]
+    # one answer with only the first level, then Depth 1 for d and d/e
+    assert [r.method for r in sabredav_server.requests_since(mark, at_least=3)] == ["PROPFIND"] * 3
 
 
 @pytest.mark.needs_apache
