@@ -39,16 +39,10 @@ QUEUE_PIECES = 2
 #: How often a writer blocked on a full queue checks that the upload is still alive (s).
 POLL_SECONDS = 0.1
 
-#: How long an aborted upload may take to notice (s).
+#: How long an aborted upload may take to end (s).
 ABORT_WAIT = 30.0
 
 _END = object()
-_ABORT = object()
-
-
-class UploadAborted(requests.RequestException):
-    """The body generator of an upload that the writer abandoned."""
-
 
 class DAVReadFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file opened ``"rb"``: random access by ``Range`` requests."""
@@ -138,8 +132,6 @@ class _StreamedPut:
             item = self._queue.get()
             if item is _END:
                 return
-            if item is _ABORT:
-                raise UploadAborted("upload abandoned by the writer")
             yield item
 
     def _run(self, fs: DAVFileSystem, path: str) -> None:
@@ -175,15 +167,18 @@ class _StreamedPut:
         self._raise()
 
     def abort(self) -> None:
-        """Make the body generator raise (the request fails, the body stays incomplete);
-        blocks still queued are dropped first, so the signal always fits."""
+        """End the body early and wait for the server's answer. A body cut off by a closed
+        connection would leave the server storing it at its own pace (WsgiDAV keeps what
+        arrived, and may create the file only after the writer looked for it); a complete,
+        short body is stored before the answer, so the caller's DELETE of the temporary
+        file comes after it. Pieces still queued are dropped first, so the end fits."""
         while True:
             try:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
         with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(_ABORT)
+            self._queue.put_nowait(_END)
         self._thread.join(timeout=ABORT_WAIT)
 
 
