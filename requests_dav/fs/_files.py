@@ -44,6 +44,7 @@ ABORT_WAIT = 30.0
 
 _END = object()
 
+
 class DAVReadFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file opened ``"rb"``: random access by ``Range`` requests."""
 

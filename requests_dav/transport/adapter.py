@@ -81,13 +81,14 @@ from ..auth.urls import Origin
 from . import fidelity, results, wire
 from .connection_pins import ConnectionPinning
 from .expect import DEFAULT_EXPECT_TIMEOUT, ExpectPoolManager, expect_result
-from .peer_quirks import HTTP10_CHUNKED_REFUSALS, PeerQuirks
+from .peer_quirks import PeerQuirks
 from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
 from .proxy import tunnel_error
 from .proxy_seams import ProxySeams
 from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
 from .send_state import SendState, challenge_names, content_length, unanswered
 from .wire import (
+    HTTP10_CHUNKED_REFUSALS,
     WireBody,
     auth_response,
     carry_cookies,

@@ -49,7 +49,6 @@ from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
-from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from ..auth.challenge import Challenge
@@ -61,6 +60,7 @@ from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
 from .results import RESULT_ATTRIBUTE, safe_url, to_requests_error
 from .wire import (
+    HTTP10_CHUNKED_REFUSALS,
     WireBody,
     auth_response,
     carry_cookies,
@@ -68,13 +68,12 @@ from .wire import (
     release_intermediate,
     replayable_body,
     retry_cookie_jar,
+    with_content_length,
 )
 
 __all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-#: statuses with which a peer refuses a chunked body: 411 from anyone, these from HTTP/1.0 peers
-_HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
 
 # requests' method, typed (its stubs leave it untyped)
 _register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.register_hook
@@ -326,30 +325,13 @@ def _refused_chunked(response: Response) -> bool:
     if sent is None or sent.body is None or "Content-Length" in sent.headers:
         return False
     status = int(response.status_code)
-    return status == 411 or (status in _HTTP10_CHUNKED_REFUSALS and _http10(response))
+    return status == 411 or (status in HTTP10_CHUNKED_REFUSALS and _http10(response))
 
 
 def _with_length(exchange: _Exchange, prep: PreparedRequest, previous: Response) -> None:
     """Put the buffered body on ``prep`` with ``Content-Length`` (RFC 9112 section 6.2)."""
-    body = exchange.body
-    if body is None:
-        return
-    try:
-        body.rewind()
-        data = body.read_all()
-    except core_errors.BodyNotReplayableError as exc:
-        raise exceptions.LengthRequiredError(
-            f"{exchange.origin} needs Content-Length (411 Length Required, or an HTTP/1.0 "
-            f"peer per RFC 2145) and the chunked body does not fit the replay buffer: "
-            f"{exc.reason}",
-            bytes_sent=exc.bytes_sent,
-            limit=exc.limit,
-            request=exchange.prepared,
-            response=previous,
-        ) from exc
-    prep.headers.pop("Transfer-Encoding", None)
-    prep.headers["Content-Length"] = str(len(data))
-    prep.body = data
+    if exchange.body is not None:
+        with_content_length(prep, exchange.body, exchange.origin, exchange.prepared, previous)
 
 
 class BasicAuth(HTTPAuth):

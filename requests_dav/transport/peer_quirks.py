@@ -18,19 +18,13 @@ from typing import (
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 
-from .. import exceptions
-from ..auth import errors as core_errors
 from ..auth.urls import Origin
 from .expect import URLLIB3_FUTURE
 from .send_state import SendState
+from .wire import HTTP10_CHUNKED_REFUSALS, with_content_length
 
 #: peer notes are logged as the adapter's own
 logger = logging.getLogger("requests_dav.transport.adapter")
-
-
-#: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
-#: an unknown transfer coding; 411 / 400 in practice).
-HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
 
 
 class PeerQuirks(HTTPAdapter):
@@ -73,23 +67,9 @@ class PeerQuirks(HTTPAdapter):
 
     def _send_with_length(self, state: SendState, wire: PreparedRequest) -> None:
         """Replace a chunked body by the buffered bytes and ``Content-Length`` (RFC 9112 6.2)."""
-        body = state.body
-        assert body is not None
-        try:
-            body.rewind()
-            data = body.read_all()
-        except core_errors.BodyNotReplayableError as exc:
-            raise exceptions.LengthRequiredError(
-                f"{state.peer} needs Content-Length (411 Length Required, or an HTTP/1.0 peer "
-                f"per RFC 2145) and the chunked body does not fit the replay buffer: {exc.reason}",
-                bytes_sent=exc.bytes_sent,
-                limit=exc.limit,
-                request=state.request,
-                response=state.history[-1] if state.history else None,
-            ) from exc
-        wire.headers.pop("Transfer-Encoding", None)
-        wire.headers["Content-Length"] = str(len(data))
-        wire.body = data
+        assert state.body is not None
+        response = state.history[-1] if state.history else None
+        with_content_length(wire, state.body, state.peer, state.request, response)
 
     def _is_http10(self, peer: Origin) -> bool:
         with self._state_lock:

@@ -27,6 +27,7 @@ from ..auth.body import ReplayableBody
 from ..auth.messages import AuthResponse
 
 __all__ = [
+    "HTTP10_CHUNKED_REFUSALS",
     "MAX_DRAIN_BYTES",
     "WireBody",
     "auth_response",
@@ -36,7 +37,12 @@ __all__ = [
     "replayable_body",
     "retry_cookie_jar",
     "wants_close",
+    "with_content_length",
 ]
+
+#: statuses with which an HTTP/1.0 peer refuses a chunked body (RFC 9112 section 6.1: 501 for
+#: an unknown transfer coding; 411 / 400 in practice). 411 means it from any peer.
+HTTP10_CHUNKED_REFUSALS = frozenset({400, 411, 501})
 
 # requests' helpers, typed (its stubs leave them untyped)
 _get_cookie_header: Callable[[Any, Any], Optional[str]] = _cookies.get_cookie_header
@@ -311,3 +317,33 @@ def carry_cookies(
     value = _get_cookie_header(jar, request)
     if value:
         headers["Cookie"] = value
+
+
+def with_content_length(
+    wire: PreparedRequest,
+    body: ReplayableBody,
+    peer: object,
+    request: PreparedRequest,
+    response: Optional[Response],
+) -> None:
+    """Replace ``wire``'s chunked body by the buffered bytes and ``Content-Length`` (RFC 9112
+    section 6.2), for a peer that answered 411 or speaks HTTP/1.0 (RFC 2145 section 2.3).
+
+    :class:`~requests_dav.exceptions.LengthRequiredError` when the body outgrew the replay
+    buffer; ``request`` and ``response`` go on that error.
+    """
+    try:
+        body.rewind()
+        data = body.read_all()
+    except core_errors.BodyNotReplayableError as exc:
+        raise exceptions.LengthRequiredError(
+            f"{peer} needs Content-Length (411 Length Required, or an HTTP/1.0 peer "
+            f"per RFC 2145) and the chunked body does not fit the replay buffer: {exc.reason}",
+            bytes_sent=exc.bytes_sent,
+            limit=exc.limit,
+            request=request,
+            response=response,
+        ) from exc
+    wire.headers.pop("Transfer-Encoding", None)
+    wire.headers["Content-Length"] = str(len(data))
+    wire.body = data
