@@ -246,7 +246,7 @@ class TransferMethods(DAVSessionCore):
                 headers={"Destination": url, "Overwrite": "F" if create_only else "T"},
             )
         except BaseException:
-            self._discard(temporary)
+            self.discard_upload(temporary)
             raise
         result = write_result(moved, url=url)
         etag = result.etag
@@ -257,14 +257,17 @@ class TransferMethods(DAVSessionCore):
                     etag = head.headers.get("ETag")
         return WriteResult(result.status, url, not existed, etag, result.location, moved)
 
-    def _discard(self, temporary: str) -> None:
-        """Delete what a failed upload left under its temporary name. A server may still be
-        writing the broken upload when the DELETE arrives (404): try again, briefly."""
+    def discard_upload(self, temporary: Target) -> None:
+        """Delete what a failed upload left under its temporary name, never raising. A server
+        may still be writing the broken upload when the DELETE arrives (404): try again,
+        briefly."""
         for _attempt in range(4):
             try:
-                status = self.request("DELETE", temporary).status_code
+                response = self.request("DELETE", temporary)
             except Exception:
                 return
+            response.close()
+            status = response.status_code
             if status != 404:
                 return
             time.sleep(0.15)

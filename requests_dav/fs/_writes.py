@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import errno
 import os
-import time
 import uuid
 from typing import Any, Dict, List, Optional
 
-import requests
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 
 from ..dav import errors
 from ..dav.progress import Progress
 from . import _paths
 from ._core import ListingFileSystem, translate
-
-#: Looks for the temporary file of an aborted upload, and the wait between them (s).
-TEMPORARY_CHECKS = 3
-TEMPORARY_WAIT = 0.05
 
 
 class WritingFileSystem(ListingFileSystem):
@@ -70,18 +64,10 @@ class WritingFileSystem(ListingFileSystem):
             self.invalidate_cache(temporary)
 
     def _remove_temporary(self, temporary: str) -> None:
-        """Delete an aborted upload's temporary file. A server may still be storing the
-        broken body for a moment after the connection closed: look a few times."""
-        for attempt in range(TEMPORARY_CHECKS):
-            self.invalidate_cache(temporary)
-            try:
-                response = self.session.delete(self._rel(temporary))
-                response.close()
-            except requests.RequestException:
-                return
-            if response.status_code != 404:
-                return
-            time.sleep(TEMPORARY_WAIT * (attempt + 1))
+        """Delete an aborted upload's temporary file (the session tries again while the server
+        is still storing the broken body)."""
+        self.session.discard_upload(self._rel(temporary))
+        self.invalidate_cache(temporary)
 
     def _temporary_name(self, path: str) -> str:
         parent, _slash, name = path.rpartition("/")
