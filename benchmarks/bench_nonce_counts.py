@@ -11,7 +11,8 @@ that failed (a final status other than 200), the requests on Apache's access log
 ratio to N, and the bound: N + 1 (the physical limit: one challenge) on ``/digest/``, and
 the issue's target N + threads + 1 on the count-checking share (the first challenge, then at
 most one request per thread for the refusals of counts that were out on the first nonce
-together and the challenges drawn for the pool of nonces). Counted on the server's log, so nothing is estimated.
+together and the challenges drawn for the pool of nonces). Counted on the server's log, so
+nothing is estimated.
 """
 
 from __future__ import annotations

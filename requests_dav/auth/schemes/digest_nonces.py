@@ -360,7 +360,9 @@ class NoncePool:
         ):
             return True
         return any(
-            key != id(request) and lease.thread != me and not lease.fresh
+            key != id(request)
+            and lease.thread != me
+            and not lease.fresh
             and lease.state.counter in live
             for key, lease in self._leases.items()
         )
