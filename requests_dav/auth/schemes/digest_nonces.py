@@ -139,7 +139,7 @@ class _Lease:
     def __init__(self, request: AuthRequest, state: NonceState, nc: int) -> None:
         self.request = weakref.ref(request)
         self.state = state
-        self.nc = nc
+        self.nc = nc  # 0: a nonce of its own not yet used; -1: the shared one, count not taken
         self.thread = threading.get_ident()
         self.fresh = False  # needs a nonce of its own: a free one, else one drawn by a challenge
 
@@ -187,6 +187,10 @@ class NoncePool:
             self._peak = max(self._peak, len(self._in_flight))
             while True:
                 if not self._exclusive:
+                    # recorded before the count is taken: a switch to exclusive mode in between
+                    # then knows this request will go out on the shared nonce (see _doomed)
+                    self._leases.pop(id(request), None)
+                    self._leases[id(request)] = _Lease(request, self.state, -1)
                     return self.state
                 state = self._free_for(request)
                 if state is not None:
@@ -344,7 +348,7 @@ class NoncePool:
         return sum(
             1
             for key, lease in self._leases.items()
-            if key != id(request) and not lease.fresh and lease.nc > 0 and lease.state.retired
+            if key != id(request) and not lease.fresh and lease.nc != 0 and lease.state.retired
         )
 
     def _held_elsewhere(self, request: AuthRequest) -> bool:
