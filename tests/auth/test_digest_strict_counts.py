@@ -8,7 +8,11 @@ kept, and once the space has shown it checks counts no two requests use one coun
 
 from __future__ import annotations
 
-from typing import Generator, List, Optional
+import random
+import threading
+from typing import Any, Generator, List, Optional
+
+import pytest
 
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.flow import FlowResult, Negotiator
@@ -132,3 +136,79 @@ def test_a_real_refusal_is_still_a_refusal() -> None:
     n = Negotiator(credentials)
     result = start(n).finish(DigestServer(strict=True))
     assert result.outcome == "refused"
+
+
+class _ReorderingWire:
+    """Carries the requests of several threads to ``server`` and answers them in a random
+    order among those waiting, as concurrent connections do: counts arrive out of order."""
+
+    def __init__(self, server: DigestServer, seed: int) -> None:
+        self.server = server
+        self.random = random.Random(seed)
+        self.pending: List[List[Any]] = []  # [request, response or None]
+        self.changed = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def exchange(self, request: AuthRequest) -> AuthResponse:
+        slot: List[Any] = [request, None]
+        with self.changed:
+            self.pending.append(slot)
+            self.changed.notify_all()
+            while slot[1] is None:
+                self.changed.wait()
+        response: AuthResponse = slot[1]
+        return response
+
+    def _serve(self) -> None:
+        while True:
+            with self.changed:
+                while not self.pending and not self.closed:
+                    self.changed.wait()
+                if self.closed:
+                    return
+                # let the other threads' requests join the queue before one is picked
+                self.changed.wait(0.002)
+                slot = self.pending.pop(self.random.randrange(len(self.pending)))
+                slot[1] = self.server(slot[0])
+                self.changed.notify_all()
+
+    def close(self) -> None:
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+        self.thread.join(10)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_threads_cost_at_most_n_plus_threads_plus_one_on_a_strict_server(seed: int) -> None:
+    threads, per_thread = 6, 8
+    n = negotiator()
+    server = DigestServer(strict=True)
+    wire = _ReorderingWire(server, seed)
+    outcomes: List[str] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(per_thread):
+            flow = n.auth_flow(AuthRequest(method="GET", url=URL, headers={}))
+            outgoing = next(flow)
+            while True:
+                try:
+                    outgoing = flow.send(wire.exchange(outgoing))
+                except StopIteration as stop:
+                    with lock:
+                        outcomes.append(stop.value.outcome)
+                    break
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    wire.close()
+    total = threads * per_thread
+    assert outcomes == ["ok"] * total
+    assert server.log.count(200) == total
+    assert len(server.log) <= total + threads + 1, server.log.count(401)

@@ -22,7 +22,8 @@ What is implemented, by section of RFC 7616:
   it checks counts, each request uses a nonce alone, checked out of a small pool
   (:mod:`.digest_nonces`, :meth:`DigestScheme.try_authorize`,
   :meth:`DigestScheme.release`); the nonce whose count went out of step is
-  retired, never the authenticator.
+  retired, never the authenticator; refusals and challenges drawn for the pool
+  together cost at most one request per concurrent request.
 * Algorithms and SHA-512/256: :mod:`.digest_algorithms`.
 * 3.4.4: ``userhash=true``: ``username`` is ``H(username ":" realm)``.
 * 3.4.4 / RFC 8187: ``username*`` when the user name is not printable ASCII.

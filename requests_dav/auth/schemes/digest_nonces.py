@@ -14,6 +14,12 @@ nonce without ``stale=true`` in answer to a count above 1. From then on:
   uses it alone; :meth:`NoncePool.release` gives it back when the request was answered;
 * a request that finds every nonce in use gets nothing (:meth:`NoncePool.checkout` returns
   ``None``), goes without credentials and takes the fresh nonce of the challenge it draws;
+* the requests this costs are bounded by the space's concurrency: every refusal of an
+  out-of-step count and every challenge drawn for the pool spend one unit of a budget equal to
+  the most requests seen in flight at once. Once it is spent, a request that finds every nonce
+  in use waits (at most :data:`NONCE_WAIT_SECONDS`) for one held by another thread to be given
+  back instead of drawing another challenge: N requests from T threads cost at most
+  N + T + 1 on the wire, whatever order the first shared counts arrived in;
 * the nonce whose count went out of step is retired, never the authenticator;
 * what the server counts by is the ``opaque`` when there is one (Apache keeps one count per
   opaque across the nonces it issues with it, and restarts it with each refusal): a nonce is
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, FrozenSet, List, NamedTuple, Optional
@@ -34,7 +41,15 @@ if TYPE_CHECKING:
     from ..challenge import Challenge
     from ..messages import AuthRequest
 
-__all__ = ["LEASES_MAX", "NONCE_POOL_MAX", "SEEN_NONCES_MAX", "NoncePool", "NonceState", "Taken"]
+__all__ = [
+    "LEASES_MAX",
+    "NONCE_POOL_MAX",
+    "NONCE_WAIT_SECONDS",
+    "SEEN_NONCES_MAX",
+    "NoncePool",
+    "NonceState",
+    "Taken",
+]
 
 #: How many nonces are remembered as already used (so none is retried twice).
 SEEN_NONCES_MAX = 64
@@ -42,6 +57,9 @@ SEEN_NONCES_MAX = 64
 NONCE_POOL_MAX = 16
 #: How many requests' nonce and count are remembered until their flow releases them.
 LEASES_MAX = 1024
+#: Exclusive mode, budget spent: how long a request waits for a nonce another thread holds
+#: before it draws a challenge of its own anyway.
+NONCE_WAIT_SECONDS = 10.0
 
 
 def qops_of(challenge: Challenge) -> Optional[FrozenSet[str]]:
@@ -69,6 +87,7 @@ class NonceState:
         "challenge",
         "count",
         "holder",
+        "holder_thread",
         "nonce",
         "opaque",
         "qops",
@@ -86,6 +105,7 @@ class NonceState:
         self.count = 0
         self.session_cnonce = new_cnonce()
         self.holder: Optional[int] = None  # id() of the request using it alone (exclusive)
+        self.holder_thread: Optional[int] = None  # the thread that request runs in
         self.retired = False  # its count is out of step with the server's: never used again
 
     @property
@@ -114,12 +134,13 @@ class Taken(NamedTuple):
 class _Lease:
     """The nonce state one request was authorized with, and the count it was sent with."""
 
-    __slots__ = ("fresh", "nc", "request", "state")
+    __slots__ = ("fresh", "nc", "request", "state", "thread")
 
     def __init__(self, request: AuthRequest, state: NonceState, nc: int) -> None:
         self.request = weakref.ref(request)
         self.state = state
-        self.nc = nc
+        self.nc = nc  # 0: a nonce of its own not yet used; -1: the shared one, count not taken
+        self.thread = threading.get_ident()
         self.fresh = False  # needs a nonce of its own: a free one, else one drawn by a challenge
 
 
@@ -128,12 +149,19 @@ class NoncePool:
 
     def __init__(self, challenge: Challenge) -> None:
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)  # a nonce was given back or adopted
         self.state = NonceState(challenge)  # the newest: what shared mode uses
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._remember(self.state.nonce)
         self._exclusive = False
         self._pool: List[NonceState] = []
         self._leases: OrderedDict[int, _Lease] = OrderedDict()
+        # requests between checkout and release (held weakly: one never released is dropped)
+        self._in_flight: weakref.WeakValueDictionary[int, AuthRequest] = (
+            weakref.WeakValueDictionary()
+        )
+        self._peak = 0  # the most requests seen in flight at once
+        self._spent = 0  # exclusive mode: count refusals and challenges drawn for the pool
 
     @property
     def exclusive(self) -> bool:
@@ -150,25 +178,37 @@ class NoncePool:
     def checkout(self, request: AuthRequest, *, exclusive: bool) -> Optional[NonceState]:
         """The nonce state to authorize ``request`` with: the shared one, or in exclusive
         mode its own or a free one of the pool; ``None`` when every one is in use and
-        ``exclusive`` (else the newest is shared)."""
+        ``exclusive`` (else the newest is shared). With the space's budget spent, waits
+        first for a nonce that a request of another thread holds (see the module docstring).
+        """
+        deadline: Optional[float] = None
         with self._lock:
-            if not self._exclusive:
-                return self.state
-            lease = self._lease_of(request)
-            if (
-                lease is not None
-                and not lease.fresh
-                and not lease.state.retired
-                and lease.state.holder == id(request)
-            ):
-                return lease.state
-            for state in self._pool:
-                if state.holder is None and not state.retired and self._quiet(state, request):
-                    state.holder = id(request)
-                    if lease is not None:
-                        lease.fresh = False
+            self._in_flight[id(request)] = request
+            self._peak = max(self._peak, len(self._in_flight))
+            while True:
+                if not self._exclusive:
+                    # recorded before the count is taken: a switch to exclusive mode in between
+                    # then knows this request will go out on the shared nonce (see _doomed)
+                    self._leases.pop(id(request), None)
+                    self._leases[id(request)] = _Lease(request, self.state, -1)
+                    return self.state
+                state = self._free_for(request)
+                if state is not None:
                     return state
-            return None if exclusive else self.state
+                if not exclusive:
+                    return self.state
+                if self._spent + self._doomed(request) < self._peak or not self._held_elsewhere(
+                    request
+                ):
+                    self._spent += 1
+                    return None
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + NONCE_WAIT_SECONDS
+                elif now >= deadline:
+                    self._spent += 1
+                    return None
+                self._freed.wait(deadline - now)
 
     def take(self, request: AuthRequest, state: NonceState, *, sess: bool) -> Taken:
         """The next count of ``state`` for ``request``, recorded until :meth:`release`."""
@@ -193,17 +233,20 @@ class NoncePool:
     def release(self, request: AuthRequest) -> None:
         """Give back the nonce ``request`` used alone and forget the count it was sent with."""
         with self._lock:
+            self._in_flight.pop(id(request), None)
             lease = self._lease_of(request)
             if lease is None:
                 return
             del self._leases[id(request)]
             if lease.state.holder == id(request):
                 lease.state.holder = None
+                lease.state.holder_thread = None
             self._pool = [state for state in self._pool if not state.retired]
             surplus = len(self._pool) - NONCE_POOL_MAX
             if surplus > 0:
                 free = [state for state in self._pool if state.holder is None][:surplus]
                 self._pool = [state for state in self._pool if state not in free]
+            self._freed.notify_all()
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -248,6 +291,8 @@ class NoncePool:
             if not self._exclusive:
                 self._adopt_shared(challenge)
                 return True
+            if not stale:
+                self._spent += 1  # a count refused out of step: one request the budget pays
             lease.state.retired = True
             counter = challenge.get("opaque") or nonce
             if any(
@@ -278,6 +323,54 @@ class NoncePool:
         lease = self._leases.get(id(request))
         return lease if lease is not None and lease.request() is request else None
 
+    def _free_for(self, request: AuthRequest) -> Optional[NonceState]:
+        """Exclusive mode: the nonce ``request`` holds, else a free quiet one, now its own."""
+        lease = self._lease_of(request)
+        if (
+            lease is not None
+            and not lease.fresh
+            and not lease.state.retired
+            and lease.state.holder == id(request)
+        ):
+            return lease.state
+        for state in self._pool:
+            if state.holder is None and not state.retired and self._quiet(state, request):
+                state.holder = id(request)
+                state.holder_thread = threading.get_ident()
+                if lease is not None:
+                    lease.fresh = False
+                return state
+        return None
+
+    def _doomed(self, request: AuthRequest) -> int:
+        """Requests in flight on a count already out of step: refusals the budget must keep
+        room for (one answered 2xx after all gives its room back when it is released)."""
+        return sum(
+            1
+            for key, lease in self._leases.items()
+            if key != id(request) and not lease.fresh and lease.nc != 0 and lease.state.retired
+        )
+
+    def _held_elsewhere(self, request: AuthRequest) -> bool:
+        """Whether a request of another thread (a thread never waits for itself) holds a live
+        nonce of the pool or is in flight on the count of one: it will be answered and give
+        the nonce back, or leave it quiet."""
+        me = threading.get_ident()
+        live = {state.counter for state in self._pool if not state.retired}
+        if any(
+            state.holder is not None and state.holder != id(request) and state.holder_thread != me
+            for state in self._pool
+            if not state.retired
+        ):
+            return True
+        return any(
+            key != id(request)
+            and lease.thread != me
+            and not lease.fresh
+            and lease.state.counter in live
+            for key, lease in self._leases.items()
+        )
+
     def _quiet(self, state: NonceState, request: AuthRequest) -> bool:
         """No other request is in flight on another nonce the server counts together with
         ``state``'s: its count is then the server's."""
@@ -303,10 +396,12 @@ class NoncePool:
         self._pool.append(state)
         if request is not None:
             state.holder = id(request)
+            state.holder_thread = threading.get_ident()
             self._leases.pop(id(request), None)
             self._leases[id(request)] = _Lease(request, state, 0)
         self.state = state
         self._remember(state.nonce)
+        self._freed.notify_all()
 
     def _remember(self, nonce: str) -> None:
         self._seen[nonce] = None
