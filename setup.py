@@ -24,7 +24,7 @@ setup(
     zip_safe=False,
     install_requires=[
         "requests>=2.32.3",
-        "urllib3>=2.0.7",
+        "urllib3>=2.6.0",  # 2.6 decodes a compressed stream in bounded steps
         "xmltodict>=0.13",
     ],
     extras_require={
