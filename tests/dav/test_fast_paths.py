@@ -9,12 +9,12 @@ shortcut stands in for.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from requests_dav.dav import hrefs
+from requests_dav.dav import hrefs, xmltokens
 from requests_dav.dav import properties as props
 from requests_dav.dav.multistatus import parse_multistatus
 from requests_dav.dav.xmlsafe import available_backends
@@ -228,3 +228,70 @@ def test_stdlib_events_taken_at_once_match_read_events(monkeypatch: Any) -> None
         monkeypatch.undo()
         assert fast == slow
     assert fast[0][0] == ("/a", 200) and fast[3][0][0] == "MultiStatusParseError"
+
+
+# ---------------------------------------------------------------------------
+# The token scanner's find-only path (chunks ending in "<", or after one)
+
+
+class _ScanOnly(xmltokens.TokenScanner):
+    """The general rule: every chunk scanned "<" by "<"."""
+
+    def _fast(self, data: bytes) -> Any:
+        return None
+
+
+_TOKEN_PIECES = [b"<", b">", b"a", b"aaaaa", b"<!", b"<!-", b"<!--", b"-->", b"<![CDATA[", b"<![",
+                 b"]]>", b"<?", b"?>", b"<!DOCTYPE r [", b"<!ENTITY x 'y'>", b"&x;", b"-", b"]"]  # fmt: skip
+
+
+def _verdicts(scanner: xmltokens.TokenScanner, chunks: List[bytes]) -> List[bool]:
+    return [scanner.check(chunk) for chunk in chunks]
+
+
+@settings(max_examples=1500)
+@given(
+    st.lists(st.sampled_from(_TOKEN_PIECES), min_size=1, max_size=40),
+    st.integers(1, 24),
+    st.data(),
+)
+@example([b"aaaaa", b"<", b"aaaaa", b"<", b"!--", b"aaaaa"], 6, None)
+def test_token_scanner_fast_path_matches_the_scan(
+    pieces: List[bytes], limit: int, data: Any
+) -> None:
+    body = b"".join(pieces)
+    cuts: List[int] = []
+    position = 0
+    while position < len(body):  # chunks of at most limit bytes, many ending in "<"
+        if data is None:
+            step = limit
+        else:
+            ends = [i + 1 for i in range(position, min(len(body), position + limit)) if body[i] == 60]
+            step = data.draw(st.sampled_from(ends)) - position if ends and data.draw(
+                st.booleans()) else data.draw(st.integers(1, limit))  # fmt: skip
+        position = min(len(body), position + step)
+        cuts.append(position)
+    chunks = [body[a:b] for a, b in zip([0, *cuts], cuts)]
+    fast, scan = xmltokens.TokenScanner(limit), _ScanOnly(limit)
+    verdicts = _verdicts(fast, chunks)
+    assert verdicts == _verdicts(scan, chunks)
+    if all(verdicts):  # and the scanners leave off in the same state
+        assert (fast._last, fast._carry, fast._closer) == (scan._last, scan._carry, scan._closer)
+
+
+def test_token_scanner_chunks_ending_in_lt_take_the_find_path() -> None:
+    calls: List[bytes] = []
+
+    class Counting(xmltokens.TokenScanner):
+        def _scan(self, data: bytes) -> int:
+            calls.append(data)
+            return super()._scan(data)
+
+    scanner = Counting(16)
+    assert all(scanner.check(chunk) for chunk in [b"<a>x</a><", b"b>y</b><", b"/r>"])
+    assert calls == []
+    assert not scanner.check(b"a" * 15)  # the run since the carried "<" grows to 18
+    scanner = Counting(16)
+    assert scanner.check(b"<a>x<") and scanner.check(b"!--tt-->")
+    assert calls == [b"!--tt-->"]  # a comment after the carried "<": scanned, and followed
+    assert not scanner.check(b"t" * 10)  # "a>x", the comment and the text: one run of 22
