@@ -21,6 +21,8 @@ __all__ = ["MISSING", "TypedProperties"]
 MISSING: Any = object()
 """A default no property value can be."""
 
+_COLLECTION = "{DAV:}collection"
+
 
 class TypedProperties:
     """The typed DAV: property accessors, over the merged properties of a response."""
@@ -28,6 +30,7 @@ class TypedProperties:
     __slots__ = ()
 
     href: str
+    _props: Any  # the merged 2xx properties once worked out, else None
 
     def _property_map(self) -> Any:
         """The merged 2xx properties (a ``PropertyMap``)."""
@@ -35,7 +38,9 @@ class TypedProperties:
 
     def _typed(self, name: str, kind: Any) -> Any:
         # PropertyMap.get inlined: a leaf's text goes straight to its converter
-        props = self._property_map()
+        props = self._props
+        if props is None:
+            props = self._property_map()
         values = props._values
         value = values.get(name, MISSING)
         if value is MISSING:
@@ -46,6 +51,8 @@ class TypedProperties:
                 value = values[name] = _props._CONVERTERS[name](raw)
             else:
                 value = props[name]
+        if type(value) is kind:  # what the converters give; a RawValue is its own type
+            return value
         return value if isinstance(value, kind) and not isinstance(value, _props.RawValue) else None
 
     @property
@@ -56,9 +63,9 @@ class TypedProperties:
     @property
     def is_collection(self) -> bool:
         """From ``DAV:resourcetype`` when reported, else from a trailing slash in the href."""
-        resourcetype = self.resourcetype
+        resourcetype = self._typed(_props.RESOURCETYPE, ResourceType)
         if resourcetype is not None:
-            return resourcetype.is_collection
+            return _COLLECTION in resourcetype  # ResourceType.is_collection, inlined
         return self.href.endswith("/")
 
     @property

@@ -9,9 +9,11 @@ Comments, processing instructions and CDATA sections (sections 2.5, 2.6, 2.7)
 are the exception: they may hold ``<``, and the text on either side of one
 joins into one text node. Their ``<`` therefore does not end a run, and the
 scanner follows them to their end (``-->``, ``?>``, ``]]>``), across chunk
-boundaries. A chunk without ``<!``, ``<?`` or a trailing ``<`` (every chunk
-of an ordinary WebDAV body) costs two ``find`` calls; the others are scanned
-``<`` by ``<``, still in linear time.
+boundaries. A chunk without ``<!`` or ``<?`` (every chunk of an ordinary
+WebDAV body) costs a few ``find`` calls, also when it ends in ``<`` or
+follows one that did (that ``<`` is carried over until the next chunk shows
+what it opens); the others are scanned ``<`` by ``<``, still in linear
+time.
 
 Bytes are counted, so a UTF-16 body counts two per character; its comments
 and CDATA sections are not followed (their markers are other bytes there), so
@@ -47,24 +49,46 @@ class TokenScanner:
     def check(self, data: bytes) -> bool:
         if self._exceeded:
             return False
-        if (
-            self._closer is None
-            and not self._carry
-            and b"<!" not in data
-            and b"<?" not in data
-            and not data.endswith(b"<")
-        ):
-            first = data.find(b"<")
-            if first < 0:
-                gap = self._offset + len(data) - self._last
-            else:
-                gap = self._offset + first - self._last
-                self._last = self._offset + data.rfind(b"<") + 1
-            self._offset += len(data)
-        else:
+        gap = self._fast(data)
+        if gap is None:
             gap = self._scan(data)
         self._exceeded = gap > self.limit
         return not self._exceeded
+
+    def _fast(self, data: bytes) -> Optional[int]:
+        """The longest gap by a few ``find`` calls, or ``None`` when :meth:`_scan` must decide.
+
+        Taken outside comments, PIs and CDATA sections when ``data`` holds no
+        ``<!`` or ``<?``. A trailing ``<`` is carried over (the next chunk
+        tells whether it opens one of them); a carried ``<`` that the head of
+        ``data`` shows to open ordinary markup counts as a ``<`` there. Only
+        the first gap is measured: every other lies inside ``data``, shorter
+        than ``data``, which is at most ``limit`` bytes.
+        """
+        if self._closer is not None or b"<!" in data or b"<?" in data:
+            return None
+        base = self._offset
+        gap = 0
+        carry = self._carry
+        if carry:
+            head = carry + data[:_LONGEST_OPENER]
+            if any(head.startswith(o) or o.startswith(head) for o, _ in _OPENERS):
+                return None  # an opener, or still maybe one
+            at = base - len(carry)  # the carried "<" opened markup
+            gap = at - self._last
+            self._last = at + 1
+            self._carry = b""
+        end = len(data) - 1 if data.endswith(b"<") else len(data)
+        first = data.find(b"<", 0, end)
+        if first < 0:
+            gap = max(gap, base + end - self._last)
+        else:
+            gap = max(gap, base + first - self._last)
+            self._last = base + data.rfind(b"<", 0, end) + 1
+        if end < len(data):
+            self._carry = b"<"  # maybe "<!--", "<![CDATA[" or "<?": the next chunk says
+        self._offset = base + len(data)
+        return gap
 
     def _scan(self, data: bytes) -> int:
         """The longest gap in ``data``, following comments, PIs and CDATA sections."""

@@ -9,12 +9,12 @@ shortcut stands in for.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from requests_dav.dav import hrefs
+from requests_dav.dav import hrefs, xmltokens
 from requests_dav.dav import properties as props
 from requests_dav.dav.multistatus import parse_multistatus
 from requests_dav.dav.xmlsafe import available_backends
@@ -164,13 +164,14 @@ _VALUES = st.sampled_from(
         max_size=6,
     ),
     st.booleans(),
+    st.sampled_from(["/dav/dir/a", "/dav/dir/a/"]),
 )
 def test_typed_accessors_match_the_property_map(
-    values: list[tuple[str, str]], backend_lxml: bool
+    values: list[tuple[str, str]], backend_lxml: bool, href: str
 ) -> None:
     body = "".join(f"<D:{name}>{value}</D:{name}>" for name, value in values)
     document = (
-        '<D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/dir/a</D:href>'
+        f'<D:multistatus xmlns:D="DAV:"><D:response><D:href>{href}</D:href>'
         f"<D:propstat><D:prop>{body}</D:prop><D:status>HTTP/1.1 200 OK</D:status>"
         "</D:propstat></D:response></D:multistatus>"
     ).encode()
@@ -188,6 +189,11 @@ def test_typed_accessors_match_the_property_map(
         if not isinstance(general, kind) or isinstance(general, props.RawValue):
             general = None
         assert value == general and type(value) is type(general)
+    resourcetype = slow.props.get(props.RESOURCETYPE)
+    if isinstance(resourcetype, props.ResourceType):
+        assert fast.is_collection is resourcetype.is_collection
+    else:
+        assert fast.is_collection is href.endswith("/")
 
 
 _DOCUMENTS = [
@@ -228,3 +234,74 @@ def test_stdlib_events_taken_at_once_match_read_events(monkeypatch: Any) -> None
         monkeypatch.undo()
         assert fast == slow
     assert fast[0][0] == ("/a", 200) and fast[3][0][0] == "MultiStatusParseError"
+
+
+# ---------------------------------------------------------------------------
+# The token scanner's find-only path (chunks ending in "<", or after one)
+
+
+class _ScanOnly(xmltokens.TokenScanner):
+    """The general rule: every chunk scanned "<" by "<"."""
+
+    def _fast(self, data: bytes) -> Any:
+        return None
+
+
+_TOKEN_PIECES = [
+    *(b"<", b">", b"a", b"aaaaa", b"<!", b"<!-", b"<!--", b"-->", b"<![CDATA[", b"<![", b"]]>"),
+    *(b"<?", b"?>", b"<!DOCTYPE r [", b"<!ENTITY x 'y'>", b"&x;", b"-", b"]"),
+]
+
+
+def _verdicts(scanner: xmltokens.TokenScanner, chunks: List[bytes]) -> List[bool]:
+    return [scanner.check(chunk) for chunk in chunks]
+
+
+@settings(max_examples=1500)
+@given(
+    st.lists(st.sampled_from(_TOKEN_PIECES), min_size=1, max_size=40),
+    st.integers(1, 24),
+    st.data(),
+)
+@example([b"aaaaa", b"<", b"aaaaa", b"<", b"!--", b"aaaaa"], 6, None)
+def test_token_scanner_fast_path_matches_the_scan(
+    pieces: List[bytes], limit: int, data: Any
+) -> None:
+    body = b"".join(pieces)
+    cuts: List[int] = []
+    position = 0
+    while position < len(body):  # chunks of at most limit bytes, many ending in "<"
+        window = range(position, min(len(body), position + limit))
+        ends = [i + 1 for i in window if body[i] == ord("<")]
+        if data is None:
+            step = limit
+        elif ends and data.draw(st.booleans()):  # a chunk that ends in "<"
+            step = data.draw(st.sampled_from(ends)) - position
+        else:
+            step = data.draw(st.integers(1, limit))
+        position = min(len(body), position + step)
+        cuts.append(position)
+    chunks = [body[a:b] for a, b in zip([0, *cuts], cuts)]
+    fast, scan = xmltokens.TokenScanner(limit), _ScanOnly(limit)
+    verdicts = _verdicts(fast, chunks)
+    assert verdicts == _verdicts(scan, chunks)
+    if all(verdicts):  # and the scanners leave off in the same state
+        assert (fast._last, fast._carry, fast._closer) == (scan._last, scan._carry, scan._closer)
+
+
+def test_token_scanner_chunks_ending_in_lt_take_the_find_path() -> None:
+    calls: List[bytes] = []
+
+    class Counting(xmltokens.TokenScanner):
+        def _scan(self, data: bytes) -> int:
+            calls.append(data)
+            return super()._scan(data)
+
+    scanner = Counting(16)
+    assert all(scanner.check(chunk) for chunk in [b"<a>x</a><", b"b>y</b><", b"/r>"])
+    assert calls == []
+    assert not scanner.check(b"a" * 15)  # the run since the carried "<" grows to 18
+    scanner = Counting(16)
+    assert scanner.check(b"<a>x<") and scanner.check(b"!--tt-->")
+    assert calls == [b"!--tt-->"]  # a comment after the carried "<": scanned, and followed
+    assert not scanner.check(b"t" * 10)  # "a>x", the comment and the text: one run of 22
