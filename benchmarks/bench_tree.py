@@ -21,7 +21,9 @@ streams), so a file of the trees here is one stream for both clients; it reads a
 checks sizes (no checksum) like requests-dav, which checks Content-Length. The table shows
 wall time (process start included for both: Python's imports cost requests-dav about 0.3 to
 0.6 s of CPU), requests-dav's own transfer time measured inside its process, files/s and MB/s
-(10^6 bytes) from the wall time, peak RSS, and requests-dav's throughput relative to rclone's
+(10^6 bytes) from the wall time, peak RSS, the client's CPU seconds (user and system, of
+the best run; steadier than wall time on a busy machine), and requests-dav's throughput
+relative to rclone's
 (above 1.00x: faster), from the wall times and from its in-process time against rclone's
 wall time. Every transfer is checked: the files must arrive complete.
 
@@ -72,8 +74,11 @@ def tree_size(base: Path) -> Tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def timed(command: List[str], env: Optional[Dict[str, str]] = None) -> Tuple[float, int, str]:
-    """Run ``command``; its wall time, peak RSS in bytes (from ``wait4``) and stdout."""
+def timed(
+    command: List[str], env: Optional[Dict[str, str]] = None
+) -> Tuple[float, int, float, str]:
+    """Run ``command``; its wall time, peak RSS in bytes and CPU seconds (user and system,
+    from ``wait4``) and its stdout."""
     start = time.perf_counter()
     out = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, once read
     process = subprocess.Popen(command, env=env, stdout=out)
@@ -93,7 +98,7 @@ def timed(command: List[str], env: Optional[Dict[str, str]] = None) -> Tuple[flo
     out.seek(0)
     text = out.read().decode("utf-8", "replace")
     out.close()
-    return elapsed, usage.ru_maxrss * 1024, text
+    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, text
 
 
 def child(direction: str, url: str, local: str, jobs: int, report: bool = True) -> None:
@@ -174,6 +179,7 @@ def main() -> None:
             "files/s",
             "MB/s",
             "peak RSS MiB",
+            "CPU s",
             "vs rclone",
             "in-process vs rclone",
         ],
@@ -226,7 +232,7 @@ def run_cases(args: Any, server: Any, work: Path, rclone: str) -> List[List[Any]
     for label, (count, size, directories) in trees.items():
         source = work / "source"
         total = make_tree(source, count, size, directories)
-        results: Dict[Tuple[str, str], Tuple[float, int, Optional[float]]] = {}
+        results: Dict[Tuple[str, str], Tuple[float, int, float, Optional[float]]] = {}
         for direction in ("up", "down"):
             for turn in range(args.repeat):
                 clients = (
@@ -253,7 +259,7 @@ def run_cases(args: Any, server: Any, work: Path, rclone: str) -> List[List[Any]
                         command = [rclone, "copy", str(source), f"bench:{remote}", *rclone_flags]
                     else:
                         command = [rclone, "copy", f"bench:{remote}", str(local), *rclone_flags]
-                    elapsed, rss, text = timed(command, env)
+                    elapsed, rss, cpu, text = timed(command, env)
                     inner = [float(w.split()[1]) for w in text.splitlines() if "transfer" in w]
                     check = server.root("open") / remote if direction == "up" else local
                     if tree_size(check) != (count, total):
@@ -267,22 +273,24 @@ def run_cases(args: Any, server: Any, work: Path, rclone: str) -> List[List[Any]
                         shutil.rmtree(local, ignore_errors=True)
                     best = results.get((direction, client))
                     if best is None or elapsed < best[0]:
-                        results[(direction, client)] = (elapsed, rss, inner[0] if inner else None)
+                        inside = inner[0] if inner else None
+                        results[(direction, client)] = (elapsed, rss, cpu, inside)
         for direction in ("up", "down"):
             ours, theirs = results[(direction, "requests-dav")], results[(direction, "rclone")]
-            for client, (elapsed, rss, inner) in (("requests-dav", ours), ("rclone", theirs)):
+            for client, (elapsed, rss, cpu, inside) in (("requests-dav", ours), ("rclone", theirs)):
                 ratio = theirs[0] / ours[0] if client == "requests-dav" else 1.0
-                inner_ratio = theirs[0] / inner if client == "requests-dav" and inner else 1.0
+                inner_ratio = theirs[0] / inside if client == "requests-dav" and inside else 1.0
                 rows.append(
                     [
                         label,
                         direction,
                         client,
                         elapsed,
-                        inner,
+                        inside,
                         count / elapsed,
                         total / elapsed / MB,
                         rss / (1 << 20),
+                        cpu,
                         f"{ratio:.2f}x",
                         f"{inner_ratio:.2f}x",
                     ]
