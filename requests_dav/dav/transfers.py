@@ -16,15 +16,18 @@ target (MOVE, RFC 4918 section 9.9), so the target is never a truncated upload.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import io
 import os
 import re
+import sys
 import time
 import uuid
 from typing import (
     Any,
     BinaryIO,
+    Callable,
     Dict,
     Iterable,
     Optional,
@@ -46,6 +49,10 @@ from .results import WriteResult, write_result
 #: it and the file's copy out of it (1 MiB chunks cost a 10 x 100 MiB tree download about twice
 #: the kernel time, ``benchmarks/bench_tree.py``)
 DOWNLOAD_CHUNK = 256 << 10
+#: bodies from this size on get their blocks allocated before they are written (:func:`_reserve`)
+RESERVE_FROM = 1 << 20
+#: ``fallocate`` mode: allocate, keep the file's size (linux/falloc.h)
+_FALLOC_FL_KEEP_SIZE = 1
 #: suffix of a download in progress, beside its target
 PARTIAL_SUFFIX = ".rdpart"
 #: suffix of the file beside a partial download that keeps the validator for If-Range
@@ -332,6 +339,8 @@ def _copy_into_file(
     if source is None:
         return TransferMethods._copy_body(response, out, total, progress, start=start)
     raw, connection, length = source
+    if length >= RESERVE_FROM:
+        _reserve(out, start, length)
     catcher = raw._error_catcher
     buffer = memoryview(bytearray(min(DOWNLOAD_CHUNK, length)))
     done = 0
@@ -379,6 +388,34 @@ def _identity_source(
     ):
         return None
     return raw, connection, length
+
+
+def _reserve(out: BinaryIO, offset: int, length: int) -> None:
+    """Have the file system allocate the body's blocks ahead, as rclone does (Linux
+    ``fallocate`` with ``FALLOC_FL_KEEP_SIZE``: the writes then find their blocks instead of
+    reserving them page by page). The file's size stays what was written, so a partial file
+    still tells ``resume=True`` where to go on; a file system that cannot is left alone."""
+    function = _fallocate()
+    if function is not None:
+        with contextlib.suppress(Exception):
+            function(out.fileno(), _FALLOC_FL_KEEP_SIZE, offset, length)
+
+
+@functools.lru_cache(maxsize=1)
+def _fallocate() -> Optional[Callable[[int, int, int, int], int]]:
+    """glibc's ``fallocate(fd, mode, offset, len)`` (os has only ``posix_fallocate``, which
+    grows the file), or None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        function = ctypes.CDLL(None, use_errno=True).fallocate64
+        function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        function.restype = ctypes.c_int
+    except (OSError, AttributeError):
+        return None
+    return function
 
 
 _RESOURCETYPE = (

@@ -22,7 +22,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from requests_dav import DAVSession
-from requests_dav.dav.transfers import DOWNLOAD_CHUNK, TransferMethods, partial_path
+from requests_dav.dav.transfers import (
+    DOWNLOAD_CHUNK,
+    RESERVE_FROM,
+    TransferMethods,
+    partial_path,
+)
 
 #: what the server sends for a path: the response head's extra lines, the body, and whether
 #: it then closes the connection (without sending the rest of a too-short body)
@@ -161,6 +166,24 @@ def test_a_truncated_body_raises_as_the_general_path_does_and_is_never_complete(
     assert not target.exists()
     # the server sent a validator: what arrived is kept for resume=True, a prefix of the body
     assert body.startswith(Path(partial_path(target)).read_bytes())
+
+
+def test_blocks_reserved_ahead_leave_a_partial_file_the_size_of_what_arrived(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """The large body's blocks are allocated up front (``fallocate`` keeping the size): the
+    partial file of a cut download must still be as long as what arrived, since
+    ``resume=True`` continues from its size."""
+    arrived = b"r" * (3 * RESERVE_FROM + 17)
+    server.answers["/cut"] = _plain(arrived, length=8 * RESERVE_FROM)
+    target = tmp_path / "cut"
+    with DAVSession(server.url) as dav, pytest.raises(requests.exceptions.ChunkedEncodingError):
+        dav.download("cut", target)
+    partial = Path(partial_path(target))
+    assert partial.stat().st_size == len(partial.read_bytes())
+    assert arrived.startswith(partial.read_bytes())
+    assert partial.stat().st_size >= len(arrived) - DOWNLOAD_CHUNK
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("kind", ["gzip", "chunked"])
