@@ -57,10 +57,16 @@ from typing import (
     Optional,
     Tuple,
 )
-from urllib.parse import urljoin
 
 from .types import Credential, PasswordSource, Strength
-from .urls import Origin, UnsupportedSchemeError, canonical_prefix, path_covers, split_url
+from .urls import (
+    Origin,
+    UnsupportedSchemeError,
+    canonical_prefix,
+    join_url,
+    path_covers,
+    split_url,
+)
 
 if TYPE_CHECKING:
     from .schemes.base import Authenticator
@@ -396,7 +402,7 @@ class Credentials:
         prefixes: List[str] = []
         for space in authenticator.space_prefixes(url):
             try:
-                space_origin, space_path = split_url(urljoin(url, space))
+                space_origin, space_path = split_url(join_url(url, space))
             except ValueError:
                 continue
             if space_origin != origin:
