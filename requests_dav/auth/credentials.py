@@ -440,6 +440,37 @@ class Credentials:
                 if current is None or current < strength:
                     table[prefix] = strength
 
+    def record_success(
+        self, url: str, authenticator: Authenticator, *, learn: bool, proxy: bool = False
+    ) -> None:
+        """:meth:`learn` (when ``learn``) then :meth:`raise_floor`, the space worked out once.
+
+        What a flow does when ``authenticator`` succeeded at ``url``; the store ends up as
+        after the two calls.
+        """
+        origin, _ = split_url(url)
+        strength = authenticator.achieved
+        with self._lock:
+            if proxy:
+                if learn:
+                    self._learned_proxy[origin] = authenticator
+                current = self._floors_proxy.get(origin)
+                if current is None or current < strength:
+                    self._floors_proxy[origin] = strength
+                return
+            prefixes = self._space_of(url, authenticator, fallback=False)
+            if learn:
+                learned = self._learned.setdefault(origin, {})
+                for prefix in prefixes:
+                    learned[prefix] = authenticator
+            if not prefixes:
+                prefixes = self._space_of(url, authenticator, fallback=True)
+            floors = self._floors.setdefault(origin, {})
+            for prefix in prefixes:
+                current = floors.get(prefix)
+                if current is None or current < strength:
+                    floors[prefix] = strength
+
     def floor_for(self, url: str, *, proxy: bool = False) -> Optional[Strength]:
         """The strongest answer that succeeded in a space covering ``url``, or ``None``."""
         try:

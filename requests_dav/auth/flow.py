@@ -368,7 +368,8 @@ class Negotiator:
         request.bound_side = None
         request.bound_credential = None
         request.withhold_body = False
-        for side, state in sorted(states.items(), key=lambda item: item[0].is_proxy):
+        items = states.items()
+        for side, state in items if len(items) == 1 else sorted(items, key=_proxy_last):
             authenticator = state.authenticator
             state.unsent = False
             if authenticator is None:
@@ -535,8 +536,10 @@ class Negotiator:
             return False
         state.confirmed = True
         authenticator.on_success(response, request)
-        self._learn(side, state.url, authenticator)
-        self.credentials.raise_floor(state.url, authenticator, proxy=side.is_proxy)
+        # _learn, then the floor raised (Credentials.raise_floor), in one call to the store
+        self.credentials.record_success(
+            state.url, authenticator, learn=not _bound(authenticator), proxy=side.is_proxy
+        )
         return True
 
     def _learn(self, side: _Side, url: str, authenticator: Authenticator) -> None:
@@ -608,16 +611,24 @@ class Negotiator:
         return False
 
     def _settle(self, held: List[Tuple[str, Origin]]) -> None:
+        if not held:
+            return
         with self._lock:
             self._settled.update(held)
 
     def _release(self, held: List[Tuple[str, Origin]]) -> None:
+        if not held:
+            return
         with self._lock:
             for key in held:
                 gate = self._gates.pop(key, None)
                 if gate is not None:
                     gate.done.set()
         held.clear()
+
+
+def _proxy_last(item: Tuple[_Side, _SideState]) -> bool:
+    return item[0].is_proxy
 
 
 def _bound(authenticator: Authenticator) -> bool:
