@@ -86,7 +86,8 @@ from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
 from .proxy import tunnel_error
 from .proxy_seams import ProxySeams
 from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
-from .send_state import SendState, challenge_names, content_length, unanswered
+from .send_memo import SendMemo, wire_request
+from .send_state import SendState, challenge_names, content_length, own_headers, unanswered
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
@@ -126,7 +127,7 @@ RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
 # -- the adapter ------------------------------------------------------------------------------
 
 
-class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
+class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
     """A :class:`requests.adapters.HTTPAdapter` that authenticates (RFC 7235) and replays bodies.
 
     ``credentials`` is the protection-space store
@@ -193,6 +194,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         self._proxy_users: Set[Tuple[str, str]] = set()
         self._pinned_pools = PinnedPools(self._pinned_manager)
         self._pinned = threading.local()  # the pool manager the current thread's leg must use
+        self._memo = threading.local()  # what the current thread's send works out once
         self._credentials.on_forget(self._forgotten)
         super().__init__(**kwargs)
 
@@ -284,6 +286,21 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         ``replace_caller_auth=True``. Bad URLs raise what ``HTTPAdapter`` raises.
         """
         self._closed = False
+        self._begin_send()
+        try:
+            return self._send(request, stream, timeout, verify, cert, proxies)
+        finally:
+            self._end_send()
+
+    def _send(
+        self,
+        request: PreparedRequest,
+        stream: bool,
+        timeout: Any,
+        verify: Any,
+        cert: Any,
+        proxies: Optional[Mapping[str, str]],
+    ) -> Response:
         fidelity.check_urls(self, request, proxies, verify, cert)
         kwargs = {
             "stream": stream,
@@ -293,7 +310,8 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             "proxies": proxies,
         }
         url = str(request.url)
-        proxy = select_proxy(url, proxies)
+        # check_urls parsed the URL: select_proxy finds nothing in an empty mapping
+        proxy = select_proxy(url, proxies) if proxies else None
         socks = proxy is not None and proxy.lower().startswith("socks")
         forward = bool(proxy) and not socks and not url.lower().startswith("https:")
         callers = not self.replace_caller_auth and fidelity.callers_own_auth(request)
@@ -303,8 +321,8 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             and fidelity.callers_own_proxy_auth(request, str(proxy))
         )
         try:
-            nothing = (callers and (not forward or callers_proxy)) or self._nothing_to_negotiate(
-                url, proxies
+            nothing = (callers and (not forward or callers_proxy)) or (
+                not proxy and not self._credentials.knows(url)
             )
         except ValueError:  # a URL urllib3 takes but no protection space can name: no entry
             return self._send_direct(request, url, kwargs)
@@ -394,22 +412,16 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         setattr(response, RESULT_ATTRIBUTE, result)
         if not reusable and int(response.status_code) >= 400:
             close_after_use(response)
-        logger.debug(
-            "%s %s: %d after %d request(s), authentication %s",
-            request.method,
-            log_url(url),
-            response.status_code,
-            len(state.history) + 1,
-            result.outcome,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s: %d after %d request(s), authentication %s",
+                request.method,
+                log_url(url),
+                response.status_code,
+                len(state.history) + 1,
+                result.outcome,
+            )
         return response
-
-    def _nothing_to_negotiate(self, url: str, proxies: Optional[Mapping[str, str]]) -> bool:
-        """No proxy is involved and the store has neither credentials nor a learned space for
-        the URL's origin: a 401 could not be answered, and no connection is pinned for it."""
-        if proxies and select_proxy(url, proxies):
-            return False
-        return not self._credentials.knows(url)
 
     def _framing_is_fixed(self, request: PreparedRequest) -> bool:
         """The request can only go out as it is: no 411 or HTTP/1.0 fix can be needed.
@@ -476,6 +488,10 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                     request=request,
                     response=response,
                 )
+            if int(response.status_code) in (401, 407):
+                # the flow writes the retry's credentials into outgoing.headers: the request
+                # this response answers keeps the headers it was sent with
+                own_headers(state.sent, outgoing.headers)
             try:
                 outgoing = flow.send(auth_response(response))
             except StopIteration as stop:
@@ -500,13 +516,14 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                     ),
                 )
             state.history.append(response)
-            logger.debug(
-                "%s %s: %d, sending again (%s)",
-                request.method,
-                log_url(str(request.url)),
-                response.status_code,
-                challenge_names(response),
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s: %d, sending again (%s)",
+                    request.method,
+                    log_url(str(request.url)),
+                    response.status_code,
+                    challenge_names(response),
+                )
             carry_cookies(state.jar, response, request, outgoing.headers)
 
     def _transport_send(self, wire: PreparedRequest, kwargs: Mapping[str, Any]) -> Response:
@@ -553,16 +570,19 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         """
         fixes = 0
         while True:
-            wire = state.request.copy()
-            wire.headers = CaseInsensitiveDict(outgoing.headers)
+            # the wire shares the flow's headers until it changes them or the flow does
+            wire = wire_request(state.request, outgoing.headers)
+            state.sent = wire
             withheld = outgoing.withhold_body and wire.body is not None
             if withheld:
                 # NTLM's type 1 can only draw the type 2 challenge: the body goes on the next leg
+                own_headers(wire, outgoing.headers)
                 wire.body = None
                 wire.headers.pop("Transfer-Encoding", None)
                 wire.headers["Content-Length"] = "0"
             chunked = wire.body is not None and "Content-Length" not in wire.headers
             if chunked and (state.force_length or self._is_http10(state.peer)):
+                own_headers(wire, outgoing.headers)
                 self._send_with_length(state, wire)
                 chunked = False
             elif state.wire is not None and not withheld:
@@ -576,6 +596,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                 and self._expects(content_length(wire))
                 and not self._refuses_expect(state.peer)
             ):
+                own_headers(wire, outgoing.headers)
                 wire.headers["Expect"] = "100-continue"
             self._pinned.manager = state.bound.manager if state.bound is not None else None
             try:
@@ -615,6 +636,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             if fixes >= 2 or not (refused_chunked or expectation_failed):
                 return response, reusable
             fixes += 1
+            own_headers(wire, outgoing.headers)  # the fix changes outgoing.headers
             if expectation_failed:
                 if not self._can_replay(state):
                     return response, reusable
