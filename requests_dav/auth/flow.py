@@ -46,7 +46,7 @@ from .challenge import Challenge, parse_challenges_lenient
 from .credentials import Credentials
 from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChallengeError
 from .messages import AuthRequest, AuthResponse
-from .schemes import SchemeRegistry
+from .schemes import BasicScheme, DigestScheme, SchemeRegistry
 from .schemes.base import Authenticator, SchemeOptions
 from .types import Credential, Strength
 from .urls import Origin
@@ -65,6 +65,10 @@ OUTCOMES = (
     "gave-up",  # max_rounds reached
     "connection-lost",  # the connection of a connection-bound handshake closed mid-way (driver)
 )
+
+#: Schemes whose ``space_prefixes`` and ``achieved`` are functions of the URL and the current
+#: challenge alone (exactly these classes, not subclasses): the store may remember them.
+_PURE_SPACES = frozenset({BasicScheme, DigestScheme})
 
 #: How often a driver starts a connection-bound handshake again, on a fresh connection, after the
 #: peer closed the connection between two of its legs (outcome ``"connection-lost"``).
@@ -538,7 +542,11 @@ class Negotiator:
         authenticator.on_success(response, request)
         # _learn, then the floor raised (Credentials.raise_floor), in one call to the store
         self.credentials.record_success(
-            state.url, authenticator, learn=not _bound(authenticator), proxy=side.is_proxy
+            state.url,
+            authenticator,
+            learn=not _bound(authenticator),
+            proxy=side.is_proxy,
+            pure=type(authenticator) in _PURE_SPACES,
         )
         return True
 

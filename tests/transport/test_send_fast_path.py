@@ -161,8 +161,13 @@ class Space:
 
     def __init__(self, prefixes: List[str], grade: int, credential: Credential) -> None:
         self.prefixes = prefixes
-        self.achieved = Strength(20, grade, f"grade {grade}")
+        self.grade = grade
         self.credential = credential
+        self.challenge = object()
+
+    @property
+    def achieved(self) -> Strength:
+        return Strength(20, self.grade, f"grade {self.grade}")
 
     def space_prefixes(self, url: str) -> List[str]:
         return list(self.prefixes)
@@ -195,10 +200,17 @@ _prefix = st.sampled_from(
         max_size=5,
     ),
     grant=st.sampled_from(["http://fast.test/", "http://fast.test/a", None]),
+    pure=st.booleans(),
+    regrant=st.sampled_from([None, "http://fast.test/a/b", "http://fast.test/x"]),
 )
 def test_record_success_is_learn_then_raise_floor(
-    steps: List[Tuple[str, List[str], int, bool, bool]], grant: Optional[str]
+    steps: List[Tuple[str, List[str], int, bool, bool]],
+    grant: Optional[str],
+    pure: bool,
+    regrant: Optional[str],
 ) -> None:
+    """With ``pure`` the store remembers the space: still what learn and raise_floor give,
+    also after the grants change (``regrant``) or an authenticator's challenge does."""
     one, two = Credentials(), Credentials()
     credential = Credential(USER, PASSWORD)
     if grant is not None:
@@ -206,15 +218,21 @@ def test_record_success_is_learn_then_raise_floor(
             store.add(grant, USER, PASSWORD)
             credential = store.find(grant)  # type: ignore[assignment]
     spaces: Dict[Tuple[Any, ...], Space] = {}
-    for path, prefixes, grade, learn, proxy in steps:
-        key = (tuple(prefixes), grade)
-        space = spaces.setdefault(key, Space(prefixes, grade, credential))
-        url = "http://fast.test" + path
-        one.record_success(url, space, learn=learn, proxy=proxy)  # type: ignore[arg-type]
-        if learn:
-            two.learn(url, space, proxy=proxy)  # type: ignore[arg-type]
-        two.raise_floor(url, space, proxy=proxy)  # type: ignore[arg-type]
-        assert _store_state(one) == _store_state(two)
+    for round_ in range(2):
+        for path, prefixes, grade, learn, proxy in steps:
+            space = spaces.setdefault(tuple(prefixes), Space(prefixes, grade, credential))
+            if round_ and grade != space.grade:
+                space.grade = grade  # a new challenge: another strength
+                space.challenge = object()
+            url = "http://fast.test" + path
+            one.record_success(url, space, learn=learn, proxy=proxy, pure=pure)  # type: ignore[arg-type]
+            if learn:
+                two.learn(url, space, proxy=proxy)  # type: ignore[arg-type]
+            two.raise_floor(url, space, proxy=proxy)  # type: ignore[arg-type]
+            assert _store_state(one) == _store_state(two)
+        if regrant is not None:
+            for store in (one, two):
+                store.add(regrant, USER, PASSWORD)
 
 
 # -- header lines read on demand --------------------------------------------------------------
