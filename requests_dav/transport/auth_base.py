@@ -74,6 +74,7 @@ from .wire import (
 __all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NOT_YET = object()
 
 # requests' method, typed (its stubs leave it untyped)
 _register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.register_hook
@@ -239,7 +240,7 @@ class HTTPAuth(AuthBase):
     def _drive(self, exchange: _Exchange, flow: Any, response: Response, kwargs: Any) -> Response:
         history: List[Response] = []
         reusable = exchange.body is None or exchange.body.length == 0
-        jar = retry_cookie_jar(exchange.prepared)
+        jar: Any = _NOT_YET  # the retry's cookie jar, copied when a retry needs it
         while True:
             if _refused_chunked(response) and not exchange.force_length:
                 exchange.force_length = True
@@ -256,6 +257,8 @@ class HTTPAuth(AuthBase):
                 raise to_requests_error(exc, request=response.request, response=response) from exc
             release_intermediate(response, reusable)
             history.append(response)
+            if jar is _NOT_YET:
+                jar = retry_cookie_jar(exchange.prepared)
             carry_cookies(jar, response, exchange.prepared, outgoing.headers)
             response = self._send(exchange, outgoing, response, kwargs)
         if history:
