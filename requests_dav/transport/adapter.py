@@ -455,7 +455,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         outgoing = AuthRequest(
             method=str(request.method or "GET"),
             url=url,
-            headers=CaseInsensitiveDict(request.headers),
+            headers=request.headers,  # no flow writes to them; a fix copies them first
             target=request.path_url,
         )
         response, reusable = self._attempt(state, outgoing)
@@ -570,19 +570,21 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         """
         fixes = 0
         while True:
-            # the wire shares the flow's headers until it changes them or the flow does
-            wire = wire_request(state.request, outgoing.headers)
-            state.sent = wire
+            # the wire shares the flow's headers until it changes them or the flow does; with
+            # the request's own headers (no flow) it is the request itself until it changes
+            wire = state.request
+            if outgoing.headers is not wire.headers:
+                wire = wire_request(wire, outgoing.headers)
             withheld = outgoing.withhold_body and wire.body is not None
             if withheld:
                 # NTLM's type 1 can only draw the type 2 challenge: the body goes on the next leg
-                own_headers(wire, outgoing.headers)
+                wire = _own(wire, state, outgoing)
                 wire.body = None
                 wire.headers.pop("Transfer-Encoding", None)
                 wire.headers["Content-Length"] = "0"
             chunked = wire.body is not None and "Content-Length" not in wire.headers
             if chunked and (state.force_length or self._is_http10(state.peer)):
-                own_headers(wire, outgoing.headers)
+                wire = _own(wire, state, outgoing)
                 self._send_with_length(state, wire)
                 chunked = False
             elif state.wire is not None and not withheld:
@@ -596,8 +598,9 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                 and self._expects(content_length(wire))
                 and not self._refuses_expect(state.peer)
             ):
-                own_headers(wire, outgoing.headers)
+                wire = _own(wire, state, outgoing)
                 wire.headers["Expect"] = "100-continue"
+            state.sent = wire
             self._pinned.manager = state.bound.manager if state.bound is not None else None
             try:
                 response = self._transport_send(wire, state.kwargs)
@@ -636,10 +639,11 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
             if fixes >= 2 or not (refused_chunked or expectation_failed):
                 return response, reusable
             fixes += 1
-            own_headers(wire, outgoing.headers)  # the fix changes outgoing.headers
             if expectation_failed:
                 if not self._can_replay(state):
                     return response, reusable
+                # a copy: the request this response answers keeps the headers it was sent with
+                outgoing.headers = CaseInsensitiveDict(outgoing.headers)
                 outgoing.headers.pop("Expect", None)
                 state.no_expect = True
                 self._remember_no_expect(state.peer, "answered 417 Expectation Failed")
@@ -654,6 +658,15 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                 status,
                 "without Expect" if expectation_failed else "with Content-Length",
             )
+
+
+def _own(wire: PreparedRequest, state: SendState, outgoing: AuthRequest) -> PreparedRequest:
+    """``wire`` with headers of its own, about to be changed: a copy of the request (never the
+    caller's request itself), or the same copy with its headers no longer the flow's."""
+    if wire is state.request:
+        return wire_request(wire, CaseInsensitiveDict(outgoing.headers))
+    own_headers(wire, outgoing.headers)
+    return wire
 
 
 def _not_rewindable(exc: UnrewindableBodyError, wire: PreparedRequest) -> Exception:

@@ -284,3 +284,21 @@ def test_auth_response_reads_urllib3_headers_on_demand() -> None:
     seen = auth_response(response)
     assert isinstance(seen.headers, HeaderLines)
     assert seen.get_all("authentication-info") == ["a", "b"]
+
+
+@responses.activate
+def test_without_credentials_a_fix_never_changes_the_callers_request() -> None:
+    responses.add(responses.PUT, URL, status=417)
+    responses.add(responses.PUT, URL, status=201)
+    session = session_with(Credentials())
+    request = session.prepare_request(
+        requests.Request("PUT", URL, data=iter([b"a", b"b"]), headers={"Expect": "100-continue"})
+    )
+    before = dict(request.headers)
+    response = session.send(request)
+    assert response.status_code == 201
+    assert dict(request.headers) == before  # the caller's request keeps its headers
+    assert response.history[0].request is request  # sent as it was: nothing to change
+    assert response.request is not request
+    assert "Expect" not in response.request.headers
+    assert [c.request.headers.get("Expect") for c in responses.calls] == ["100-continue", None]
