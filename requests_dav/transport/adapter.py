@@ -65,7 +65,6 @@ from requests import utils as _utils
 from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
 from requests.exceptions import ConnectionError as _ConnectionError
 from requests.models import PreparedRequest, Response
-from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 from urllib3.exceptions import EmptyPoolError, UnrewindableBodyError
 
@@ -87,7 +86,14 @@ from .proxy import tunnel_error
 from .proxy_seams import ProxySeams
 from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
 from .send_memo import SendMemo, wire_request
-from .send_state import SendState, challenge_names, content_length, own_headers, unanswered
+from .send_state import (
+    SendState,
+    challenge_names,
+    content_length,
+    copy_headers,
+    own_headers,
+    unanswered,
+)
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
@@ -351,7 +357,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
             auth_request = AuthRequest(
                 method=str(request.method or "GET"),
                 url=safe_url(url),
-                headers=CaseInsensitiveDict(request.headers),
+                headers=copy_headers(request.headers),
                 body=body,
                 target=target,
                 proxy=None if callers_proxy else forward_proxy,
@@ -643,7 +649,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                 if not self._can_replay(state):
                     return response, reusable
                 # a copy: the request this response answers keeps the headers it was sent with
-                outgoing.headers = CaseInsensitiveDict(outgoing.headers)
+                outgoing.headers = copy_headers(outgoing.headers)
                 outgoing.headers.pop("Expect", None)
                 state.no_expect = True
                 self._remember_no_expect(state.peer, "answered 417 Expectation Failed")
@@ -664,7 +670,7 @@ def _own(wire: PreparedRequest, state: SendState, outgoing: AuthRequest) -> Prep
     """``wire`` with headers of its own, about to be changed: a copy of the request (never the
     caller's request itself), or the same copy with its headers no longer the flow's."""
     if wire is state.request:
-        return wire_request(wire, CaseInsensitiveDict(outgoing.headers))
+        return wire_request(wire, copy_headers(outgoing.headers))
     own_headers(wire, outgoing.headers)
     return wire
 

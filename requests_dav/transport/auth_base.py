@@ -59,6 +59,7 @@ from ..auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegis
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
 from .results import RESULT_ATTRIBUTE, safe_url, to_requests_error
+from .send_state import copy_headers
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
@@ -202,7 +203,7 @@ class HTTPAuth(AuthBase):
         auth_request = AuthRequest(
             method=str(request.method or "GET"),
             url=url,
-            headers=CaseInsensitiveDict(request.headers),
+            headers=copy_headers(request.headers),
             body=body,
             target=request.path_url,
         )
@@ -285,7 +286,7 @@ class HTTPAuth(AuthBase):
         exchange: _Exchange, outgoing: AuthRequest, previous: Response, kwargs: Any
     ) -> Response:
         prep = exchange.prepared.copy()
-        prep.headers = CaseInsensitiveDict(outgoing.headers)
+        prep.headers = copy_headers(outgoing.headers)
         if exchange.wire is not None:
             exchange.wire.rewind()
             prep.body = exchange.wire  # type: ignore[assignment]

@@ -75,11 +75,21 @@ def unanswered(response: Response, url: str, *, callers_auth: bool = False) -> F
     return FlowResult("no-challenge", rounds=len(response.history) + 1)
 
 
+def copy_headers(headers: Any) -> CaseInsensitiveDict[str]:
+    """``CaseInsensitiveDict(headers)``: the same names, values and order. A requests header
+    dict is copied by its mapping of lower-cased names at once, not name by name."""
+    if type(headers) is CaseInsensitiveDict:
+        copied: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        copied._store = headers._store.copy()  # type: ignore[attr-defined]
+        return copied
+    return CaseInsensitiveDict(headers)
+
+
 def own_headers(wire: Optional[PreparedRequest], shared: MutableMapping[str, str]) -> None:
     """Give ``wire`` a copy of ``shared`` if it is still sending ``shared`` itself: before
     either is changed, so the request a response answers keeps the headers it was sent with."""
     if wire is not None and wire.headers is shared:
-        wire.headers = CaseInsensitiveDict(shared)
+        wire.headers = copy_headers(shared)
 
 
 def content_length(request: PreparedRequest) -> Optional[int]:
@@ -102,4 +112,11 @@ def challenge_names(response: Response) -> str:
     return ", ".join(names) or "no challenge"
 
 
-__all__ = ["SendState", "challenge_names", "content_length", "own_headers", "unanswered"]
+__all__ = [
+    "SendState",
+    "challenge_names",
+    "content_length",
+    "copy_headers",
+    "own_headers",
+    "unanswered",
+]

@@ -21,6 +21,7 @@ from requests_dav.auth.messages import AuthResponse, HeaderLines
 from requests_dav.auth.types import Credential, Strength
 from requests_dav.transport.adapter import AuthAdapter
 from requests_dav.transport.send_memo import wire_request
+from requests_dav.transport.send_state import copy_headers
 from requests_dav.transport.wire import auth_response
 
 URL = "http://fast.test/dir/file.txt"
@@ -302,3 +303,23 @@ def test_without_credentials_a_fix_never_changes_the_callers_request() -> None:
     assert response.request is not request
     assert "Expect" not in response.request.headers
     assert [c.request.headers.get("Expect") for c in responses.calls] == ["100-continue", None]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "a", "Content-Length", "X-Y", "x-y"]), st.text(max_size=3)),
+        max_size=6,
+    )
+)
+def test_copy_headers_is_a_case_insensitive_dict_of_them(pairs: List[Tuple[str, str]]) -> None:
+    original = requests.structures.CaseInsensitiveDict()
+    for name, value in pairs:
+        original[name] = value
+    copied = copy_headers(original)
+    expected = requests.structures.CaseInsensitiveDict(original)
+    assert type(copied) is type(expected)
+    assert list(copied.items()) == list(expected.items())
+    assert list(copied.lower_items()) == list(expected.lower_items())
+    copied["New"] = "1"
+    assert "New" not in original  # a copy, not a view
+    assert copy_headers({"K": "v"}) == requests.structures.CaseInsensitiveDict({"K": "v"})
