@@ -58,6 +58,8 @@ from requests_dav.auth.credentials import Credentials
 from requests_dav.transport.adapter import AuthAdapter
 
 TIMEOUT = 10
+#: requests profiled for the Python-calls-per-request column
+CALLS_SAMPLE = 50
 PAYLOAD = b"p" * 1024
 
 
@@ -115,6 +117,26 @@ def timed(
     return 1 / statistics.median(walls), statistics.median(cpus) * 1e6
 
 
+def calls_per_request(
+    operation: Callable[[requests.Session, str], requests.Response],
+    session: requests.Session,
+    url: str,
+    count: int = CALLS_SAMPLE,
+) -> float:
+    """Python function calls per request (cProfile's count over ``count`` warm requests).
+
+    Unlike the timings this does not depend on the load of the machine: the
+    deterministic side of the comparison.
+    """
+    operation(session, url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        operation(session, url)
+    profiler.disable()
+    return float(pstats.Stats(profiler).total_calls) / count  # type: ignore[attr-defined]
+
+
 def measure(url: str, count: int, repeat: int, ops: List[str]) -> List[List[Any]]:
     """Rows of the table; each repetition is a back-to-back pair (the ratio is per pair)."""
     clients = sessions()
@@ -131,6 +153,7 @@ def measure(url: str, count: int, repeat: int, ops: List[str]) -> List[List[Any]
                 rate, cpu = timed(operation, session, url, count)
                 rates[name].append(rate)
                 cpus[name].append(cpu)
+        calls = {name: calls_per_request(operation, session, url) for name, session in clients}
         base_rates, base_cpus = rates["HTTPAdapter"], cpus["HTTPAdapter"]
         for name, _ in clients:
             paired = statistics.median(a / b for a, b in zip(rates[name], base_rates))
@@ -145,6 +168,8 @@ def measure(url: str, count: int, repeat: int, ops: List[str]) -> List[List[Any]
                     statistics.median(cpus[name]),
                     paired,
                     paired_cpu,
+                    calls[name],
+                    calls[name] / calls["HTTPAdapter"],
                 ]
             )
     for _, session in clients:
@@ -231,6 +256,9 @@ def measure_auth(server: Any, count: int, repeat: int, threads: int) -> List[Lis
                 rate, cpu = threaded(clients[name], urls[name], count, threads)
             rates[name].append(rate)
             cpus[name].append(cpu)
+    calls = {
+        name: calls_per_request(OPERATIONS["GET"], clients[name], urls[name]) for name in names
+    }
     rows = []
     for name, _, baseline in AUTH_CLIENTS:
         paired = statistics.median(a / b for a, b in zip(rates[name], rates[baseline]))
@@ -243,6 +271,8 @@ def measure_auth(server: Any, count: int, repeat: int, threads: int) -> List[Lis
                 statistics.median(cpus[name]),
                 paired,
                 paired_cpu,
+                calls[name],
+                calls[name] / calls[baseline],
             ]
         )
     for session in clients.values():
@@ -271,12 +301,16 @@ def print_auth(args: argparse.Namespace) -> None:
             "client CPU us/req",
             "req/s vs requests' class",
             "CPU/req vs requests' class",
+            "Python calls/req",
+            "calls vs requests' class",
         ],
         rows,
         [
             "target: at least 0.95x requests' own HTTPBasicAuth / HTTPDigestAuth",
             "1 thread: req/s is one over the median request; 8 threads: requests over wall time",
             "vs requests' class: median over the repetitions of the ratio within each round",
+            f"Python calls/req: cProfile's count over {CALLS_SAMPLE} sequential GETs "
+            "(load-independent)",
         ],
     )
 
@@ -327,6 +361,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "client CPU us/req (median)",
                 "req/s vs HTTPAdapter",
                 "CPU/req vs HTTPAdapter",
+                "Python calls/req",
+                "calls vs HTTPAdapter",
             ],
             rows,
             [
@@ -334,6 +370,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "vs HTTPAdapter: median over the repetitions of the ratio within each pair",
                 "client CPU: time.process_time of the client process (the server is another "
                 "process); req/s: one over the median request's wall time",
+                f"Python calls/req: cProfile's count over {CALLS_SAMPLE} requests "
+                "(load-independent)",
             ],
         )
         if args.profile:

@@ -57,10 +57,17 @@ from typing import (
     Optional,
     Tuple,
 )
-from urllib.parse import urljoin
 
+from .space_memo import SPACES_KEPT, Space
 from .types import Credential, PasswordSource, Strength
-from .urls import Origin, UnsupportedSchemeError, canonical_prefix, path_covers, split_url
+from .urls import (
+    Origin,
+    UnsupportedSchemeError,
+    canonical_prefix,
+    join_url,
+    path_covers,
+    split_url,
+)
 
 if TYPE_CHECKING:
     from .schemes.base import Authenticator
@@ -121,6 +128,9 @@ class Credentials:
         self._netrc_file = netrc_file
         self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
         self._listeners: List[Callable[[], Optional[ForgetListener]]] = []
+        # what record_success worked out for (url, authenticator), valid while the grants stay
+        self._generation = 0  # bumped whenever an origin credential is added or dropped
+        self._spaces: Dict[Tuple[str, int], Space] = {}
 
     # -- pickling (copy.deepcopy too) ---------------------------------------------------------
 
@@ -204,6 +214,7 @@ class Credentials:
         """File ``credential`` under ``origin`` and ``key``; a different one replaced is
         forgotten (listeners are told)."""
         with self._lock:
+            self._generation += 1
             table = tables.setdefault(origin, {})
             replaced = table.get(key)
             table[key] = _Entry(credential, self._next_serial())
@@ -396,7 +407,7 @@ class Credentials:
         prefixes: List[str] = []
         for space in authenticator.space_prefixes(url):
             try:
-                space_origin, space_path = split_url(urljoin(url, space))
+                space_origin, space_path = split_url(join_url(url, space))
             except ValueError:
                 continue
             if space_origin != origin:
@@ -433,6 +444,67 @@ class Credentials:
                 current = table.get(prefix)
                 if current is None or current < strength:
                     table[prefix] = strength
+
+    def record_success(
+        self,
+        url: str,
+        authenticator: Authenticator,
+        *,
+        learn: bool,
+        proxy: bool = False,
+        pure: bool = False,
+    ) -> None:
+        """:meth:`learn` (when ``learn``) then :meth:`raise_floor`, the space worked out once.
+
+        What a flow does when ``authenticator`` succeeded at ``url``; the store ends up as
+        after the two calls. ``pure``: the caller knows that the authenticator's
+        ``space_prefixes`` and ``achieved`` depend on the URL and its ``challenge`` alone
+        (Basic, Digest); then what they gave is remembered for ``url`` and that authenticator
+        while its challenge, its credential and the store's grants stay the same, and the
+        next success there costs two dictionary lookups.
+        """
+        origin, _ = split_url(url)
+        if proxy:
+            strength = authenticator.achieved
+            with self._lock:
+                if learn:
+                    self._learned_proxy[origin] = authenticator
+                current = self._floors_proxy.get(origin)
+                if current is None or current < strength:
+                    self._floors_proxy[origin] = strength
+            return
+        with self._lock:
+            space = self._spaces.get((url, id(authenticator))) if pure else None
+            if space is None or not space.holds(authenticator, self._generation):
+                space = self._work_out_space(url, authenticator)
+                if pure:
+                    if len(self._spaces) >= SPACES_KEPT:
+                        self._spaces.clear()
+                    self._spaces[(url, id(authenticator))] = space
+            if learn:
+                learned = self._learned.setdefault(origin, {})
+                for prefix in space.prefixes:
+                    learned[prefix] = authenticator
+            strength = space.strength
+            floors = self._floors.setdefault(origin, {})
+            for prefix in space.floor_prefixes:
+                current = floors.get(prefix)
+                if current is None or current < strength:
+                    floors[prefix] = strength
+
+    def _work_out_space(self, url: str, authenticator: Authenticator) -> Space:
+        """What :meth:`learn` and :meth:`raise_floor` record for a success (lock held)."""
+        prefixes = self._space_of(url, authenticator, fallback=False)
+        floor_prefixes = prefixes or self._space_of(url, authenticator, fallback=True)
+        return Space(
+            authenticator,
+            authenticator.challenge,
+            authenticator.credential,
+            self._generation,
+            tuple(prefixes),
+            tuple(floor_prefixes),
+            authenticator.achieved,
+        )
 
     def floor_for(self, url: str, *, proxy: bool = False) -> Optional[Strength]:
         """The strongest answer that succeeded in a space covering ``url``, or ``None``."""
@@ -522,6 +594,7 @@ class Credentials:
 
     def _forget(self, origin: Origin, path: str, proxy: bool) -> None:
         with self._lock:
+            self._generation += 1
             if proxy:
                 self._proxy.pop(origin, None)
                 self._learned_proxy.pop(origin, None)
@@ -554,6 +627,7 @@ class Credentials:
             self._floors.clear()
             self._floors_proxy.clear()
             self._netrc_cache = None
+            self._generation += 1
         self._tell(None, False)
 
     # -- listeners ----------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from .challenge import Challenge, parse_challenges_lenient
 from .credentials import Credentials
 from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChallengeError
 from .messages import AuthRequest, AuthResponse
-from .schemes import SchemeRegistry
+from .schemes import BasicScheme, DigestScheme, SchemeRegistry
 from .schemes.base import Authenticator, SchemeOptions
 from .types import Credential, Strength
 from .urls import Origin
@@ -65,6 +65,10 @@ OUTCOMES = (
     "gave-up",  # max_rounds reached
     "connection-lost",  # the connection of a connection-bound handshake closed mid-way (driver)
 )
+
+#: Schemes whose ``space_prefixes`` and ``achieved`` are functions of the URL and the current
+#: challenge alone (exactly these classes, not subclasses): the store may remember them.
+_PURE_SPACES = frozenset({BasicScheme, DigestScheme})
 
 #: How often a driver starts a connection-bound handshake again, on a fresh connection, after the
 #: peer closed the connection between two of its legs (outcome ``"connection-lost"``).
@@ -368,7 +372,8 @@ class Negotiator:
         request.bound_side = None
         request.bound_credential = None
         request.withhold_body = False
-        for side, state in sorted(states.items(), key=lambda item: item[0].is_proxy):
+        items = states.items()
+        for side, state in items if len(items) == 1 else sorted(items, key=_proxy_last):
             authenticator = state.authenticator
             state.unsent = False
             if authenticator is None:
@@ -535,8 +540,14 @@ class Negotiator:
             return False
         state.confirmed = True
         authenticator.on_success(response, request)
-        self._learn(side, state.url, authenticator)
-        self.credentials.raise_floor(state.url, authenticator, proxy=side.is_proxy)
+        # _learn, then the floor raised (Credentials.raise_floor), in one call to the store
+        self.credentials.record_success(
+            state.url,
+            authenticator,
+            learn=not _bound(authenticator),
+            proxy=side.is_proxy,
+            pure=type(authenticator) in _PURE_SPACES,
+        )
         return True
 
     def _learn(self, side: _Side, url: str, authenticator: Authenticator) -> None:
@@ -608,16 +619,24 @@ class Negotiator:
         return False
 
     def _settle(self, held: List[Tuple[str, Origin]]) -> None:
+        if not held:
+            return
         with self._lock:
             self._settled.update(held)
 
     def _release(self, held: List[Tuple[str, Origin]]) -> None:
+        if not held:
+            return
         with self._lock:
             for key in held:
                 gate = self._gates.pop(key, None)
                 if gate is not None:
                     gate.done.set()
         held.clear()
+
+
+def _proxy_last(item: Tuple[_Side, _SideState]) -> bool:
+    return item[0].is_proxy
 
 
 def _bound(authenticator: Authenticator) -> bool:

@@ -13,10 +13,22 @@ a response never prints a password, a Digest response or a session cookie.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, List, MutableMapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Iterable,
+    Iterator,
+    List,
+    MutableMapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+    overload,
+)
 from urllib.parse import urlsplit
 
-__all__ = ["SECRET_HEADERS", "AuthRequest", "AuthResponse", "masked_headers"]
+__all__ = ["SECRET_HEADERS", "AuthRequest", "AuthResponse", "HeaderLines", "masked_headers"]
 
 #: Header names (lower-case) whose values ``repr`` never shows: credentials and sessions.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
@@ -111,6 +123,61 @@ class AuthRequest:
     __str__ = __repr__
 
 
+class HeaderLines(Sequence[Tuple[str, str]]):
+    """A response's header field lines, read from the driver's own store when first asked for.
+
+    ``lines()`` gives every ``(name, value)`` line in order (read once, on the first use as a
+    sequence); ``values_of(name)`` every value of one field, in order, as the lines filtered
+    by name (case-insensitive) would give them. A response the flow only needs the status of
+    (a success with nothing to verify) never has its lines copied.
+    """
+
+    def __init__(
+        self,
+        lines: Callable[[], Iterable[Tuple[str, str]]],
+        values_of: Callable[[str], List[str]],
+    ) -> None:
+        self._read = lines
+        self._values_of = values_of
+        self._lines: Optional[List[Tuple[str, str]]] = None
+
+    def _all(self) -> List[Tuple[str, str]]:
+        if self._lines is None:
+            self._lines = list(self._read())
+        return self._lines
+
+    @overload
+    def __getitem__(self, index: int) -> Tuple[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Tuple[str, str]]: ...
+
+    def __getitem__(
+        self, index: Union[int, slice]
+    ) -> Union[Tuple[str, str], Sequence[Tuple[str, str]]]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Tuple[str, str]]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._all() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def values(self, name: str) -> List[str]:
+        """Every value of the header ``name``, in order (case-insensitive)."""
+        return list(self._values_of(name))
+
+
 @dataclass
 class AuthResponse:
     """A response as the authentication flow sees it: status and raw header lines.
@@ -129,8 +196,11 @@ class AuthResponse:
 
     def get_all(self, name: str) -> List[str]:
         """Every value of the header ``name``, in order (case-insensitive)."""
+        headers = self.headers
+        if isinstance(headers, HeaderLines):
+            return headers.values(name)
         wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return [value for key, value in headers if key.lower() == wanted]
 
     def get(self, name: str) -> Optional[str]:
         """The values of ``name`` joined with ``", "``, or ``None`` when absent."""

@@ -21,21 +21,29 @@ answers ``/foo`` and ``/foo/`` alike). :func:`canonical_prefix` therefore drops 
 so ``/foo`` and ``/foo/`` are the same key.
 
 Only ``http`` and ``https`` URLs are protection-space URLs here.
+
+:func:`split_url`, :func:`canonical_prefix` and :func:`join_url` are pure functions of their
+string arguments and keep their last results (:data:`CACHE_SIZE` of each): a request into a
+known protection space asks the store about the same URL several times (the preemptive lookup,
+the floor, what a success teaches), and the normalisation costs more than the lookups.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = [
+    "CACHE_SIZE",
     "DEFAULT_PORTS",
     "Origin",
     "UnsupportedSchemeError",
     "canonical_prefix",
     "idna_host",
+    "join_url",
     "normalize_path",
     "path_covers",
     "split_url",
@@ -43,6 +51,9 @@ __all__ = [
 
 DEFAULT_PORTS: Dict[str, int] = {"http": 80, "https": 443}
 """The schemes a protection space can belong to, with their default ports (RFC 9110 4.2)."""
+
+CACHE_SIZE = 512
+"""How many results :func:`split_url`, :func:`canonical_prefix` and :func:`join_url` keep each."""
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -149,6 +160,7 @@ def normalize_path(path: str) -> str:
     return _remove_dot_segments(path)
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def canonical_prefix(path: str) -> str:
     """The key form of a path prefix: normalised, one trailing ``/`` dropped (root stays ``/``)."""
     path = normalize_path(path)
@@ -177,6 +189,12 @@ def split_url(url: str, *, strict: bool = False) -> Tuple[Origin, str]:
     """
     if not isinstance(url, str):
         raise TypeError(f"a URL must be a str, not {type(url).__name__}")
+    if strict:
+        return _split(url, strict=True)
+    return _split_cached(url)
+
+
+def _split(url: str, *, strict: bool) -> Tuple[Origin, str]:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if not scheme or not parts.netloc:
@@ -202,3 +220,15 @@ def split_url(url: str, *, strict: bool = False) -> Tuple[Origin, str]:
         if parts.query or url.rstrip().endswith("?"):
             raise ValueError(f"the URL for {origin} has a query; give a path prefix only")
     return origin, normalize_path(parts.path)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _split_cached(url: str) -> Tuple[Origin, str]:
+    """:func:`split_url` of a URL that is not a store key (the common case), remembered."""
+    return _split(url, strict=False)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def join_url(base: str, reference: str) -> str:
+    """``urljoin(base, reference)`` (RFC 3986 section 5.2), remembered."""
+    return urljoin(base, reference)

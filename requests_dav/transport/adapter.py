@@ -65,7 +65,6 @@ from requests import utils as _utils
 from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
 from requests.exceptions import ConnectionError as _ConnectionError
 from requests.models import PreparedRequest, Response
-from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 from urllib3.exceptions import EmptyPoolError, UnrewindableBodyError
 
@@ -86,7 +85,15 @@ from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
 from .proxy import tunnel_error
 from .proxy_seams import ProxySeams
 from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
-from .send_state import SendState, challenge_names, content_length, unanswered
+from .send_memo import SendMemo, wire_request
+from .send_state import (
+    SendState,
+    challenge_names,
+    content_length,
+    copy_headers,
+    own_headers,
+    unanswered,
+)
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
@@ -126,7 +133,7 @@ RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
 # -- the adapter ------------------------------------------------------------------------------
 
 
-class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
+class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
     """A :class:`requests.adapters.HTTPAdapter` that authenticates (RFC 7235) and replays bodies.
 
     ``credentials`` is the protection-space store
@@ -193,6 +200,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         self._proxy_users: Set[Tuple[str, str]] = set()
         self._pinned_pools = PinnedPools(self._pinned_manager)
         self._pinned = threading.local()  # the pool manager the current thread's leg must use
+        self._memo = threading.local()  # what the current thread's send works out once
         self._credentials.on_forget(self._forgotten)
         super().__init__(**kwargs)
 
@@ -284,6 +292,21 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         ``replace_caller_auth=True``. Bad URLs raise what ``HTTPAdapter`` raises.
         """
         self._closed = False
+        self._begin_send()
+        try:
+            return self._send(request, stream, timeout, verify, cert, proxies)
+        finally:
+            self._end_send()
+
+    def _send(
+        self,
+        request: PreparedRequest,
+        stream: bool,
+        timeout: Any,
+        verify: Any,
+        cert: Any,
+        proxies: Optional[Mapping[str, str]],
+    ) -> Response:
         fidelity.check_urls(self, request, proxies, verify, cert)
         kwargs = {
             "stream": stream,
@@ -293,7 +316,8 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             "proxies": proxies,
         }
         url = str(request.url)
-        proxy = select_proxy(url, proxies)
+        # check_urls parsed the URL: select_proxy finds nothing in an empty mapping
+        proxy = select_proxy(url, proxies) if proxies else None
         socks = proxy is not None and proxy.lower().startswith("socks")
         forward = bool(proxy) and not socks and not url.lower().startswith("https:")
         callers = not self.replace_caller_auth and fidelity.callers_own_auth(request)
@@ -303,8 +327,8 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             and fidelity.callers_own_proxy_auth(request, str(proxy))
         )
         try:
-            nothing = (callers and (not forward or callers_proxy)) or self._nothing_to_negotiate(
-                url, proxies
+            nothing = (callers and (not forward or callers_proxy)) or (
+                not proxy and not self._credentials.knows(url)
             )
         except ValueError:  # a URL urllib3 takes but no protection space can name: no entry
             return self._send_direct(request, url, kwargs)
@@ -333,7 +357,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             auth_request = AuthRequest(
                 method=str(request.method or "GET"),
                 url=safe_url(url),
-                headers=CaseInsensitiveDict(request.headers),
+                headers=copy_headers(request.headers),
                 body=body,
                 target=target,
                 proxy=None if callers_proxy else forward_proxy,
@@ -394,22 +418,16 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         setattr(response, RESULT_ATTRIBUTE, result)
         if not reusable and int(response.status_code) >= 400:
             close_after_use(response)
-        logger.debug(
-            "%s %s: %d after %d request(s), authentication %s",
-            request.method,
-            log_url(url),
-            response.status_code,
-            len(state.history) + 1,
-            result.outcome,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s: %d after %d request(s), authentication %s",
+                request.method,
+                log_url(url),
+                response.status_code,
+                len(state.history) + 1,
+                result.outcome,
+            )
         return response
-
-    def _nothing_to_negotiate(self, url: str, proxies: Optional[Mapping[str, str]]) -> bool:
-        """No proxy is involved and the store has neither credentials nor a learned space for
-        the URL's origin: a 401 could not be answered, and no connection is pinned for it."""
-        if proxies and select_proxy(url, proxies):
-            return False
-        return not self._credentials.knows(url)
 
     def _framing_is_fixed(self, request: PreparedRequest) -> bool:
         """The request can only go out as it is: no 411 or HTTP/1.0 fix can be needed.
@@ -443,7 +461,7 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         outgoing = AuthRequest(
             method=str(request.method or "GET"),
             url=url,
-            headers=CaseInsensitiveDict(request.headers),
+            headers=request.headers,  # no flow writes to them; a fix copies them first
             target=request.path_url,
         )
         response, reusable = self._attempt(state, outgoing)
@@ -476,6 +494,10 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                     request=request,
                     response=response,
                 )
+            if int(response.status_code) in (401, 407):
+                # the flow writes the retry's credentials into outgoing.headers: the request
+                # this response answers keeps the headers it was sent with
+                own_headers(state.sent, outgoing.headers)
             try:
                 outgoing = flow.send(auth_response(response))
             except StopIteration as stop:
@@ -500,13 +522,14 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                     ),
                 )
             state.history.append(response)
-            logger.debug(
-                "%s %s: %d, sending again (%s)",
-                request.method,
-                log_url(str(request.url)),
-                response.status_code,
-                challenge_names(response),
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s: %d, sending again (%s)",
+                    request.method,
+                    log_url(str(request.url)),
+                    response.status_code,
+                    challenge_names(response),
+                )
             carry_cookies(state.jar, response, request, outgoing.headers)
 
     def _transport_send(self, wire: PreparedRequest, kwargs: Mapping[str, Any]) -> Response:
@@ -553,16 +576,21 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
         """
         fixes = 0
         while True:
-            wire = state.request.copy()
-            wire.headers = CaseInsensitiveDict(outgoing.headers)
+            # the wire shares the flow's headers until it changes them or the flow does; with
+            # the request's own headers (no flow) it is the request itself until it changes
+            wire = state.request
+            if outgoing.headers is not wire.headers:
+                wire = wire_request(wire, outgoing.headers)
             withheld = outgoing.withhold_body and wire.body is not None
             if withheld:
                 # NTLM's type 1 can only draw the type 2 challenge: the body goes on the next leg
+                wire = _own(wire, state, outgoing)
                 wire.body = None
                 wire.headers.pop("Transfer-Encoding", None)
                 wire.headers["Content-Length"] = "0"
             chunked = wire.body is not None and "Content-Length" not in wire.headers
             if chunked and (state.force_length or self._is_http10(state.peer)):
+                wire = _own(wire, state, outgoing)
                 self._send_with_length(state, wire)
                 chunked = False
             elif state.wire is not None and not withheld:
@@ -576,7 +604,9 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                 and self._expects(content_length(wire))
                 and not self._refuses_expect(state.peer)
             ):
+                wire = _own(wire, state, outgoing)
                 wire.headers["Expect"] = "100-continue"
+            state.sent = wire
             self._pinned.manager = state.bound.manager if state.bound is not None else None
             try:
                 response = self._transport_send(wire, state.kwargs)
@@ -618,6 +648,8 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
             if expectation_failed:
                 if not self._can_replay(state):
                     return response, reusable
+                # a copy: the request this response answers keeps the headers it was sent with
+                outgoing.headers = copy_headers(outgoing.headers)
                 outgoing.headers.pop("Expect", None)
                 state.no_expect = True
                 self._remember_no_expect(state.peer, "answered 417 Expectation Failed")
@@ -632,6 +664,15 @@ class AuthAdapter(ConnectionPinning, PeerQuirks, ProxySeams):
                 status,
                 "without Expect" if expectation_failed else "with Content-Length",
             )
+
+
+def _own(wire: PreparedRequest, state: SendState, outgoing: AuthRequest) -> PreparedRequest:
+    """``wire`` with headers of its own, about to be changed: a copy of the request (never the
+    caller's request itself), or the same copy with its headers no longer the flow's."""
+    if wire is state.request:
+        return wire_request(wire, copy_headers(outgoing.headers))
+    own_headers(wire, outgoing.headers)
+    return wire
 
 
 def _not_rewindable(exc: UnrewindableBodyError, wire: PreparedRequest) -> Exception:

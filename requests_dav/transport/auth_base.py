@@ -59,6 +59,7 @@ from ..auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegis
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
 from .results import RESULT_ATTRIBUTE, safe_url, to_requests_error
+from .send_state import copy_headers
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
@@ -74,6 +75,7 @@ from .wire import (
 __all__ = ["BasicAuth", "DigestAuth", "HTTPAuth"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NOT_YET = object()
 
 # requests' method, typed (its stubs leave it untyped)
 _register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.register_hook
@@ -201,7 +203,7 @@ class HTTPAuth(AuthBase):
         auth_request = AuthRequest(
             method=str(request.method or "GET"),
             url=url,
-            headers=CaseInsensitiveDict(request.headers),
+            headers=copy_headers(request.headers),
             body=body,
             target=request.path_url,
         )
@@ -239,7 +241,7 @@ class HTTPAuth(AuthBase):
     def _drive(self, exchange: _Exchange, flow: Any, response: Response, kwargs: Any) -> Response:
         history: List[Response] = []
         reusable = exchange.body is None or exchange.body.length == 0
-        jar = retry_cookie_jar(exchange.prepared)
+        jar: Any = _NOT_YET  # the retry's cookie jar, copied when a retry needs it
         while True:
             if _refused_chunked(response) and not exchange.force_length:
                 exchange.force_length = True
@@ -256,6 +258,8 @@ class HTTPAuth(AuthBase):
                 raise to_requests_error(exc, request=response.request, response=response) from exc
             release_intermediate(response, reusable)
             history.append(response)
+            if jar is _NOT_YET:
+                jar = retry_cookie_jar(exchange.prepared)
             carry_cookies(jar, response, exchange.prepared, outgoing.headers)
             response = self._send(exchange, outgoing, response, kwargs)
         if history:
@@ -282,7 +286,7 @@ class HTTPAuth(AuthBase):
         exchange: _Exchange, outgoing: AuthRequest, previous: Response, kwargs: Any
     ) -> Response:
         prep = exchange.prepared.copy()
-        prep.headers = CaseInsensitiveDict(outgoing.headers)
+        prep.headers = copy_headers(outgoing.headers)
         if exchange.wire is not None:
             exchange.wire.rewind()
             prep.body = exchange.wire  # type: ignore[assignment]

@@ -66,6 +66,8 @@ def check_urls(
         raise InvalidURL(exc, request=request) from exc
     if not host_params.get("host"):
         raise InvalidURL(LocationValueError("No host specified."), request=request)
+    if not proxies:  # the URL parsed above: select_proxy finds nothing in an empty mapping
+        return
     proxy = select_proxy(url, proxies)
     if not proxy:
         return

@@ -10,6 +10,7 @@ message ever holds a secret: URLs lose their userinfo (:func:`safe_url`).
 
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 from requests.exceptions import RequestException
@@ -47,9 +48,15 @@ def safe_url(url: Optional[str]) -> str:
     if not url:
         return ""
     try:
-        return str(urldefragauth(url))
+        return _defragauth(url)
     except ValueError:
         return "<unparsable URL>"
+
+
+@functools.lru_cache(maxsize=512)
+def _defragauth(url: str) -> str:
+    """requests' ``urldefragauth``, remembered: every send asks about its URL."""
+    return str(urldefragauth(url))
 
 
 def log_url(url: Optional[str]) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import (
     Any,
     List,
+    MutableMapping,
     Optional,
 )
 
 from requests.models import PreparedRequest, Response
+from requests.structures import CaseInsensitiveDict
 
 from ..auth.body import ReplayableBody
 from ..auth.flow import FlowResult
@@ -48,6 +50,7 @@ class SendState:
         self.forward_proxy = False  # the request goes to that proxy in absolute-form (no tunnel)
         self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
         self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
+        self.sent: Optional[PreparedRequest] = None  # the request the last attempt sent
 
     @property
     def jar(self) -> Optional[Any]:
@@ -72,6 +75,23 @@ def unanswered(response: Response, url: str, *, callers_auth: bool = False) -> F
     return FlowResult("no-challenge", rounds=len(response.history) + 1)
 
 
+def copy_headers(headers: Any) -> CaseInsensitiveDict[str]:
+    """``CaseInsensitiveDict(headers)``: the same names, values and order. A requests header
+    dict is copied by its mapping of lower-cased names at once, not name by name."""
+    if type(headers) is CaseInsensitiveDict:
+        copied: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        copied._store = headers._store.copy()  # type: ignore[attr-defined]
+        return copied
+    return CaseInsensitiveDict(headers)
+
+
+def own_headers(wire: Optional[PreparedRequest], shared: MutableMapping[str, str]) -> None:
+    """Give ``wire`` a copy of ``shared`` if it is still sending ``shared`` itself: before
+    either is changed, so the request a response answers keeps the headers it was sent with."""
+    if wire is not None and wire.headers is shared:
+        wire.headers = copy_headers(shared)
+
+
 def content_length(request: PreparedRequest) -> Optional[int]:
     """The body's ``Content-Length``; ``None`` when chunked or unparsable."""
     value = request.headers.get("Content-Length")
@@ -92,4 +112,11 @@ def challenge_names(response: Response) -> str:
     return ", ".join(names) or "no challenge"
 
 
-__all__ = ["SendState", "challenge_names", "content_length", "unanswered"]
+__all__ = [
+    "SendState",
+    "challenge_names",
+    "content_length",
+    "copy_headers",
+    "own_headers",
+    "unanswered",
+]

@@ -19,12 +19,13 @@ from typing import Any, Callable, Iterator, List, MutableMapping, Optional, Tupl
 
 from requests import cookies as _cookies
 from requests.models import PreparedRequest, Response
+from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import HTTPError as _Urllib3HTTPError
 
 from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.body import ReplayableBody
-from ..auth.messages import AuthResponse
+from ..auth.messages import AuthResponse, HeaderLines
 
 __all__ = [
     "HTTP10_CHUNKED_REFUSALS",
@@ -200,9 +201,13 @@ def auth_response(response: Response) -> AuthResponse:
     lines) separately; requests' joined dict is the fallback.
     """
     raw_headers = getattr(response.raw, "headers", None)
+    if type(raw_headers) is HTTPHeaderDict:
+        # read when the flow asks: a success with nothing to verify reads no header
+        lines = HeaderLines(raw_headers.items, raw_headers.getlist)
+        return AuthResponse(status=int(response.status_code), headers=lines)
     items = getattr(raw_headers, "items", None)
-    lines = list(items()) if callable(items) else list(response.headers.items())
-    return AuthResponse(status=int(response.status_code), headers=lines)
+    copied = list(items()) if callable(items) else list(response.headers.items())
+    return AuthResponse(status=int(response.status_code), headers=copied)
 
 
 def wants_close(response: Response) -> bool:

@@ -1,0 +1,98 @@
+"""What one :meth:`~requests_dav.transport.adapter.AuthAdapter.send` works out once (issue 16).
+
+The adapter reads a request's pool key (to raise ``HTTPAdapter``'s own errors for a bad URL
+first, :func:`~requests_dav.transport.fidelity.check_urls`) and its request-target (Digest's
+``uri``, RFC 7616 section 3.4) before ``HTTPAdapter.send`` works out both again for each
+attempt. Both are functions of the request's URL, ``verify``, ``cert`` and ``proxies`` alone,
+so while a send is under way on a thread the answers are remembered for that URL and those
+arguments (compared by identity: the very objects the send was given) and handed out again:
+``HTTPAdapter.send`` gets what it would have computed. Outside a send nothing is remembered,
+so a changed pool manager or proxy mapping is always seen.
+
+:func:`wire_request` is :meth:`requests.PreparedRequest.copy` for a request about to be sent
+with headers of its own: the copy of the headers ``copy()`` makes would be replaced at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+
+from requests import cookies as _cookies
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
+
+__all__ = ["SendMemo", "wire_request"]
+
+_copy_cookie_jar: Any = getattr(_cookies, "_copy_cookie_jar")  # noqa: B009 - untyped in the stubs
+
+_PoolKey = Tuple[Dict[str, Any], Dict[str, Any]]
+
+
+class SendMemo(HTTPAdapter):
+    """The remembering half of :class:`~requests_dav.transport.adapter.AuthAdapter`."""
+
+    _memo: threading.local
+
+    def _begin_send(self) -> None:
+        """Start remembering for the send under way on this thread."""
+        memo = self._memo
+        memo.active = True
+        memo.pool_key = None
+        memo.target = None
+
+    def _end_send(self) -> None:
+        """Forget what this thread's send remembered."""
+        memo = self._memo
+        memo.active = False
+        memo.pool_key = None
+        memo.target = None
+
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: Any, cert: Any = None
+    ) -> Any:
+        """requests' pool key attributes, worked out once per send (fresh dicts every time)."""
+        memo = self._memo
+        url = request.url
+        found: Optional[Tuple[Any, Any, Any, _PoolKey]] = getattr(memo, "pool_key", None)
+        if found is not None and found[0] == url and found[1] is verify and found[2] is cert:
+            return dict(found[3][0]), dict(found[3][1])
+        worked_out: Any = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = worked_out
+        if getattr(memo, "active", False):
+            memo.pool_key = (url, verify, cert, (dict(host_params), dict(pool_kwargs)))
+        return host_params, pool_kwargs
+
+    def request_url(self, request: PreparedRequest, proxies: Optional[Mapping[str, str]]) -> str:
+        """requests' request-target for ``request`` (``proxies`` decide origin- or
+        absolute-form), worked out once per send."""
+        memo = self._memo
+        url = request.url
+        found: Optional[Tuple[Any, Any, str]] = getattr(memo, "target", None)
+        if found is not None and found[0] == url and found[1] is proxies:
+            return found[2]
+        target: str = super().request_url(request, proxies)
+        if getattr(memo, "active", False):
+            memo.target = (url, proxies, target)
+        return target
+
+
+def wire_request(request: PreparedRequest, headers: MutableMapping[str, str]) -> PreparedRequest:
+    """``request.copy()`` with ``headers`` as its headers (not a copy of the request's own).
+
+    The same fields as requests' ``copy()`` (the cookie jar copied, body, hooks and body
+    position shared); a subclass with a ``copy()`` of its own is copied with it.
+    """
+    if type(request).copy is not PreparedRequest.copy:
+        wire = request.copy()
+        wire.headers = headers  # type: ignore[assignment]
+        return wire
+    wire = PreparedRequest()
+    wire.method = request.method
+    wire.url = request.url
+    wire.headers = headers  # type: ignore[assignment]
+    wire._cookies = _copy_cookie_jar(request._cookies)  # type: ignore[attr-defined]
+    wire.body = request.body
+    wire.hooks = request.hooks
+    wire._body_position = request._body_position  # type: ignore[attr-defined]
+    return wire

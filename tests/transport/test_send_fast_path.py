@@ -1,0 +1,325 @@
+"""What makes a send into a known protection space cheap gives what the long way gives
+(issue 16): the request copy that shares the flow's headers, the per-send memo of the pool key
+and request-target, the store's one-step success record, and header lines read on demand."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+import requests
+import responses
+from hypothesis import given
+from hypothesis import strategies as st
+from requests import adapters as requests_adapters
+from requests.models import PreparedRequest
+from urllib3 import HTTPHeaderDict
+
+from requests_dav.auth.credentials import Credentials
+from requests_dav.auth.messages import AuthResponse, HeaderLines
+from requests_dav.auth.types import Credential, Strength
+from requests_dav.transport.adapter import AuthAdapter
+from requests_dav.transport.send_memo import wire_request
+from requests_dav.transport.send_state import copy_headers
+from requests_dav.transport.wire import auth_response
+
+URL = "http://fast.test/dir/file.txt"
+USER, PASSWORD = "alice", "s3cret"
+
+
+def session_with(credentials: Credentials) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", AuthAdapter(credentials))
+    return session
+
+
+def prepared(**kwargs: Any) -> PreparedRequest:
+    session = requests.Session()
+    session.cookies.set("c", "1", domain="fast.test")
+    return session.prepare_request(requests.Request("PUT", URL, data=b"x", **kwargs))
+
+
+# -- wire_request ------------------------------------------------------------------------------
+
+
+def test_wire_request_is_requests_copy_with_the_given_headers() -> None:
+    request = prepared(headers={"X-A": "1"})
+    headers = requests.structures.CaseInsensitiveDict({"X-B": "2"})
+    wire = wire_request(request, headers)
+    expected = request.copy()
+    assert wire.headers is headers
+    for name in ("method", "url", "body", "hooks", "_body_position"):
+        assert getattr(wire, name) == getattr(expected, name)
+    assert wire._cookies is not request._cookies  # copied, as copy() does
+    assert dict(wire._cookies) == dict(request._cookies)
+    assert dict(request.headers)["X-A"] == "1"  # the request itself is left alone
+
+
+def test_wire_request_of_a_subclass_uses_its_copy() -> None:
+    class Traced(PreparedRequest):
+        copies = 0
+
+        def copy(self) -> PreparedRequest:
+            Traced.copies += 1
+            return super().copy()
+
+    request = Traced()
+    request.prepare(method="GET", url=URL)
+    wire = wire_request(request, {"X": "1"})  # type: ignore[arg-type]
+    assert Traced.copies == 1
+    assert wire.headers == {"X": "1"}
+
+
+# -- the headers each attempt was sent with ---------------------------------------------------
+
+
+@responses.activate
+def test_every_attempt_keeps_the_headers_it_was_sent_with() -> None:
+    challenge = 'Digest realm="r", nonce="n1", qop="auth"'
+    stale = 'Digest realm="r", nonce="n2", qop="auth", stale=true'
+    responses.add(responses.GET, URL, status=401, headers={"WWW-Authenticate": challenge})
+    responses.add(responses.GET, URL, status=401, headers={"WWW-Authenticate": stale})
+    responses.add(responses.GET, URL, status=200, body=b"ok")
+    credentials = Credentials()
+    credentials.add("http://fast.test/", USER, PASSWORD)
+    response = session_with(credentials).get(URL)
+    assert response.status_code == 200
+    sent = [r.request.headers.get("Authorization") for r in [*response.history, response]]
+    assert sent[0] is None
+    assert sent[1] is not None and 'nonce="n1"' in sent[1]
+    assert sent[2] is not None and 'nonce="n2"' in sent[2]
+    # what the server saw is what each response says was sent
+    assert [c.request.headers.get("Authorization") for c in responses.calls] == sent
+
+
+@responses.activate
+def test_a_417_retry_leaves_the_first_attempts_expect() -> None:
+    responses.add(responses.PUT, URL, status=417)
+    responses.add(responses.PUT, URL, status=201)
+    credentials = Credentials()
+    credentials.add("http://fast.test/", USER, PASSWORD)
+    response = session_with(credentials).put(URL, data=b"body", headers={"Expect": "100-continue"})
+    assert response.status_code == 201
+    assert response.history[0].request.headers.get("Expect") == "100-continue"
+    assert "Expect" not in response.request.headers
+
+
+# -- the per-send memo ------------------------------------------------------------------------
+
+
+@responses.activate
+def test_the_pool_key_is_worked_out_once_per_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    responses.add(responses.GET, URL, status=200)
+    seen: List[str] = []
+    real = requests_adapters._urllib3_request_context
+
+    def counted(request: Any, *args: Any) -> Any:
+        seen.append(request.url)
+        return real(request, *args)
+
+    monkeypatch.setattr(requests_adapters, "_urllib3_request_context", counted)
+    credentials = Credentials()
+    credentials.add("http://fast.test/", USER, PASSWORD)
+    adapter = AuthAdapter(credentials)
+    request = requests.Request("GET", URL).prepare()
+    adapter.send(request)
+    assert seen == [URL]  # check_urls worked it out; HTTPAdapter.send got it again
+    host, pool = adapter.build_connection_pool_key_attributes(request, True)
+    assert seen == [URL, URL]  # outside a send nothing is remembered
+    again, _ = adapter.build_connection_pool_key_attributes(request, True)
+    assert again == host and again is not host
+
+
+@responses.activate
+def test_the_memo_gives_what_requests_computes() -> None:
+    responses.add(responses.GET, URL, status=200)
+    adapter = AuthAdapter(Credentials())
+    plain = requests.adapters.HTTPAdapter()
+    request = requests.Request("GET", URL + "?q=1").prepare()
+    proxies = {"http": "http://proxy.test:3128"}
+    for verify in (True, False):
+        adapter._begin_send()
+        try:
+            for _ in range(2):
+                assert adapter.build_connection_pool_key_attributes(
+                    request, verify
+                ) == plain.build_connection_pool_key_attributes(request, verify)
+                for mapping in ({}, proxies):
+                    assert adapter.request_url(request, mapping) == plain.request_url(
+                        request, mapping
+                    )
+        finally:
+            adapter._end_send()
+
+
+# -- the store's success record ---------------------------------------------------------------
+
+
+class Space:
+    """An authenticator stand-in: a fixed strength and the prefixes it names."""
+
+    def __init__(self, prefixes: List[str], grade: int, credential: Credential) -> None:
+        self.prefixes = prefixes
+        self.grade = grade
+        self.credential = credential
+        self.challenge = object()
+
+    @property
+    def achieved(self) -> Strength:
+        return Strength(20, self.grade, f"grade {self.grade}")
+
+    def space_prefixes(self, url: str) -> List[str]:
+        return list(self.prefixes)
+
+
+def _store_state(store: Credentials) -> Tuple[Any, ...]:
+    return (
+        {o: dict(t) for o, t in store._learned.items()},
+        dict(store._learned_proxy),
+        {o: dict(t) for o, t in store._floors.items()},
+        dict(store._floors_proxy),
+    )
+
+
+_prefix = st.sampled_from(
+    ["/", "/a", "/a/", "/a/b/", "b/", "../x", "http://other.test/", "http://fast.test/a/c"]
+)
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["/a/b/c.txt", "/a/", "/x", "/a/b/"]),
+            st.lists(_prefix, max_size=3),
+            st.integers(0, 3),
+            st.booleans(),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    grant=st.sampled_from(["http://fast.test/", "http://fast.test/a", None]),
+    pure=st.booleans(),
+    regrant=st.sampled_from([None, "http://fast.test/a/b", "http://fast.test/x"]),
+)
+def test_record_success_is_learn_then_raise_floor(
+    steps: List[Tuple[str, List[str], int, bool, bool]],
+    grant: Optional[str],
+    pure: bool,
+    regrant: Optional[str],
+) -> None:
+    """With ``pure`` the store remembers the space: still what learn and raise_floor give,
+    also after the grants change (``regrant``) or an authenticator's challenge does."""
+    one, two = Credentials(), Credentials()
+    credential = Credential(USER, PASSWORD)
+    if grant is not None:
+        for store in (one, two):
+            store.add(grant, USER, PASSWORD)
+            credential = store.find(grant)  # type: ignore[assignment]
+    spaces: Dict[Tuple[Any, ...], Space] = {}
+    for round_ in range(2):
+        for path, prefixes, grade, learn, proxy in steps:
+            space = spaces.setdefault(tuple(prefixes), Space(prefixes, grade, credential))
+            if round_ and grade != space.grade:
+                space.grade = grade  # a new challenge: another strength
+                space.challenge = object()
+            url = "http://fast.test" + path
+            one.record_success(url, space, learn=learn, proxy=proxy, pure=pure)  # type: ignore[arg-type]
+            if learn:
+                two.learn(url, space, proxy=proxy)  # type: ignore[arg-type]
+            two.raise_floor(url, space, proxy=proxy)  # type: ignore[arg-type]
+            assert _store_state(one) == _store_state(two)
+        if regrant is not None:
+            for store in (one, two):
+                store.add(regrant, USER, PASSWORD)
+
+
+# -- header lines read on demand --------------------------------------------------------------
+
+_name = st.sampled_from(["WWW-Authenticate", "www-authenticate", "Authentication-Info", "X"])
+
+
+@given(st.lists(st.tuples(_name, st.text(max_size=5)), max_size=6), _name)
+def test_header_lines_give_what_the_copied_lines_give(
+    lines: List[Tuple[str, str]], asked: str
+) -> None:
+    raw = HTTPHeaderDict()
+    for name, value in lines:
+        raw.add(name, value)
+    lazy = AuthResponse(401, HeaderLines(raw.items, raw.getlist))
+    copied = AuthResponse(401, list(raw.items()))
+    assert lazy.get_all(asked) == copied.get_all(asked)
+    assert lazy.get(asked) == copied.get(asked)
+    assert list(lazy.headers) == list(copied.headers)
+    assert lazy == copied
+    assert repr(lazy) == repr(copied)
+
+
+def test_a_success_reads_no_header_line() -> None:
+    raw = HTTPHeaderDict({"WWW-Authenticate": "Basic"})
+    read: List[int] = []
+
+    def items() -> Any:
+        read.append(1)
+        return raw.items()
+
+    lines = HeaderLines(items, raw.getlist)
+    assert lines.values("www-authenticate") == ["Basic"]
+    assert read == []  # one field asked for: the lines were not copied
+    assert len(lines) == 1 and read == [1]
+    assert copy.copy(lines) == [("WWW-Authenticate", "Basic")]
+
+
+def test_auth_response_reads_urllib3_headers_on_demand() -> None:
+    response = requests.Response()
+    response.status_code = 200
+
+    class Raw:
+        headers = HTTPHeaderDict()
+
+    Raw.headers.add("Authentication-Info", "a")
+    Raw.headers.add("Authentication-Info", "b")
+    response.raw = Raw()
+    seen = auth_response(response)
+    assert isinstance(seen.headers, HeaderLines)
+    assert seen.get_all("authentication-info") == ["a", "b"]
+
+
+@responses.activate
+def test_without_credentials_a_fix_never_changes_the_callers_request() -> None:
+    responses.add(responses.PUT, URL, status=417)
+    responses.add(responses.PUT, URL, status=201)
+    session = session_with(Credentials())
+    request = session.prepare_request(
+        requests.Request("PUT", URL, data=iter([b"a", b"b"]), headers={"Expect": "100-continue"})
+    )
+    before = dict(request.headers)
+    response = session.send(request)
+    assert response.status_code == 201
+    assert dict(request.headers) == before  # the caller's request keeps its headers
+    assert response.history[0].request is request  # sent as it was: nothing to change
+    assert response.request is not request
+    assert "Expect" not in response.request.headers
+    assert [c.request.headers.get("Expect") for c in responses.calls] == ["100-continue", None]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "a", "Content-Length", "X-Y", "x-y"]), st.text(max_size=3)),
+        max_size=6,
+    )
+)
+def test_copy_headers_is_a_case_insensitive_dict_of_them(pairs: List[Tuple[str, str]]) -> None:
+    original = requests.structures.CaseInsensitiveDict()
+    for name, value in pairs:
+        original[name] = value
+    copied = copy_headers(original)
+    expected = requests.structures.CaseInsensitiveDict(original)
+    assert type(copied) is type(expected)
+    assert list(copied.items()) == list(expected.items())
+    assert list(copied.lower_items()) == list(expected.lower_items())
+    copied["New"] = "1"
+    assert "New" not in original  # a copy, not a view
+    assert copy_headers({"K": "v"}) == requests.structures.CaseInsensitiveDict({"K": "v"})
