@@ -307,3 +307,18 @@ def test_algorithm_hash_in_one_call_equals_the_update_path(name: str) -> None:
     pure = dataclasses.replace(algorithm, factory=PureSHA512_256, new=PureSHA512_256)
     if name.startswith("sha-512-256"):
         assert pure.hash(b"abc") == algorithm.hash(b"abc")
+
+
+def test_achieved_is_kept_per_challenge_and_follows_a_new_one() -> None:
+    auth = scheme_for("MD5", qop="auth")
+    first = auth.achieved
+    assert first == DigestScheme.strength_for(auth.challenge)
+    assert auth.achieved is first  # worked out once for this challenge
+    renewed = parse_challenges(
+        'Digest realm="r\xe9alm", nonce="n2", qop="auth", algorithm=MD5, stale=true'
+    )[0]
+    auth.authorize(AuthRequest("GET", "http://h/", {}))
+    auth.authorize(AuthRequest("GET", "http://h/", {}))
+    assert auth.on_challenge(renewed) is True
+    assert auth.achieved == DigestScheme.strength_for(renewed)
+    assert auth.achieved is not first
