@@ -97,6 +97,21 @@ SHAPES: List[Tuple[str, Parser, Callable[[int], str]]] = [
         _auth_info,
         lambda n: 'nextnonce="' + "\\x" * n,
     ),
+    (
+        "Authentication-Info long values",
+        _auth_info,
+        lambda n: f'rspauth="{"a" * n}", cnonce="{"c" * n}", nc={"1" * n}, qop=auth',
+    ),
+    (
+        "Authentication-Info bad end",
+        _auth_info,
+        lambda n: ", ".join(f"p{i}=v" for i in range(n)) + ', q="' + "v" * n,
+    ),
+    (
+        "Authentication-Info duplicate",
+        _auth_info,
+        lambda n: ", ".join(f'p{i}="v"' for i in range(n)) + ", p0=v",
+    ),
     ("RFC 8187 long value", _ext_value, lambda n: "UTF-8''" + "%e2%82%ac" * n),
     ("RFC 8187 bad tail", _ext_value, lambda n: "UTF-8''" + "a" * (n * 2) + "%"),
     ("RFC 8187 long language", _ext_value, lambda n: "UTF-8'" + "a-" * n + "'x"),

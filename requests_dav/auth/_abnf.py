@@ -121,6 +121,23 @@ ext_value = rf"(?P<charset>{mime_charset})'(?P<language>{language})'(?P<value>{v
 # characters, which keeps every reported error position true.
 obs_fold = r"\r?\n(?=[ \t])"
 
+# The usual shape of an Authentication-Info line (RFC 7615 section 3), for the fast path of
+# challenge.parse_auth_info: #auth-param where every name is a lower-case token without "*"
+# (no RFC 8187 ext-value to decode, nothing to lower-case), every value a token or a
+# quoted-string without quoted-pair (nothing to unescape), and every separator a comma (no
+# DEVIATION for a missing one). Anything else is left to the general parser, which gives the
+# same result for these lines. No part can match the text of the part after it (a name never
+# starts with OWS, ",", "=" or DQUOTE), so matching is linear.
+simple_name = r"[-!#$%&'+.^_`|~0-9a-z]+"
+simple_param = rf'{simple_name}{BWS}={BWS}(?:{token}|"{qdtext}*")'
+simple_auth_info = (
+    rf"{list_separators}"
+    rf"(?:{simple_param}(?:{OWS},{list_separators}{simple_param})*{list_separators})?"
+)
+# One parameter of such a line: (name, token value, quoted-string content), one of the two
+# values empty (a token is never empty; an empty quoted-string is "").
+simple_param_groups = rf'({simple_name}){BWS}={BWS}(?:({token})|"({qdtext}*)")'
+
 # Compiled forms. ``match(value, pos)`` anchors at pos; ``fullmatch`` checks a
 # whole string.
 OWS_RE = re.compile(OWS)
@@ -135,6 +152,11 @@ AUTH_PARAM_NAME_RE = re.compile(auth_param_name)
 CHALLENGE_TOKEN68_RE = re.compile(challenge_token68)
 TOKEN68_RE = re.compile(token68)
 EXT_VALUE_RE = re.compile(ext_value)
+SIMPLE_AUTH_INFO_RE = re.compile(simple_auth_info)
+SIMPLE_PARAM_RE = re.compile(simple_param_groups)
+# A comma-separated list of tokens: the names (and the unquoted values) of format_auth_params
+# checked in one call; a token never contains ",".
+TOKEN_LIST_RE = re.compile(rf"{token}(?:,{token})*")
 OBS_FOLD_RE = re.compile(obs_fold)
 # What quote_string may put between the quotes: qdtext and the characters it
 # escapes, restricted to what an ISO-8859-1 encoded field line can carry.

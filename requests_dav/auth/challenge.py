@@ -321,9 +321,30 @@ def parse_auth_info(
     mapped to unquoted values (extended ``name*`` parameters decoded as in
     :func:`parse_challenges`). A name repeated, in one line or across lines,
     or any malformed line raises :class:`ChallengeParseError`.
+
+    A single line of the usual shape (lower-case names, no ``name*``, no
+    quoted-pair, commas between parameters, no name repeated: what servers
+    send after every authenticated request) is read with two regular
+    expression calls; anything else goes through the general parser, which
+    gives the same result for such a line.
     """
+    lines = _lines(values)
+    if len(lines) == 1:
+        line = lines[0]
+        if _abnf.SIMPLE_AUTH_INFO_RE.fullmatch(line) is not None:
+            found = _abnf.SIMPLE_PARAM_RE.findall(line)
+            # A token value is never empty, so an empty one means the quoted-string.
+            params = {name: token or quoted for name, token, quoted in found}
+            if len(params) == len(found):
+                return params
+            # a name repeated: the general parser raises with its position
+    return _parse_auth_info_lines(lines, header)
+
+
+def _parse_auth_info_lines(lines: List[str], header: str) -> Dict[str, str]:
+    """The general ``#auth-param`` parser behind :func:`parse_auth_info`."""
     params: Dict[str, str] = {}
-    for line in _lines(values):
+    for line in lines:
         reader = _Reader(_unfold(line), header)
         reader.skip_separators()
         if reader.at_end():
@@ -365,7 +386,57 @@ def format_auth_params(scheme: str, params: Sequence[Tuple[str, str, bool]]) -> 
     Raises :class:`ValueError` when the scheme or a name is not a token, an
     unquoted value is not a token, a name repeats (case-insensitively), or a
     quoted value cannot be quoted. Messages never repeat a value.
+
+    The usual case (valid, no quoted value with ``"`` or ``\\`` to escape) is
+    checked with a constant number of calls, whatever the number of
+    parameters; anything else, errors included, takes the parameter by
+    parameter path, which writes the same text.
     """
+    if not isinstance(params, (list, tuple)):
+        params = list(params)
+    try:
+        fast = _format_usual(scheme, params)
+    except TypeError:  # not a str somewhere: the general path raises its own error
+        fast = None
+    if fast is not None:
+        return fast
+    return _format_general(scheme, params)
+
+
+def _format_usual(scheme: str, params: Sequence[Tuple[str, str, bool]]) -> Optional[str]:
+    """:func:`format_auth_params` when nothing needs escaping and nothing is wrong, else None.
+
+    Joined with commas, names (and unquoted values) are all tokens exactly
+    when the text is a token list with one comma fewer than items (a comma is
+    never part of a token, so a comma inside an item shows as one too many);
+    joined quoted values are quotable exactly when each is (a character class
+    repeated).
+    """
+    names = ",".join([scheme] + [name for name, _, _ in params])
+    if _abnf.TOKEN_LIST_RE.fullmatch(names) is None:
+        return None
+    keys = names.lower().split(",")
+    del keys[0]  # the scheme
+    if len(keys) != len(params) or len(set(keys)) != len(keys):
+        return None
+    if not params:
+        return scheme
+    plain = [value for _, value, quote in params if not quote]
+    if plain:
+        tokens = ",".join(plain)
+        if tokens.count(",") != len(plain) - 1 or _abnf.TOKEN_LIST_RE.fullmatch(tokens) is None:
+            return None
+    quoted = "".join([value for _, value, quote in params if quote])
+    if '"' in quoted or "\\" in quoted or _abnf.QUOTABLE_RE.fullmatch(quoted) is None:
+        return None
+    text = ", ".join(
+        [f'{name}="{value}"' if quote else f"{name}={value}" for name, value, quote in params]
+    )
+    return f"{scheme} {text}"
+
+
+def _format_general(scheme: str, params: Sequence[Tuple[str, str, bool]]) -> str:
+    """:func:`format_auth_params` parameter by parameter (escapes, and every error)."""
     if _abnf.TOKEN_RE.fullmatch(scheme) is None:
         raise ValueError("auth-scheme must be a token")
     seen = set()

@@ -108,7 +108,7 @@ if TYPE_CHECKING:
     from ..body import ReplayableBody
     from ..challenge import Challenge
     from ..messages import AuthRequest, AuthResponse
-    from ..types import Credential
+    from ..types import Credential, Strength
 
 __all__ = [
     "ALGORITHMS",
@@ -223,6 +223,10 @@ class DigestScheme(Authenticator):
         self._lock = threading.Lock()  # guards _sent
         self._nonces = NoncePool(challenge)
         self._sent: OrderedDict[str, _Sent] = OrderedDict()
+        self._achieved: Optional[Tuple[Challenge, Strength]] = None
+        # The username parameter depends only on the name, the realm and userhash: made once.
+        self._username_param = self._make_username_param(userhash=False)
+        self._hashed_username_param = self._make_username_param(userhash=True)
 
     def __repr__(self) -> str:
         return (
@@ -328,6 +332,21 @@ class DigestScheme(Authenticator):
     # -- per request ---------------------------------------------------------------------------
 
     @property
+    def achieved(self) -> Strength:
+        """:meth:`strength_for` the current challenge, worked out once per challenge.
+
+        Read after every success; the challenge is immutable and only replaced
+        (:meth:`on_challenge`), so the strength is kept with the challenge it is for.
+        """
+        challenge = self.challenge
+        memo = self._achieved
+        if memo is not None and memo[0] is challenge:
+            return memo[1]
+        strength = type(self).strength_for(challenge)
+        self._achieved = (challenge, strength)
+        return strength
+
+    @property
     def requires_body(self) -> bool:
         """True when ``auth-int`` is the qop this authenticator prefers (RFC 7616 section 3.4.3)."""
         return self._preferred_qop(self._nonces.state.qops) == "auth-int"
@@ -368,25 +387,26 @@ class DigestScheme(Authenticator):
             request, state, sess=self.algorithm.sess
         )
         uri = request.target
-        ha1 = self._session_key(nonce, cnonce) if qop is not None else self._ha1
+        sess = qop is not None and self.algorithm.sess
+        ha1 = self._session_key(nonce, cnonce) if sess else self._ha1
         ha2 = self._ha2(request.method, uri, body_hash)
         response = self._digest(ha1, nonce, nc, cnonce, qop, ha2)
 
-        params: List[Tuple[str, str, bool]] = list(self._username_params(userhash))
-        params.append(("realm", self.realm or "", True))
-        params.append(("uri", uri, True))
+        params: List[Tuple[str, str, bool]] = [
+            self._hashed_username_param if userhash else self._username_param,
+            ("realm", self.realm or "", True),
+            ("uri", uri, True),
+        ]
         if algorithm_token is not None:
-            params.append(("algorithm", algorithm_token.strip(), False))
-        params.append(("nonce", nonce, True))
+            params += [("algorithm", algorithm_token.strip(), False)]
+        params += [("nonce", nonce, True)]
         if qop is not None:
-            params.append(("nc", f"{nc:08x}", False))
-            params.append(("cnonce", cnonce, True))
-            params.append(("qop", qop, False))
-        params.append(("response", response, True))
+            params += [("nc", f"{nc:08x}", False), ("cnonce", cnonce, True), ("qop", qop, False)]
+        params += [("response", response, True)]
         if opaque is not None:
-            params.append(("opaque", opaque, True))
+            params += [("opaque", opaque, True)]
         if userhash:
-            params.append(("userhash", "true", False))
+            params += [("userhash", "true", False)]
         value = format_auth_params("Digest", params)
         with self._lock:
             self._sent[value] = _Sent(nonce, nc, cnonce, qop, uri, ha1)
@@ -528,28 +548,40 @@ class DigestScheme(Authenticator):
             return "auth-int" if _body_hashable(body) else "auth"
         return preferred
 
-    def _username_params(self, userhash: bool) -> List[Tuple[str, str, bool]]:
+    def _make_username_param(self, *, userhash: bool) -> Tuple[str, str, bool]:
+        """The ``username`` (or ``username*``) parameter (RFC 7616 section 3.4.4)."""
         username = self._username
         if userhash:
             hashed = self.algorithm.hash(self._username_bytes + b":" + _wire(self.realm or ""))
-            return [("username", hashed, True)]
+            return ("username", hashed, True)
         if _printable_ascii(username):
-            return [("username", username, True)]
-        return [("username*", encode_ext_value(username), False)]
+            return ("username", username, True)
+        return ("username*", encode_ext_value(username), False)
+
+    # The hashing helpers below encode the whole colon-joined text at once when it is all
+    # ISO-8859-1 (always, but for a wire string beyond U+00FF): then each part's octets are
+    # its ISO-8859-1 octets, exactly what encoding part by part with _wire gives (a digest is
+    # ASCII hex). Otherwise they encode part by part.
 
     def _session_key(self, nonce: str, cnonce: str) -> str:
         """H(A1): for ``-sess`` ``H(H(user:realm:pass) ":" nonce ":" cnonce)`` (section 3.4.2)."""
         if not self.algorithm.sess:
             return self._ha1
-        return self.algorithm.hash(
-            self._ha1.encode("ascii") + b":" + _wire(nonce) + b":" + _wire(cnonce)
-        )
+        try:
+            a1 = f"{self._ha1}:{nonce}:{cnonce}".encode("latin-1")
+        except UnicodeEncodeError:
+            a1 = self._ha1.encode("ascii") + b":" + _wire(nonce) + b":" + _wire(cnonce)
+        return self.algorithm.hash(a1)
 
     def _ha2(self, method: str, uri: str, body_hash: Optional[str]) -> str:
         """H(A2) (RFC 7616 section 3.4.3); ``method`` is empty for rspauth (section 3.5)."""
-        a2 = _wire(method) + b":" + _wire(uri)
-        if body_hash is not None:
-            a2 += b":" + body_hash.encode("ascii")
+        text = f"{method}:{uri}" if body_hash is None else f"{method}:{uri}:{body_hash}"
+        try:
+            a2 = text.encode("latin-1")
+        except UnicodeEncodeError:
+            a2 = _wire(method) + b":" + _wire(uri)
+            if body_hash is not None:
+                a2 += b":" + body_hash.encode("ascii")
         return self.algorithm.hash(a2)
 
     def _digest(
@@ -557,7 +589,11 @@ class DigestScheme(Authenticator):
     ) -> str:
         """KD(H(A1), ...) (RFC 7616 section 3.4.1; RFC 2069 form without qop)."""
         data = f"{nonce}:{ha2}" if qop is None else f"{nonce}:{nc:08x}:{cnonce}:{qop}:{ha2}"
-        return self.algorithm.hash(ha1.encode("ascii") + b":" + _wire(data))
+        try:
+            kd = f"{ha1}:{data}".encode("latin-1")
+        except UnicodeEncodeError:
+            kd = ha1.encode("ascii") + b":" + _wire(data)
+        return self.algorithm.hash(kd)
 
     def _verify(
         self,
@@ -581,7 +617,8 @@ class DigestScheme(Authenticator):
                     f"{header}: the server's nc {info['nc']!r} is not the {sent.nc:08x} sent"
                 )
         stated = info.get("qop")
-        qop = stated.strip().lower() if stated is not None else sent.qop
+        # the qop sent is already stripped and lower-case: the same text needs no normalizing
+        qop = sent.qop if stated is None or stated == sent.qop else stated.strip().lower()
         if qop != sent.qop:
             raise MutualAuthenticationError(
                 f"{header}: the server answered for qop={qop!r}, the request used {sent.qop!r}"

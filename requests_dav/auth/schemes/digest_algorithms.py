@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
@@ -146,13 +146,21 @@ class PureSHA512_256:
         return [(x + y) & _MASK64 for x, y in zip(state, (a, b, c, d, e, f, g, h))]
 
 
-def _sha512_256_factory() -> HashFactory:
-    """hashlib's SHA-512/256 when OpenSSL provides it, else :class:`PureSHA512_256`."""
+def _openssl_sha512_256(data: bytes = b"") -> Any:
+    """hashlib's SHA-512/256 object, fed ``data``."""
+    return hashlib.new("sha512_256", data)
+
+
+def _sha512_256_factory() -> Callable[..., Any]:
+    """hashlib's SHA-512/256 when OpenSSL provides it, else :class:`PureSHA512_256`.
+
+    Either is called with no argument or with the first data.
+    """
     try:
         hashlib.new("sha512_256")
     except ValueError:
         return PureSHA512_256
-    return lambda: hashlib.new("sha512_256")
+    return _openssl_sha512_256
 
 
 # -- algorithms ----------------------------------------------------------------------------------
@@ -167,9 +175,14 @@ class Algorithm:
     sess: bool
     rank: int
     grade: int = 0  # strength for the no-downgrade rule: a -sess variant equals its base
+    #: ``factory`` taking the data (as hashlib's constructors do): one call fewer per hash
+    new: Optional[Callable[[bytes], Any]] = field(default=None, compare=False, repr=False)
 
     def hash(self, data: bytes) -> str:
         """``H(data)``: the lower-case hex digest."""
+        if self.new is not None:
+            hexdigest: str = self.new(data).hexdigest()
+            return hexdigest
         hasher = self.factory()
         hasher.update(data)
         digest: str = hasher.hexdigest()
@@ -177,7 +190,8 @@ class Algorithm:
 
 
 def _make_algorithms() -> Dict[str, Algorithm]:
-    bases: Sequence[Tuple[str, HashFactory, int]] = (
+    # each factory here also takes the data (hashlib's constructors, PureSHA512_256)
+    bases: Sequence[Tuple[str, Callable[..., Any], int]] = (
         # MD5 is what the server demands here, not our choice: allowed even under FIPS policy
         ("MD5", functools.partial(hashlib.md5, usedforsecurity=False), 100),
         ("SHA-256", hashlib.sha256, 200),
@@ -185,10 +199,12 @@ def _make_algorithms() -> Dict[str, Algorithm]:
     )
     table: Dict[str, Algorithm] = {}
     for name, factory, rank in bases:
-        table[name.lower()] = Algorithm(name, factory, False, rank, rank)
+        table[name.lower()] = Algorithm(name, factory, False, rank, rank, new=factory)
         # The -sess variant is preferred right below its base: no stronger, one more round trip
         # of state; it is as strong as its base.
-        table[f"{name}-sess".lower()] = Algorithm(f"{name}-sess", factory, True, rank - 5, rank)
+        table[f"{name}-sess".lower()] = Algorithm(
+            f"{name}-sess", factory, True, rank - 5, rank, new=factory
+        )
     return table
 
 

@@ -84,6 +84,7 @@ class NonceState:
     """One server nonce and everything tied to it (changed only under the pool's lock)."""
 
     __slots__ = (
+        "algorithm_token",
         "challenge",
         "count",
         "holder",
@@ -98,6 +99,7 @@ class NonceState:
 
     def __init__(self, challenge: Challenge) -> None:
         self.challenge = challenge
+        self.algorithm_token = challenge.get("algorithm")  # echoed as received, each request
         self.nonce = challenge.get("nonce") or ""
         self.opaque = challenge.get("opaque")
         self.qops = qops_of(challenge)
@@ -219,7 +221,7 @@ class NoncePool:
                 state.nonce,
                 state.opaque,
                 state.userhash,
-                state.challenge.get("algorithm"),
+                state.algorithm_token,
                 state.session_cnonce if sess else new_cnonce(),
             )
             self._leases.pop(id(request), None)
