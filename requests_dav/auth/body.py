@@ -22,7 +22,9 @@ bytes* (never a silently truncated or empty body). :meth:`ReplayableBody.wrap` p
     The caller then gets the 401/407 back with the credentials already cached and can send again
     (PEP 268). A pass that stopped early (the server answered before reading everything) but
     stayed within the limit can be replayed: the next pass yields the buffered part, then carries
-    on from the source where the first pass stopped.
+    on from the source where the first pass stopped. Once the source has raised, no pass
+    (and no :meth:`~ReplayableBody.rewind`) can make the body whole again: they raise
+    :class:`~requests_dav.auth.errors.BodyNotReplayableError`.
 
 The default limit, :data:`DEFAULT_MAX_REPLAY_BYTES`, is 1 MiB: the size at which curl starts to
 send ``Expect: 100-continue`` instead of the body, i.e. the point past which sending a body blind
