@@ -22,7 +22,9 @@ bytes* (never a silently truncated or empty body). :meth:`ReplayableBody.wrap` p
     The caller then gets the 401/407 back with the credentials already cached and can send again
     (PEP 268). A pass that stopped early (the server answered before reading everything) but
     stayed within the limit can be replayed: the next pass yields the buffered part, then carries
-    on from the source where the first pass stopped.
+    on from the source where the first pass stopped. Once the source has raised, no pass
+    (and no :meth:`~ReplayableBody.rewind`) can make the body whole again: they raise
+    :class:`~requests_dav.auth.errors.BodyNotReplayableError`.
 
 The default limit, :data:`DEFAULT_MAX_REPLAY_BYTES`, is 1 MiB: the size at which curl starts to
 send ``Expect: 100-continue`` instead of the body, i.e. the point past which sending a body blind
@@ -37,6 +39,12 @@ reads a stream ahead into the replay buffer (same limit).
 Every pass is explicit: iterate once, call :meth:`~ReplayableBody.rewind`, iterate again.
 Iterating a second time without :meth:`~ReplayableBody.rewind` is a :class:`RuntimeError`.
 Chunks are always non-empty ``bytes`` (an empty chunk ends a chunked body in some stacks).
+
+Each pass is one flat generator (no per-chunk layers of method calls): a stream pass tees each
+chunk into the buffer as it yields it, counting the bytes with one addition, and a file pass
+reads the file itself. The exact built-in types (bytes, str, generators, lists, tuples and the
+binary ``io`` files) are told apart by ``type()`` before the general probes, which they would
+pass the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ import io
 import os
 import stat
 from collections.abc import Iterable, Mapping
+from types import GeneratorType
 from typing import Any, Callable, Iterator, List, Optional
 
 from .errors import BodyNotReplayableError
@@ -58,19 +67,44 @@ DEFAULT_MAX_REPLAY_BYTES = 1 << 20
 DEFAULT_CHUNK_SIZE = 64 * 1024
 """Read size for files (seekable or not), and chunk size for bytes bodies."""
 
+_UNREAD: Any = object()  # no block handed to _read_chunks: it reads its first one itself
+_END: Any = object()  # next()'s default: the source is exhausted
+
+#: exact types that can never be a ReplayableBody (wrap() skips that isinstance check)
+_PLAIN_TYPES = frozenset(
+    {bytes, str, GeneratorType, list, tuple, io.BufferedReader, io.BufferedRandom, io.BytesIO}
+)
+#: exact binary file types: readable, seek/tell/seekable() always there, read() returns bytes
+_BINARY_FILES = frozenset({io.BufferedReader, io.BufferedRandom, io.BytesIO})
+
 
 def _new_encoder(encoding: str) -> codecs.IncrementalEncoder:
     return codecs.getincrementalencoder(encoding)()
 
 
-def _read_chunks(read: Callable[[int], Any], chunk_size: int, encoding: str) -> Iterator[bytes]:
-    """Non-empty bytes chunks from a ``read(size)`` callable, text encoded incrementally."""
+def _ended() -> RuntimeError:
+    return RuntimeError("this pass over the request body was ended by rewind()")
+
+
+def _read_chunks(
+    read: Callable[[int], Any], chunk_size: int, encoding: str, first: Any = _UNREAD
+) -> Iterator[bytes]:
+    """Non-empty bytes chunks from a ``read(size)`` callable, text encoded incrementally.
+
+    ``first``, when given, is the block a caller has already read: it is taken as the result of
+    the first ``read``.
+    """
     encoder: Optional[codecs.IncrementalEncoder] = None
+    data = first
     while True:
-        data = read(chunk_size)
-        if data is None:
+        if data is _UNREAD:
+            data = read(chunk_size)
+        if type(data) is bytes:
+            if not data:
+                break
+        elif data is None:
             raise BlockingIOError("read() returned None: a non-blocking file cannot be a body")
-        if isinstance(data, str):
+        elif isinstance(data, str):
             if encoder is None:
                 encoder = _new_encoder(encoding)
             if not data:
@@ -84,30 +118,7 @@ def _read_chunks(read: Callable[[int], Any], chunk_size: int, encoding: str) -> 
             break
         if data:
             yield data
-    if encoder is not None:
-        tail = encoder.encode("", final=True)
-        if tail:
-            yield tail
-
-
-def _iter_chunks(iterable: Iterable[Any], encoding: str) -> Iterator[bytes]:
-    """Non-empty bytes chunks from an iterable of bytes-like or str items."""
-    encoder: Optional[codecs.IncrementalEncoder] = None
-    for item in iterable:
-        if isinstance(item, bytes):
-            data = item
-        elif isinstance(item, (bytearray, memoryview)):
-            data = bytes(item)
-        elif isinstance(item, str):
-            if encoder is None:
-                encoder = _new_encoder(encoding)
-            data = encoder.encode(item)
-        else:
-            raise TypeError(
-                f"a body iterable yielded {type(item).__name__}; expected bytes or str chunks"
-            )
-        if data:
-            yield data
+        data = _UNREAD
     if encoder is not None:
         tail = encoder.encode("", final=True)
         if tail:
@@ -136,14 +147,18 @@ class ReplayableBody:
     kind: str = ""
     length: Optional[int]
     max_replay_bytes: int
+    chunk_size: int
+    # per-body state; class-level starting values spare the subclasses a super().__init__()
+    _bytes_sent = 0
+    _started = False
+    _generation = 0
+    _lost = False  # a stream read ahead past its limit: part of the body is gone
+    _failure: Optional[str] = None  # a stream's source raised: the body can never be whole
 
     def __init__(self, *, length: Optional[int], max_replay_bytes: int, chunk_size: int) -> None:
         self.length = length
         self.max_replay_bytes = max_replay_bytes
         self.chunk_size = chunk_size
-        self._bytes_sent = 0
-        self._started = False
-        self._generation = 0
 
     @classmethod
     def wrap(
@@ -161,35 +176,35 @@ class ReplayableBody:
         """
         if body is None:
             return None
-        if isinstance(body, ReplayableBody):
+        kind = type(body)
+        if kind not in _PLAIN_TYPES and isinstance(body, ReplayableBody):
             return body
         if max_replay_bytes < 0:
             raise ValueError(f"max_replay_bytes must be >= 0, got {max_replay_bytes}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        codecs.lookup(encoding)
+        if encoding != "utf-8":  # utf-8 always exists
+            codecs.lookup(encoding)
+        if kind is bytes:
+            return _BytesBody(body, max_replay_bytes, chunk_size)  # type: ignore[arg-type]
+        if kind is GeneratorType or kind is list or kind is tuple:
+            return _StreamBody(None, body, max_replay_bytes, chunk_size, encoding)
+        if kind in _BINARY_FILES:
+            return _wrap_file(body, max_replay_bytes, chunk_size, encoding, binary=True)
         if isinstance(body, str):
             return _BytesBody(body.encode(encoding), max_replay_bytes, chunk_size)
         if isinstance(body, bytes):
             return _BytesBody(body, max_replay_bytes, chunk_size)
         if isinstance(body, (bytearray, memoryview)):
             return _BytesBody(bytes(body), max_replay_bytes, chunk_size)
-        read = getattr(body, "read", None)
-        if callable(read):
-            if _is_seekable(body):
-                try:
-                    return _SeekableBody(body, max_replay_bytes, chunk_size, encoding)
-                except OSError:
-                    pass  # tell() failed (a pipe posing as a file): stream it
-            return _StreamBody(
-                _read_chunks(read, chunk_size, encoding), max_replay_bytes, chunk_size
-            )
+        if callable(getattr(body, "read", None)):
+            return _wrap_file(body, max_replay_bytes, chunk_size, encoding, binary=False)
         if isinstance(body, Mapping) or not isinstance(body, Iterable):
             raise TypeError(
                 f"cannot use a {type(body).__name__} as a request body: expected bytes, str, a "
                 "file-like object or an iterable of bytes/str chunks (encode form data first)"
             )
-        return _StreamBody(_iter_chunks(body, encoding), max_replay_bytes, chunk_size)
+        return _StreamBody(None, body, max_replay_bytes, chunk_size, encoding)
 
     # -- passes -------------------------------------------------------------------------------
 
@@ -199,27 +214,18 @@ class ReplayableBody:
             raise RuntimeError(
                 "this request body has already been iterated; call rewind() before sending it again"
             )
-        self._check_can_start()
+        if self._lost or self._failure is not None:
+            raise self._cannot_start()
         self._started = True
         self._bytes_sent = 0
         self._generation += 1
         return self._pass(self._generation)
 
     def _pass(self, generation: int) -> Iterator[bytes]:
-        chunks = self._chunks()
-        while True:
-            if generation != self._generation:
-                raise RuntimeError("this pass over the request body was ended by rewind()")
-            chunk = next(chunks, None)
-            if chunk is None:
-                return
-            self._bytes_sent += len(chunk)
-            yield chunk
+        """The pass numbered ``generation``: counts ``_bytes_sent``; ended by a rewind."""
+        raise NotImplementedError
 
-    def _check_can_start(self) -> None:
-        """Raise when a pass cannot begin."""
-
-    def _chunks(self) -> Iterator[bytes]:
+    def _cannot_start(self) -> BodyNotReplayableError:
         raise NotImplementedError
 
     @property
@@ -281,22 +287,58 @@ class ReplayableBody:
         )
 
 
+def _wrap_file(
+    file: Any, max_replay_bytes: int, chunk_size: int, encoding: str, *, binary: bool
+) -> ReplayableBody:
+    """A file-like body: seekable when it can seek and tell, else a stream of its reads.
+
+    ``binary``: ``file`` is one of the exact :data:`_BINARY_FILES` types, which have ``seek``,
+    ``tell`` and ``seekable()`` and read bytes: only ``seekable()`` is asked.
+    """
+    if binary:
+        try:
+            seekable = bool(file.seekable())
+        except (OSError, ValueError):
+            seekable = False
+    else:
+        seekable = _is_seekable(file)
+    if seekable:
+        try:
+            return _SeekableBody(file, max_replay_bytes, chunk_size, encoding, binary=binary)
+        except OSError:
+            pass  # tell() failed (a pipe posing as a file): stream it
+    return _StreamBody(
+        _read_chunks(file.read, chunk_size, encoding), None, max_replay_bytes, chunk_size, encoding
+    )
+
+
 class _BytesBody(ReplayableBody):
     kind = "bytes"
 
     def __init__(self, data: bytes, max_replay_bytes: int, chunk_size: int) -> None:
-        super().__init__(length=len(data), max_replay_bytes=max_replay_bytes, chunk_size=chunk_size)
+        self.length = len(data)
+        self.max_replay_bytes = max_replay_bytes
+        self.chunk_size = chunk_size
         self._data = data
 
-    def _chunks(self) -> Iterator[bytes]:
+    def _pass(self, generation: int) -> Iterator[bytes]:
+        if generation != self._generation:
+            raise _ended()
         data, size = self._data, self.chunk_size
         if len(data) <= size:
             if data:
+                self._bytes_sent = len(data)
                 yield data
+                if generation != self._generation:
+                    raise _ended()
             return
         view = memoryview(data)
         for start in range(0, len(data), size):
-            yield bytes(view[start : start + size])
+            chunk = bytes(view[start : start + size])
+            self._bytes_sent += len(chunk)
+            yield chunk
+            if generation != self._generation:
+                raise _ended()
 
     def _whole(self) -> Iterator[bytes]:
         if self._data:
@@ -306,13 +348,16 @@ class _BytesBody(ReplayableBody):
 class _SeekableBody(ReplayableBody):
     kind = "seekable"
 
-    def __init__(self, file: Any, max_replay_bytes: int, chunk_size: int, encoding: str) -> None:
+    def __init__(
+        self, file: Any, max_replay_bytes: int, chunk_size: int, encoding: str, *, binary: bool
+    ) -> None:
         self._file = file
         self._encoding = encoding
         self._start = file.tell()
-        text = isinstance(file, io.TextIOBase) or isinstance(file.read(0), str)
-        length = None if text else self._measure()
-        super().__init__(length=length, max_replay_bytes=max_replay_bytes, chunk_size=chunk_size)
+        text = not binary and (isinstance(file, io.TextIOBase) or isinstance(file.read(0), str))
+        self.length = None if text else self._measure()
+        self.max_replay_bytes = max_replay_bytes
+        self.chunk_size = chunk_size
 
     def _measure(self) -> Optional[int]:
         """Remaining size: fstat for a regular file, else seek to the end and back."""
@@ -322,7 +367,8 @@ class _SeekableBody(ReplayableBody):
         except (AttributeError, OSError, ValueError):
             info = None
         if info is not None and stat.S_ISREG(info.st_mode):
-            return max(0, info.st_size - int(start))
+            remaining = info.st_size - int(start)
+            return remaining if remaining > 0 else 0
         try:
             file.seek(0, io.SEEK_END)
             end = file.tell()
@@ -333,8 +379,25 @@ class _SeekableBody(ReplayableBody):
             return None
         return max(0, int(end) - int(start))
 
-    def _chunks(self) -> Iterator[bytes]:
-        return _read_chunks(self._file.read, self.chunk_size, self._encoding)
+    def _pass(self, generation: int) -> Iterator[bytes]:
+        if generation != self._generation:
+            raise _ended()
+        read, size = self._file.read, self.chunk_size
+        while True:
+            data = read(size)
+            if type(data) is not bytes:
+                break  # text, bytearray, None...: the general reader, from this block on
+            if not data:
+                return
+            self._bytes_sent += len(data)
+            yield data
+            if generation != self._generation:
+                raise _ended()
+        for chunk in _read_chunks(read, size, self._encoding, data):
+            self._bytes_sent += len(chunk)
+            yield chunk
+            if generation != self._generation:
+                raise _ended()
 
     def _seek_start(self) -> None:
         try:
@@ -366,69 +429,187 @@ class _SeekableBody(ReplayableBody):
 
 
 class _StreamBody(ReplayableBody):
+    """A stream teed into ``_buffer`` while it fits ``max_replay_bytes``.
+
+    ``_source`` is the iterator pulled (made from ``_iterable`` at the first pull, as a ``for``
+    loop would); its items are bytes, bytearray, memoryview or str. ``_pulled`` counts the
+    bytes pulled: while the buffer lives it holds all of them, so one count serves for both.
+    Pulls outside a pass (a read-ahead for :meth:`hash`) bump ``_ahead``, which sends a running
+    pass back to the buffer for what was read ahead.
+    """
+
     kind = "stream"
 
-    def __init__(self, source: Iterator[bytes], max_replay_bytes: int, chunk_size: int) -> None:
-        super().__init__(length=None, max_replay_bytes=max_replay_bytes, chunk_size=chunk_size)
-        self._source = source
+    def __init__(
+        self,
+        source: Optional[Iterator[Any]],
+        iterable: Any,
+        max_replay_bytes: int,
+        chunk_size: int,
+        encoding: str,
+    ) -> None:
+        self.length = None
+        self.max_replay_bytes = max_replay_bytes
+        self.chunk_size = chunk_size
+        self._source = iterable if type(iterable) is GeneratorType else source
+        self._iterable = iterable
+        self._encoding = encoding
+        self._encoder: Optional[codecs.IncrementalEncoder] = None
         self._buffer: Optional[List[bytes]] = []
-        self._buffered = 0
         self._pulled = 0
+        self._ahead = 0
         self._exhausted = False
-        self._failure: Optional[str] = None
-        self._lost = False  # a read-ahead outgrew the limit: part of the body is gone
 
     @property
     def replayable(self) -> bool:
         return self._buffer is not None and self._failure is None
-
-    def _pull(self) -> Optional[bytes]:
-        """The next chunk of the source (teed into the buffer while it fits), None at the end."""
-        if self._exhausted:
-            return None
-        try:
-            chunk = next(self._source)
-        except StopIteration:
-            self._exhausted = True
-            return None
-        except BaseException as exc:
-            self._failure = f"the body's source raised {type(exc).__name__}"
-            raise
-        self._pulled += len(chunk)
-        if self._buffer is not None:
-            if self._buffered + len(chunk) > self.max_replay_bytes:
-                self._buffer = None  # drop it now: memory never grows past the limit
-                self._buffered = 0
-            else:
-                self._buffer.append(chunk)
-                self._buffered += len(chunk)
-        return chunk
 
     def _not_replayable(self, reason: str) -> BodyNotReplayableError:
         return BodyNotReplayableError(
             reason, bytes_sent=self._bytes_sent, limit=self.max_replay_bytes
         )
 
-    def _check_can_start(self) -> None:
+    def _cannot_start(self) -> BodyNotReplayableError:
         if self._lost:
-            raise self._not_replayable(
+            return self._not_replayable(
                 "the stream body was read ahead past the replay limit and cannot be sent"
             )
+        return self._not_replayable(f"{self._failure}: the stream body cannot be sent whole")
 
-    def _chunks(self) -> Iterator[bytes]:
-        """Buffered chunks first, then the source where the last pass stopped (tee'd)."""
-        index = 0
+    # -- the source ---------------------------------------------------------------------------
+
+    def _fail(self, exc: BaseException) -> None:
+        self._failure = f"the body's source raised {type(exc).__name__}"
+
+    def _convert(self, item: Any) -> bytes:
+        """A source item that is not exactly ``bytes``, as bytes (``b""`` to skip)."""
+        if isinstance(item, bytes):
+            return item
+        if isinstance(item, (bytearray, memoryview)):
+            return bytes(item)
+        if isinstance(item, str):
+            if self._encoder is None:
+                self._encoder = _new_encoder(self._encoding)
+            return self._encoder.encode(item)
+        raise TypeError(
+            f"a body iterable yielded {type(item).__name__}; expected bytes or str chunks"
+        )
+
+    def _tee(self, chunk: bytes) -> None:
+        """Count a pulled chunk and keep it while the buffer fits the limit; drop it past that."""
+        self._pulled += len(chunk)
+        if self._buffer is not None:
+            if self._pulled > self.max_replay_bytes:
+                self._buffer = None  # drop it now: memory never grows past the limit
+            else:
+                self._buffer.append(chunk)
+
+    def _finish(self) -> Optional[bytes]:
+        """The source is exhausted: the text encoder's last bytes (teed), if any."""
+        self._exhausted = True
+        if self._encoder is None:
+            return None
+        try:
+            tail = self._encoder.encode("", final=True)
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+        if not tail:
+            return None
+        self._tee(tail)
+        return tail
+
+    def _pull(self) -> Optional[bytes]:
+        """The next chunk of the source for a read-ahead (teed), None at the end."""
+        self._ahead += 1
+        while not self._exhausted:
+            try:
+                source = self._source
+                if source is None:
+                    source = self._source = iter(self._iterable)
+                item = next(source, _END)
+                if item is _END:
+                    chunk = None
+                else:
+                    chunk = item if type(item) is bytes else self._convert(item)
+            except BaseException as exc:
+                self._fail(exc)
+                raise
+            if chunk is None:
+                return self._finish()
+            if chunk:
+                self._tee(chunk)
+                return chunk
+        return None
+
+    # -- passes -------------------------------------------------------------------------------
+
+    def _pass(self, generation: int) -> Iterator[bytes]:
+        """Buffered chunks first, then the source where the last pass stopped, teed inline."""
+        index = 0  # chunks this pass has handed out; while the buffer lives, also its index
         while True:
+            if generation != self._generation:
+                raise _ended()
             if self._lost:
                 raise self._not_replayable(
                     "part of the stream body was lost to a read-ahead past the replay limit"
                 )
             buffer = self._buffer
-            chunk = buffer[index] if buffer is not None and index < len(buffer) else self._pull()
-            if chunk is None:
+            if buffer is not None and index < len(buffer):
+                chunk = buffer[index]
+                index += 1
+                self._bytes_sent += len(chunk)
+                yield chunk
+                continue
+            if self._exhausted:
                 return
-            index += 1
-            yield chunk
+            if self._failure is not None:
+                raise self._not_replayable(self._failure + " during a read-ahead")
+            ahead, limit = self._ahead, self.max_replay_bytes
+            theirs = True  # an exception now comes from the source (or its conversion)
+            exhausted = False
+            try:
+                source = self._source
+                if source is None:
+                    source = self._source = iter(self._iterable)
+                for item in source:
+                    chunk = item if type(item) is bytes else self._convert(item)
+                    if not chunk:
+                        continue
+                    size = len(chunk)
+                    pulled = self._pulled = self._pulled + size
+                    if buffer is not None:
+                        if pulled > limit:
+                            self._buffer = buffer = None  # dropped now: memory stays bounded
+                        else:
+                            buffer.append(chunk)
+                            index += 1
+                    self._bytes_sent += size
+                    theirs = False
+                    yield chunk
+                    if generation != self._generation:
+                        raise _ended()
+                    if self._ahead != ahead:
+                        break  # a read-ahead pulled past this chunk: take those from the buffer
+                    theirs = True
+                else:
+                    exhausted = True
+            except BaseException as exc:
+                if theirs:
+                    self._fail(exc)
+                raise
+            if not exhausted:
+                continue
+            if self._encoder is None:  # no text: nothing left to encode
+                self._exhausted = True
+                return
+            tail = self._finish()
+            if tail is not None:
+                self._bytes_sent += len(tail)
+                yield tail
+                if generation != self._generation:
+                    raise _ended()
+            return
 
     def _rewind(self) -> None:
         if self._failure is not None:
