@@ -594,6 +594,8 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                 self._send_with_length(state, wire)
                 chunked = False
             elif state.wire is not None and not withheld:
+                if wire is state.request:  # the caller's keeps its body; a redirect needs ours
+                    wire = wire_request(wire, outgoing.headers)
                 state.wire.rewind()
                 wire.body = state.wire  # type: ignore[assignment]
             if (

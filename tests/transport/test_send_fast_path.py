@@ -299,7 +299,8 @@ def test_without_credentials_a_fix_never_changes_the_callers_request() -> None:
     response = session.send(request)
     assert response.status_code == 201
     assert dict(request.headers) == before  # the caller's request keeps its headers
-    assert response.history[0].request is request  # sent as it was: nothing to change
+    first = response.history[0].request
+    assert first is not request and dict(first.headers) == before  # sent as it was
     assert response.request is not request
     assert "Expect" not in response.request.headers
     assert [c.request.headers.get("Expect") for c in responses.calls] == ["100-continue", None]
