@@ -149,7 +149,8 @@ def test_lock_adds_if_header_automatically(dav: DAVSession) -> None:
         found = dav.locks("f.txt")
         assert [x.locktoken for x in found] == [lock.token]
         assert found[0].owner == {"{DAV:}href": "mailto:ada@example.org"}
-        assert dav.refresh(lock, timeout=300).timeout == 300
+        # Apache reports the seconds left, counted from its own clock: 300, or 299 a moment later
+        assert 299 <= dav.refresh(lock, timeout=300).timeout <= 300
         record("apache", "lock", "``opaquelocktoken:``")
         record("apache", "lock-owner", "kept")
         record("apache", "lock-refresh", "tagged ``If``")
