@@ -46,11 +46,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import machine, print_table
+from _tree_child import transfer
 from bench_roundtrips import start_bed_server, stop_bed_server
 
 import requests_dav
 
 MB = 1_000_000
+#: the requests-dav side, a script that imports nothing but requests-dav
+CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_tree_child.py")
 #: a run of one client stops after this many seconds, whatever it is doing
 RUN_TIMEOUT = 1800
 
@@ -103,21 +106,6 @@ def timed(
     return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, text
 
 
-def child(direction: str, url: str, local: str, jobs: int, report: bool = True) -> None:
-    """The requests-dav side, in its own process: one tree transfer."""
-    from requests_dav import DAVSession
-
-    start = time.perf_counter()
-    with DAVSession(url, pool_maxsize=max(10, jobs)) as dav:
-        if direction == "up":
-            result = dav.upload_tree(local, "", workers=jobs)
-        else:
-            result = dav.download_tree("", local, workers=jobs)
-    result.raise_for_failures()
-    if report:
-        print(f"transfer {time.perf_counter() - start:.6f}")
-
-
 def rclone_version(rclone: str) -> str:
     """``rclone v1.60.1-DEV``, the first line of ``rclone version``."""
     done = subprocess.run([rclone, "version"], capture_output=True, text=True, check=False)
@@ -144,11 +132,7 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="100 x 4 KiB and 2 x 8 MiB (run_all --quick)"
     )
-    parser.add_argument("--child", nargs=3, metavar=("DIRECTION", "URL", "LOCAL"))
     args = parser.parse_args()
-    if args.child:
-        child(args.child[0], args.child[1], args.child[2], args.jobs)
-        return
     if args.quick:
         args.small_count, args.small_kib, args.large_count, args.large_mib = 100, 4, 2, 8
 
@@ -259,13 +243,11 @@ def run_cases(args: Any, server: Any, work: Path, rclone: str) -> List[List[Any]
                     if client == "requests-dav":
                         command = [
                             sys.executable,
-                            os.path.abspath(__file__),
-                            "--jobs",
-                            str(args.jobs),
-                            "--child",
+                            CHILD,
                             direction,
                             url,
                             str(source if direction == "up" else local),
+                            str(args.jobs),
                         ]
                     elif direction == "up":
                         command = [rclone, "copy", str(source), f"bench:{remote}", *rclone_flags]
@@ -318,7 +300,7 @@ def results_source(
     """The remote tree both clients download: uploaded once, untimed."""
     name = "bench-down-source"
     if not (server.root("open") / name).exists():
-        child("up", server.url("open", name + "/"), str(source), 8, report=False)
+        transfer("up", server.url("open", name + "/"), str(source), 8)
     return name
 
 
