@@ -14,6 +14,7 @@ import io
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
@@ -22,6 +23,7 @@ from requests_dav import exceptions
 from requests_dav.auth import errors as core_errors
 from requests_dav.auth.body import ReplayableBody
 from requests_dav.transport import expect
+from requests_dav.transport.send_state import content_length, has_header
 from requests_dav.transport.wire import WireBody
 
 
@@ -295,14 +297,71 @@ values = st.one_of(
 
 
 @given(pairs=st.lists(st.tuples(names, values), max_size=6), as_dict=st.booleans())
-def test_wants_continue_gives_what_the_loop_gives(
+def test_header_questions_give_what_the_mapping_gives(
     pairs: List[Tuple[str, str]], as_dict: bool
 ) -> None:
     headers: Any = dict(pairs) if as_dict else CaseInsensitiveDict()
     if not as_dict:
         for name, value in pairs:
             headers[name] = value
+    for name in ("Expect", "Content-Length", "X-Y", "Missing"):
+        assert has_header(headers, name) is (name in headers)
+    request = requests.PreparedRequest()
+    request.headers = headers
+    value = headers.get("Content-Length")
+    try:
+        expected: Optional[int] = None if value is None else int(value)
+    except ValueError:
+        expected = None
+    assert content_length(request) == expected
     general = any(
         name.lower() == "expect" and "100-continue" in str(v).lower() for name, v in headers.items()
     )
     assert expect.wants_continue(headers) is general
+
+
+# -- the request a body without a flow goes on ----------------------------------------------------
+
+
+def _prepared(**kwargs: Any) -> requests.PreparedRequest:
+    session = requests.Session()
+    session.cookies.set("c", "1", domain="fast.test")
+    request = requests.Request("PUT", "http://fast.test/f", data=iter([b"a"]), **kwargs)
+    return session.prepare_request(request)
+
+
+def test_the_carrier_is_requests_copy_sharing_headers_and_jar() -> None:
+    from requests_dav.auth.urls import Origin
+    from requests_dav.transport.send_state import SendState
+
+    request = _prepared(headers={"X-A": "1"}, hooks={"response": [print]})
+    vars(request)["_body_position"] = 0
+    state = SendState(request, None, None, Origin.from_url(request.url or ""), {})
+    carrier = state.carrier()
+    expected = request.copy()
+    assert carrier is not request and type(carrier) is requests.PreparedRequest
+    assert vars(carrier).keys() == vars(expected).keys()
+    for name in ("method", "url", "body", "hooks", "_body_position"):
+        assert getattr(carrier, name) == getattr(expected, name)
+    assert carrier.headers is request.headers and carrier._cookies is request._cookies
+    assert dict(carrier._cookies) == dict(expected._cookies) == {"c": "1"}
+    carrier.body = b"replaced"  # what responses does to the request it is given
+    assert request.body is not carrier.body
+
+
+def test_the_carrier_of_a_subclass_uses_its_copy() -> None:
+    from requests_dav.auth.urls import Origin
+    from requests_dav.transport.send_state import SendState
+
+    class Traced(requests.PreparedRequest):
+        copies = 0
+
+        def copy(self) -> requests.PreparedRequest:
+            Traced.copies += 1
+            return super().copy()
+
+    request = Traced()
+    request.prepare(method="GET", url="http://fast.test/f")
+    state = SendState(request, None, None, Origin.from_url("http://fast.test/f"), {})
+    carrier = state.carrier()
+    assert Traced.copies == 1 and carrier.headers is request.headers
