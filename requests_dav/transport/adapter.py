@@ -91,6 +91,7 @@ from .send_state import (
     challenge_names,
     content_length,
     copy_headers,
+    has_header,
     own_headers,
     unanswered,
 )
@@ -438,7 +439,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         body = request.body
         if body is not None and not isinstance(body, (bytes, str)):
             return False
-        if "Expect" in request.headers:
+        if has_header(request.headers, "Expect"):
             return False
         return not (body and self._expects(content_length(request)))
 
@@ -588,19 +589,19 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                 wire.body = None
                 wire.headers.pop("Transfer-Encoding", None)
                 wire.headers["Content-Length"] = "0"
-            chunked = wire.body is not None and "Content-Length" not in wire.headers
+            chunked = wire.body is not None and not has_header(wire.headers, "Content-Length")
             if chunked and (state.force_length or self._is_http10(state.peer)):
                 wire = _own(wire, state, outgoing)
                 self._send_with_length(state, wire)
                 chunked = False
             elif state.wire is not None and not withheld:
                 if wire is state.request:  # the caller's keeps its body; a redirect needs ours
-                    wire = wire_request(wire, outgoing.headers)
+                    wire = state.carrier()
                 state.wire.rewind()
                 wire.body = state.wire  # type: ignore[assignment]
             if (
                 wire.body is not None
-                and "Expect" not in wire.headers
+                and not has_header(wire.headers, "Expect")
                 and state.bound is None  # a withheld body closes the connection: no pinning
                 and not state.no_expect
                 and self._expects(content_length(wire))

@@ -46,12 +46,15 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Tuple, Type
 
 import urllib3
+from requests.structures import CaseInsensitiveDict
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 from urllib3.util.request import body_to_chunks
 from urllib3.util.wait import wait_for_read
+
+from .wire import WireBody
 
 URLLIB3_FUTURE = hasattr(urllib3, "HttpVersion")
 """The ``urllib3`` package is ``urllib3-future`` (installed by niquests): its connections
@@ -114,6 +117,10 @@ def expect_result(response: Any) -> Optional[ExpectResult]:
 
 def wants_continue(headers: Optional[Mapping[str, str]]) -> bool:
     """``headers`` carry the ``100-continue`` expectation (RFC 9110 section 10.1.1)."""
+    if type(headers) is CaseInsensitiveDict:
+        # requests' header dict keeps one entry per lower-cased name: the one the loop finds
+        entry = headers._store.get("expect")  # type: ignore[attr-defined]
+        return entry is not None and "100-continue" in str(entry[1]).lower()
     if not headers:
         return False
     for name, value in headers.items():
@@ -228,6 +235,8 @@ class ExpectContinueMixin(HTTPConnection):
         are passed on unchanged.
         """
         self._expect_pending = None
+        if type(body) is WireBody and not URLLIB3_FUTURE:
+            body = iter(body)  # sent as urllib3 sends a generator, not read as a file
         options: Dict[str, Any] = {
             "preload_content": preload_content,
             "decode_content": decode_content,

@@ -17,6 +17,7 @@ from ..auth.body import ReplayableBody
 from ..auth.flow import FlowResult
 from ..auth.urls import Origin
 from .pinning import PinnedPool
+from .send_memo import wire_request
 from .wire import (
     WireBody,
     retry_cookie_jar,
@@ -51,6 +52,30 @@ class SendState:
         self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
         self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
         self.sent: Optional[PreparedRequest] = None  # the request the last attempt sent
+
+    def carrier(self) -> PreparedRequest:
+        """What a body sent without a flow goes on: :meth:`requests.PreparedRequest.copy` of the
+        request with its headers and cookie jar shared, not copied (issue 16).
+
+        Never the caller's request itself: whatever replaces the body of the request it sends
+        (``responses`` reads it into bytes) must leave the caller's :class:`WireBody` for a
+        307/308. The headers are shared until a fix changes them (:func:`own_headers`); the
+        jar, which nothing writes to once the request is prepared, is shared for good (copying
+        it cost more than the rest of the copy). A subclass with a ``copy()`` of its own is
+        copied with it.
+        """
+        request = self.request
+        if type(request).copy is not PreparedRequest.copy:
+            return wire_request(request, request.headers)
+        carrier = PreparedRequest.__new__(PreparedRequest)  # __init__ sets these same fields
+        carrier.method = request.method
+        carrier.url = request.url
+        carrier.headers = request.headers
+        carrier._cookies = request._cookies  # type: ignore[attr-defined]
+        carrier.body = request.body
+        carrier.hooks = request.hooks
+        carrier._body_position = request._body_position  # type: ignore[attr-defined]
+        return carrier
 
     @property
     def jar(self) -> Optional[Any]:
@@ -92,9 +117,23 @@ def own_headers(wire: Optional[PreparedRequest], shared: MutableMapping[str, str
         wire.headers = copy_headers(shared)
 
 
+def has_header(headers: Any, name: str) -> bool:
+    """``name in headers``. A requests header dict is asked by its mapping of lower-cased names:
+    ``Mapping.__contains__`` pays for a ``KeyError`` on every missing name (issue 16)."""
+    if type(headers) is CaseInsensitiveDict:
+        return name.lower() in headers._store  # type: ignore[attr-defined]
+    return name in headers
+
+
 def content_length(request: PreparedRequest) -> Optional[int]:
-    """The body's ``Content-Length``; ``None`` when chunked or unparsable."""
-    value = request.headers.get("Content-Length")
+    """The body's ``Content-Length`` (RFC 9110 section 8.6); ``None`` when chunked or
+    unparsable."""
+    headers: Any = request.headers
+    if type(headers) is CaseInsensitiveDict:
+        entry = headers._store.get("content-length")  # type: ignore[attr-defined]
+        value = None if entry is None else entry[1]
+    else:
+        value = headers.get("Content-Length")
     if value is None:
         return None
     try:
@@ -117,6 +156,7 @@ __all__ = [
     "challenge_names",
     "content_length",
     "copy_headers",
+    "has_header",
     "own_headers",
     "unanswered",
 ]

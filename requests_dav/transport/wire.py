@@ -60,77 +60,81 @@ class WireBody:
     """What requests and urllib3 send: one pass over a :class:`ReplayableBody`, file-like.
 
     urllib3 reads it with ``read(blocksize)``; iterating it yields the remaining
-    chunks; ``responses`` reads it whole. ``tell()`` and ``seek(0)`` let urllib3's
-    ``Retry`` and requests' 307/308 redirect handling rewind it, which replays
-    the same bytes (from the buffer for a stream) or raises
-    :class:`~requests_dav.exceptions.BodyNotReplayableError` (an ``OSError``, so
-    requests reports ``UnrewindableBodyError``) instead of sending an empty or
-    truncated body. ``complete`` says whether the whole body was handed out.
+    chunks (the adapter's connections hand urllib3 that iterator, which it sends
+    as it sends a generator); ``responses`` reads it whole. ``tell()`` and
+    ``seek(0)`` let urllib3's ``Retry`` and requests' 307/308 redirect handling
+    rewind it, which replays the same bytes (from the buffer for a stream) or
+    raises :class:`~requests_dav.exceptions.BodyNotReplayableError` (an
+    ``OSError``, so requests reports ``UnrewindableBodyError``) instead of
+    sending an empty or truncated body. ``complete`` says whether the whole body
+    was handed out.
+
+    Flat: a ``read`` that a whole chunk fits is one step of the pass, the
+    position is the pass's own count (:attr:`ReplayableBody.bytes_sent`) less
+    what a short read left over.
     """
+
+    __slots__ = ("_chunks", "_complete", "_offset", "_pending", "body")
 
     def __init__(self, body: ReplayableBody) -> None:
         self.body = body
-        self._chunks: Optional[Iterator[bytes]] = None
-        self._pending = b""
-        self._offset = 0
-        self._position = 0
+        self._chunks: Optional[Iterator[bytes]] = None  # the pass under way, if one began
+        self._pending = b""  # the chunk a short read took the start of (never exhausted)
+        self._offset = 0  # how much of it has been handed out
         self._complete = False
 
     def __repr__(self) -> str:
-        return f"<WireBody position={self._position} of {self.body!r}>"
+        return f"<WireBody position={self.tell()} of {self.body!r}>"
 
     @property
     def complete(self) -> bool:
         """The whole body has been handed out by this pass."""
         return self._complete
 
-    def _next(self) -> Optional[bytes]:
-        if self._complete:
-            return None
-        if self._chunks is None:
-            self._chunks = iter(self.body)
-        chunk = next(self._chunks, None)
-        if chunk is None:
-            self._complete = True
-        return chunk
+    def _begin(self) -> Iterator[bytes]:
+        chunks = self._chunks = iter(self.body)
+        return chunks
 
     def read(self, size: Optional[int] = -1) -> bytes:
         """Up to ``size`` bytes (all the rest for ``-1``/``None``); ``b""`` at the end."""
         if size is None or size < 0:
-            parts = [self._pending[self._offset :]]
-            self._pending, self._offset = b"", 0
-            while True:
-                chunk = self._next()
-                if chunk is None:
-                    break
-                parts.append(chunk)
-            data = b"".join(parts)
-            self._position += len(data)
-            return data
+            return b"".join(self)
         if size == 0:
             return b""
-        while self._offset >= len(self._pending):
-            chunk = self._next()
-            if chunk is None:
-                return b""
-            self._pending, self._offset = chunk, 0
-        data = self._pending[self._offset : self._offset + size]
-        self._offset += len(data)
-        self._position += len(data)
-        return data
+        pending = self._pending
+        if pending:
+            offset = self._offset
+            end = offset + size
+            if end >= len(pending):
+                self._pending = b""
+                return pending[offset:]
+            self._offset = end
+            return pending[offset:end]
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._begin()
+        elif self._complete:
+            return b""
+        for chunk in chunks:
+            if len(chunk) <= size:
+                if chunk:
+                    return chunk
+                continue
+            self._pending, self._offset = chunk, size
+            return chunk[:size]
+        self._complete = True
+        return b""
 
     def __iter__(self) -> Iterator[bytes]:
-        rest = self._pending[self._offset :]
-        self._pending, self._offset = b"", 0
-        if rest:
-            self._position += len(rest)
-            yield rest
-        while True:
-            chunk = self._next()
-            if chunk is None:
-                return
-            self._position += len(chunk)
-            yield chunk
+        pending = self._pending
+        if pending:
+            self._pending = b""
+            yield pending[self._offset :]
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._begin()
+        yield from chunks
+        self._complete = True
 
     def readable(self) -> bool:
         return True
@@ -140,12 +144,15 @@ class WireBody:
 
     def tell(self) -> int:
         """Bytes handed out by this pass."""
-        return self._position
+        if self._chunks is None:
+            return 0
+        unread = len(self._pending) - self._offset if self._pending else 0
+        return self.body.bytes_sent - unread
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Only ``seek(0)`` (rewind: the same bytes again) and seeking to :meth:`tell` work."""
-        if whence == io.SEEK_SET and offset == self._position and self._chunks is None:
-            return offset
+        if whence == io.SEEK_SET and offset == 0 and self._chunks is None:
+            return 0
         if whence == io.SEEK_SET and offset == 0:
             self.rewind()
             return 0
@@ -161,7 +168,6 @@ class WireBody:
             ) from exc
         self._chunks = None
         self._pending, self._offset = b"", 0
-        self._position = 0
         self._complete = False
 
 
