@@ -89,7 +89,7 @@ from typing import (
 )
 from urllib.parse import urljoin, urlsplit
 
-from .._abnf import QUOTABLE_RE
+from .._abnf import QUOTABLE_RE, TOKEN_RE
 from ..challenge import format_auth_params, parse_auth_info
 from ..errors import ChallengeParseError, MutualAuthenticationError, UnsupportedChallengeError
 from ..rfc8187 import encode_ext_value
@@ -224,6 +224,11 @@ class DigestScheme(Authenticator):
         self._nonces = NoncePool(challenge)
         self._sent: OrderedDict[str, _Sent] = OrderedDict()
         self._achieved: Optional[Tuple[Challenge, Strength]] = None
+        # (userhash, algorithm, nonce, opaque) and the text of the credentials around what
+        # changes with each request (see _credentials_value)
+        self._frame: Optional[
+            Tuple[Tuple[bool, Optional[str], str, Optional[str]], Optional[Tuple[str, str, str]]]
+        ] = None
         # The username parameter depends only on the name, the realm and userhash: made once.
         self._username_param = self._make_username_param(userhash=False)
         self._hashed_username_param = self._make_username_param(userhash=True)
@@ -373,25 +378,60 @@ class DigestScheme(Authenticator):
         return self._authorize(request, exclusive=True)
 
     def _authorize(self, request: AuthRequest, *, exclusive: bool) -> Optional[str]:
-        state = self._nonces.checkout(request, exclusive=exclusive)
-        if state is None:
-            return None
-        qop = self._qop_for(state.qops, request.body)
-        body_hash: Optional[str] = None
-        if qop == "auth-int":
-            if request.body is None:
-                body_hash = self.algorithm.hash(b"")
-            else:
-                body_hash = request.body.hash(self.algorithm.factory)
-        nc, nonce, opaque, userhash, algorithm_token, cnonce = self._nonces.take(
-            request, state, sess=self.algorithm.sess
+        body = request.body
+        sess_nonce = self.algorithm.sess
+        at_once = self._nonces.checkout_and_take(
+            request,
+            sess=sess_nonce,
+            hashes_body=lambda qops: self._qop_for(qops, body) == "auth-int",
         )
+        if at_once is not None:
+            # shared mode and nothing to hash between the checkout and the count: one step
+            state, taken = at_once
+            qop = self._qop_for(state.qops, body)
+            body_hash: Optional[str] = None
+        else:
+            checked_out = self._nonces.checkout(request, exclusive=exclusive)
+            if checked_out is None:
+                return None
+            state = checked_out
+            qop = self._qop_for(state.qops, body)
+            body_hash = None
+            if qop == "auth-int":
+                if body is None:
+                    body_hash = self.algorithm.hash(b"")
+                else:
+                    body_hash = body.hash(self.algorithm.factory)
+            taken = self._nonces.take(request, state, sess=sess_nonce)
+        nc, nonce, opaque, userhash, algorithm_token, cnonce = taken
         uri = request.target
         sess = qop is not None and self.algorithm.sess
         ha1 = self._session_key(nonce, cnonce) if sess else self._ha1
         ha2 = self._ha2(request.method, uri, body_hash)
         response = self._digest(ha1, nonce, nc, cnonce, qop, ha2)
 
+        value = self._credentials_value(
+            userhash, algorithm_token, nonce, opaque, uri, nc, cnonce, qop, response
+        )
+        with self._lock:
+            self._sent[value] = _Sent(nonce, nc, cnonce, qop, uri, ha1)
+            while len(self._sent) > SENT_RECORDS_MAX:
+                self._sent.popitem(last=False)
+        return value
+
+    def _params(
+        self,
+        userhash: bool,
+        algorithm_token: Optional[str],
+        nonce: str,
+        opaque: Optional[str],
+        uri: str,
+        nc: int,
+        cnonce: str,
+        qop: Optional[str],
+        response: str,
+    ) -> List[Tuple[str, str, bool]]:
+        """The parameters of the credentials (RFC 7616 section 3.4), in the order sent."""
         params: List[Tuple[str, str, bool]] = [
             self._hashed_username_param if userhash else self._username_param,
             ("realm", self.realm or "", True),
@@ -407,12 +447,84 @@ class DigestScheme(Authenticator):
             params += [("opaque", opaque, True)]
         if userhash:
             params += [("userhash", "true", False)]
-        value = format_auth_params("Digest", params)
-        with self._lock:
-            self._sent[value] = _Sent(nonce, nc, cnonce, qop, uri, ha1)
-            while len(self._sent) > SENT_RECORDS_MAX:
-                self._sent.popitem(last=False)
-        return value
+        return params
+
+    def _credentials_value(
+        self,
+        userhash: bool,
+        algorithm_token: Optional[str],
+        nonce: str,
+        opaque: Optional[str],
+        uri: str,
+        nc: int,
+        cnonce: str,
+        qop: Optional[str],
+        response: str,
+    ) -> str:
+        """``format_auth_params("Digest", self._params(...))``, the same text.
+
+        What stays the same for every request on one nonce (the user name, realm,
+        algorithm, nonce, opaque, userhash) is checked and written once per nonce; each
+        request then checks only its ``uri``, ``cnonce`` and ``response`` (quotable without
+        an escape: what the usual path of :func:`format_auth_params` writes as it is; a
+        parameter needs no other to be checked with it) and fills them in. Anything that
+        needs an escape, or is wrong, goes through :func:`format_auth_params` itself.
+        """
+        key = (userhash, algorithm_token, nonce, opaque)
+        frame = self._frame
+        if frame is None or frame[0] != key:
+            frame = (key, self._make_frame(userhash, algorithm_token, nonce, opaque))
+            self._frame = frame
+        parts = frame[1]
+        if parts is not None and (qop is None or qop in _QOPS):
+            quoted = uri + response if qop is None else uri + cnonce + response
+            if '"' not in quoted and "\\" not in quoted and QUOTABLE_RE.fullmatch(quoted):
+                head, middle, tail = parts
+                if qop is None:
+                    return f'{head}, uri="{uri}"{middle}, response="{response}"{tail}'
+                return (
+                    f'{head}, uri="{uri}"{middle}, nc={nc:08x}, cnonce="{cnonce}", qop={qop}, '
+                    f'response="{response}"{tail}'
+                )
+        params = self._params(
+            userhash, algorithm_token, nonce, opaque, uri, nc, cnonce, qop, response
+        )
+        return format_auth_params("Digest", params)
+
+    def _make_frame(
+        self,
+        userhash: bool,
+        algorithm_token: Optional[str],
+        nonce: str,
+        opaque: Optional[str],
+    ) -> Optional[Tuple[str, str, str]]:
+        """The text around ``uri`` and around the per-request parameters, or ``None`` when a
+        parameter that stays the same needs an escape or is not valid (then the general path)."""
+        username = self._hashed_username_param if userhash else self._username_param
+        fixed: List[Tuple[str, str, bool]] = [username, ("realm", self.realm or "", True)]
+        before: List[Tuple[str, str, bool]] = []
+        if algorithm_token is not None:
+            before.append(("algorithm", algorithm_token.strip(), False))
+        before.append(("nonce", nonce, True))
+        after: List[Tuple[str, str, bool]] = []
+        if opaque is not None:
+            after.append(("opaque", opaque, True))
+        if userhash:
+            after.append(("userhash", "true", False))
+        for _, value, quote in fixed + before + after:
+            if quote:
+                if '"' in value or "\\" in value or QUOTABLE_RE.fullmatch(value) is None:
+                    return None
+            elif TOKEN_RE.fullmatch(value) is None:
+                return None
+
+        def written(params: List[Tuple[str, str, bool]]) -> str:
+            return "".join(
+                f', {name}="{value}"' if quote else f", {name}={value}"
+                for name, value, quote in params
+            )
+
+        return "Digest " + written(fixed)[2:], written(before), written(after)
 
     # -- answers -------------------------------------------------------------------------------
 
