@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Dict, List, Optional, Tuple
 
 from hypothesis import given, settings
@@ -316,3 +317,21 @@ def test_checkout_and_take_is_checkout_then_take(
         if taken:
             assert taken[0] == taken[1]
         assert _pool_view(one, requests[id(one)]) == _pool_view(two, requests[id(two)])
+
+
+def test_a_request_never_released_leaves_the_pool_when_it_is_collected() -> None:
+    """Requests in flight are held weakly (a driver that never releases leaks nothing), and
+    the count of requests in flight, the exclusive mode's budget, follows."""
+    pool = NoncePool(Challenge("digest", {"realm": "r", "nonce": "n0", "qop": "auth"}))
+    kept = AuthRequest(method="GET", url=ORIGIN + "/", headers={}, target="/")
+    dropped = AuthRequest(method="GET", url=ORIGIN + "/", headers={}, target="/")
+    assert pool.checkout_and_take(kept, sess=False, hashes_body=lambda qops: False) is not None
+    state = pool.checkout(dropped, exclusive=True)
+    assert state is not None
+    pool.take(dropped, state, sess=False)
+    assert pool._peak == 2 and len(pool._in_flight) == 2
+    del dropped, state
+    gc.collect()
+    assert list(pool._in_flight) == [id(kept)]
+    pool.release(kept)
+    assert not pool._in_flight and pool._peak == 2
