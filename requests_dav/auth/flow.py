@@ -105,19 +105,23 @@ class FlowResult:
         return self.outcome == "ok"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Side:
-    """Origin or proxy: which status, which headers (RFC 7235 sections 3.1, 3.2, 4)."""
+    """Origin or proxy: which status, which headers (RFC 7235 sections 3.1, 3.2, 4).
+
+    There are two, :data:`ORIGIN` and :data:`PROXY`: compared and hashed by identity (each
+    request keys its state by side).
+    """
 
     name: str
     status: int
     challenge_header: str
     credentials_header: str
     info_header: str
+    is_proxy: bool = field(init=False)
 
-    @property
-    def is_proxy(self) -> bool:
-        return self.status == 407
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_proxy", self.status == 407)
 
 
 ORIGIN = _Side("origin", 401, "WWW-Authenticate", "Authorization", "Authentication-Info")
