@@ -29,8 +29,7 @@ authenticator cannot lower it; only :meth:`Credentials.forget` and :meth:`Creden
 do.
 
 Optionally (``netrc=True``) the store falls back to a netrc file for origin lookups, the way
-requests does: ``netrc_file`` if given, else the file named by the ``NETRC`` environment variable,
-else ``~/.netrc`` then ``~/_netrc``.
+requests does (:mod:`.netrc_source`).
 
 Whoever holds something authenticated with these credentials beyond the store (an adapter's
 connections authenticated by NTLM or Negotiate) registers with :meth:`Credentials.on_forget` and
@@ -42,10 +41,7 @@ many threads at once. No repr, str or error message ever contains a password.
 
 from __future__ import annotations
 
-import netrc as _netrc
-import os
 import threading
-import warnings
 import weakref
 from dataclasses import dataclass
 from typing import (
@@ -58,6 +54,7 @@ from typing import (
     Tuple,
 )
 
+from .netrc_source import NetrcSource
 from .space_memo import SPACES_KEPT, Space
 from .types import Credential, PasswordSource, Strength
 from .urls import (
@@ -87,7 +84,6 @@ class _Entry:
     serial: int  # insertion order, the tie-breaker: newer first
 
 
-_NetrcCacheKey = Tuple[str, int, int]
 _Lookup = Tuple[int, Optional["Authenticator"], Optional[Strength]]
 
 
@@ -127,7 +123,7 @@ class Credentials:
         self._floors_proxy: Dict[Origin, Strength] = {}
         self._netrc_enabled = bool(netrc) or netrc_file is not None
         self._netrc_file = netrc_file
-        self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
+        self._netrc = NetrcSource(netrc_file)
         self._listeners: List[Callable[[], Optional[ForgetListener]]] = []
         # what record_success worked out for (url, authenticator), valid while the grants stay
         self._generation = 0  # bumped whenever an origin credential is added or dropped
@@ -298,67 +294,9 @@ class Credentials:
 
     # -- netrc --------------------------------------------------------------------------------
 
-    def _netrc_path(self) -> Optional[str]:
-        if self._netrc_file is not None:
-            return self._netrc_file
-        env = os.environ.get("NETRC")
-        candidates = (env,) if env is not None else ("~/.netrc", "~/_netrc")
-        for candidate in candidates:
-            path = os.path.expanduser(candidate)
-            if os.path.exists(path):
-                return path
-        return None
-
-    def _load_netrc(self) -> Optional[_netrc.netrc]:
-        path = self._netrc_path()
-        if path is None:
-            return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if self._netrc_cache is not None and self._netrc_cache[0] == key:
-                return self._netrc_cache[1]
-        parsed: Optional[_netrc.netrc]
-        try:
-            parsed = _netrc.netrc(path)
-        except _netrc.NetrcParseError as exc:
-            # exc.msg may quote a token of the file (possibly a password): never show it
-            warnings.warn(
-                f"ignoring malformed netrc file {exc.filename} (line {exc.lineno})",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            parsed = None
-        except (OSError, UnicodeDecodeError) as exc:
-            warnings.warn(
-                f"ignoring unreadable netrc file {path}: {type(exc).__name__}",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            parsed = None
-        with self._lock:
-            self._netrc_cache = (key, parsed)
-        return parsed
-
     def _find_netrc(self, origin: Origin, realm: Optional[str]) -> Optional[Credential]:
         """netrc's model: an entry matches by host name only (any port; http/https only)."""
-        parsed = self._load_netrc()
-        if parsed is None:
-            return None
-        found = None
-        for machine, values in parsed.hosts.items():
-            if machine != "default" and machine.lower().strip("[]") == origin.host:
-                found = values
-                break
-        if found is None:
-            found = parsed.hosts.get("default")
-        if found is None:
-            return None
-        login, account, password = found
-        return Credential(login or account or "", password or "")
+        return self._netrc.find(origin.host)
 
     # -- learned protection spaces ------------------------------------------------------------
 
@@ -491,16 +429,12 @@ class Credentials:
         if pure:
             with self._lock:
                 space = self._spaces.get(key)
-                if space is not None and space.holds(authenticator, self._generation):
-                    recorded = self._recorded.get((url, key[1], learn))
-                    if (
-                        recorded is not None
-                        and recorded[0] is space
-                        and recorded[1] == self._version
-                    ):
-                        # this success recorded already, and nothing learned, raised or
-                        # dropped since: the tables hold what the rest would write
-                        return
+                recorded = self._recorded.get((url, key[1], learn))
+                # recorded already (a space is itself), nothing learned, raised or dropped since
+                if recorded == (space, self._version) and space.holds(  # type: ignore[union-attr]
+                    authenticator, self._generation
+                ):
+                    return  # the tables hold what the rest would write
         origin, _ = split_url(url)
         with self._lock:
             space = self._spaces.get(key) if pure else None
@@ -572,9 +506,7 @@ class Credentials:
         it could only pass the request through: a credential or a learned
         space anywhere on the origin (whatever its path or realm), or, with
         the netrc fallback on, a netrc entry for the host. Proxies are not
-        considered. A URL asked about again is answered from memory while no credential was
-        added or dropped and nothing learned or dropped since (without the netrc fallback,
-        whose file may change at any time).
+        considered. A URL found is remembered while no credential or learned space changes.
         """
         with self._lock:
             known = self._known.get(url)
@@ -620,11 +552,9 @@ class Credentials:
     ) -> Tuple[Optional[Authenticator], Optional[Strength]]:
         """``(authenticator_for(url), floor_for(url))`` read together, under one lock.
 
-        What a request into a protection space needs before it is sent (RFC 7235 section
-        2.2: the credentials to send preemptively; the no-downgrade floor). The answer for
-        ``url`` is remembered with the version of the learned spaces and floors it was read
-        at, and given again while nothing was learned, raised, discarded or forgotten since:
-        exactly what the two lookups would give now.
+        What a request needs before it is sent (RFC 7235 section 2.2): the credentials to send
+        preemptively and the no-downgrade floor; remembered for ``url`` and given again while
+        nothing was learned, raised, discarded or forgotten since (the two lookups' answer).
         """
         key = (url, proxy)
         with self._lock:
@@ -711,7 +641,7 @@ class Credentials:
             self._learned_proxy.clear()
             self._floors.clear()
             self._floors_proxy.clear()
-            self._netrc_cache = None
+            self._netrc.reset()
             self._generation += 1
             self._version += 1
         self._tell(None, False)

@@ -33,6 +33,7 @@ from requests_dav.auth.schemes.base import SchemeOptions
 from requests_dav.auth.schemes.basic import BasicScheme
 from requests_dav.auth.schemes.digest import DigestScheme
 from requests_dav.auth.schemes.digest_nonces import NoncePool
+from requests_dav.auth.schemes.digest_value import credential_params
 from requests_dav.auth.types import Credential
 from requests_dav.auth.urls import split_url
 
@@ -230,7 +231,9 @@ def test_digest_value_is_what_format_auth_params_writes(
     args = (userhash, algorithm, nonce, opaque, uri, nc, cnonce, qop, response)
     expected: Any
     try:
-        expected = format_auth_params("Digest", digest._params(*args))
+        username = digest._hashed_username_param if userhash else digest._username_param
+        params = credential_params(username, realm, *args)
+        expected = format_auth_params("Digest", params)
     except ValueError as exc:
         expected = ("error", str(exc))
     for _ in range(2):  # the frame made, then used again

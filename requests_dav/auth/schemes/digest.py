@@ -89,8 +89,8 @@ from typing import (
 )
 from urllib.parse import urljoin, urlsplit
 
-from .._abnf import QUOTABLE_RE, TOKEN_RE
-from ..challenge import format_auth_params, parse_auth_info
+from .._abnf import QUOTABLE_RE
+from ..challenge import parse_auth_info
 from ..errors import ChallengeParseError, MutualAuthenticationError, UnsupportedChallengeError
 from ..rfc8187 import encode_ext_value
 from .base import Authenticator, SchemeOptions, origin_of, resolve_password
@@ -103,6 +103,7 @@ from .digest_algorithms import (
     algorithm_of,
 )
 from .digest_nonces import SEEN_NONCES_MAX, NoncePool, qops_of
+from .digest_value import credentials_value, make_frame
 
 if TYPE_CHECKING:
     from ..body import ReplayableBody
@@ -419,36 +420,6 @@ class DigestScheme(Authenticator):
                 self._sent.popitem(last=False)
         return value
 
-    def _params(
-        self,
-        userhash: bool,
-        algorithm_token: Optional[str],
-        nonce: str,
-        opaque: Optional[str],
-        uri: str,
-        nc: int,
-        cnonce: str,
-        qop: Optional[str],
-        response: str,
-    ) -> List[Tuple[str, str, bool]]:
-        """The parameters of the credentials (RFC 7616 section 3.4), in the order sent."""
-        params: List[Tuple[str, str, bool]] = [
-            self._hashed_username_param if userhash else self._username_param,
-            ("realm", self.realm or "", True),
-            ("uri", uri, True),
-        ]
-        if algorithm_token is not None:
-            params += [("algorithm", algorithm_token.strip(), False)]
-        params += [("nonce", nonce, True)]
-        if qop is not None:
-            params += [("nc", f"{nc:08x}", False), ("cnonce", cnonce, True), ("qop", qop, False)]
-        params += [("response", response, True)]
-        if opaque is not None:
-            params += [("opaque", opaque, True)]
-        if userhash:
-            params += [("userhash", "true", False)]
-        return params
-
     def _credentials_value(
         self,
         userhash: bool,
@@ -461,70 +432,16 @@ class DigestScheme(Authenticator):
         qop: Optional[str],
         response: str,
     ) -> str:
-        """``format_auth_params("Digest", self._params(...))``, the same text.
-
-        What stays the same for every request on one nonce (the user name, realm,
-        algorithm, nonce, opaque, userhash) is checked and written once per nonce; each
-        request then checks only its ``uri``, ``cnonce`` and ``response`` (quotable without
-        an escape: what the usual path of :func:`format_auth_params` writes as it is; a
-        parameter needs no other to be checked with it) and fills them in. Anything that
-        needs an escape, or is wrong, goes through :func:`format_auth_params` itself.
-        """
+        """``format_auth_params`` of :func:`.digest_value.credential_params`, the same text,
+        written around a frame made once per nonce (:mod:`.digest_value`)."""
+        username = self._hashed_username_param if userhash else self._username_param
+        realm = self.realm or ""
         key = (userhash, algorithm_token, nonce, opaque)
         frame = self._frame
         if frame is None or frame[0] != key:
-            frame = (key, self._make_frame(userhash, algorithm_token, nonce, opaque))
-            self._frame = frame
-        parts = frame[1]
-        if parts is not None and (qop is None or qop in _QOPS):
-            quoted = uri + response if qop is None else uri + cnonce + response
-            if '"' not in quoted and "\\" not in quoted and QUOTABLE_RE.fullmatch(quoted):
-                head, middle, tail = parts
-                if qop is None:
-                    return f'{head}, uri="{uri}"{middle}, response="{response}"{tail}'
-                return (
-                    f'{head}, uri="{uri}"{middle}, nc={nc:08x}, cnonce="{cnonce}", qop={qop}, '
-                    f'response="{response}"{tail}'
-                )
-        params = self._params(
-            userhash, algorithm_token, nonce, opaque, uri, nc, cnonce, qop, response
-        )
-        return format_auth_params("Digest", params)
-
-    def _make_frame(
-        self,
-        userhash: bool,
-        algorithm_token: Optional[str],
-        nonce: str,
-        opaque: Optional[str],
-    ) -> Optional[Tuple[str, str, str]]:
-        """The text around ``uri`` and around the per-request parameters, or ``None`` when a
-        parameter that stays the same needs an escape or is not valid (then the general path)."""
-        username = self._hashed_username_param if userhash else self._username_param
-        fixed: List[Tuple[str, str, bool]] = [username, ("realm", self.realm or "", True)]
-        before: List[Tuple[str, str, bool]] = []
-        if algorithm_token is not None:
-            before.append(("algorithm", algorithm_token.strip(), False))
-        before.append(("nonce", nonce, True))
-        after: List[Tuple[str, str, bool]] = []
-        if opaque is not None:
-            after.append(("opaque", opaque, True))
-        if userhash:
-            after.append(("userhash", "true", False))
-        for _, value, quote in fixed + before + after:
-            if quote:
-                if '"' in value or "\\" in value or QUOTABLE_RE.fullmatch(value) is None:
-                    return None
-            elif TOKEN_RE.fullmatch(value) is None:
-                return None
-
-        def written(params: List[Tuple[str, str, bool]]) -> str:
-            return "".join(
-                f', {name}="{value}"' if quote else f", {name}={value}"
-                for name, value, quote in params
-            )
-
-        return "Digest " + written(fixed)[2:], written(before), written(after)
+            made = make_frame(username, realm, userhash, algorithm_token, nonce, opaque)
+            frame = self._frame = (key, made)
+        return credentials_value(frame[1], username, realm, *key, uri, nc, cnonce, qop, response)
 
     # -- answers -------------------------------------------------------------------------------
 
