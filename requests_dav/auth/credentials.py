@@ -29,8 +29,7 @@ authenticator cannot lower it; only :meth:`Credentials.forget` and :meth:`Creden
 do.
 
 Optionally (``netrc=True``) the store falls back to a netrc file for origin lookups, the way
-requests does: ``netrc_file`` if given, else the file named by the ``NETRC`` environment variable,
-else ``~/.netrc`` then ``~/_netrc``.
+requests does (:mod:`.netrc_source`).
 
 Whoever holds something authenticated with these credentials beyond the store (an adapter's
 connections authenticated by NTLM or Negotiate) registers with :meth:`Credentials.on_forget` and
@@ -42,10 +41,7 @@ many threads at once. No repr, str or error message ever contains a password.
 
 from __future__ import annotations
 
-import netrc as _netrc
-import os
 import threading
-import warnings
 import weakref
 from dataclasses import dataclass
 from typing import (
@@ -58,6 +54,7 @@ from typing import (
     Tuple,
 )
 
+from .netrc_source import NetrcSource
 from .space_memo import SPACES_KEPT, Space
 from .types import Credential, PasswordSource, Strength
 from .urls import (
@@ -87,7 +84,7 @@ class _Entry:
     serial: int  # insertion order, the tie-breaker: newer first
 
 
-_NetrcCacheKey = Tuple[str, int, int]
+_Lookup = Tuple[int, Optional["Authenticator"], Optional[Strength]]
 
 
 class Credentials:
@@ -126,11 +123,20 @@ class Credentials:
         self._floors_proxy: Dict[Origin, Strength] = {}
         self._netrc_enabled = bool(netrc) or netrc_file is not None
         self._netrc_file = netrc_file
-        self._netrc_cache: Optional[Tuple[_NetrcCacheKey, Optional[_netrc.netrc]]] = None
+        self._netrc = NetrcSource(netrc_file)
         self._listeners: List[Callable[[], Optional[ForgetListener]]] = []
         # what record_success worked out for (url, authenticator), valid while the grants stay
         self._generation = 0  # bumped whenever an origin credential is added or dropped
         self._spaces: Dict[Tuple[str, int], Space] = {}
+        # bumped before any learned space or floor changes: what was read at one version is
+        # what the tables still hold while it stays the same
+        self._version = 0
+        # (url, proxy) -> (version, authenticator_for, floor_for) as they were at that version
+        self._lookups: Dict[Tuple[str, bool], _Lookup] = {}
+        # (url, id(authenticator), learn) -> the space and the version its record_success left
+        self._recorded: Dict[Tuple[str, int, bool], Tuple[Space, int]] = {}
+        # url -> (generation, version) at which knows(url) found the origin in the tables
+        self._known: Dict[str, Tuple[int, int]] = {}
 
     # -- pickling (copy.deepcopy too) ---------------------------------------------------------
 
@@ -288,67 +294,9 @@ class Credentials:
 
     # -- netrc --------------------------------------------------------------------------------
 
-    def _netrc_path(self) -> Optional[str]:
-        if self._netrc_file is not None:
-            return self._netrc_file
-        env = os.environ.get("NETRC")
-        candidates = (env,) if env is not None else ("~/.netrc", "~/_netrc")
-        for candidate in candidates:
-            path = os.path.expanduser(candidate)
-            if os.path.exists(path):
-                return path
-        return None
-
-    def _load_netrc(self) -> Optional[_netrc.netrc]:
-        path = self._netrc_path()
-        if path is None:
-            return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if self._netrc_cache is not None and self._netrc_cache[0] == key:
-                return self._netrc_cache[1]
-        parsed: Optional[_netrc.netrc]
-        try:
-            parsed = _netrc.netrc(path)
-        except _netrc.NetrcParseError as exc:
-            # exc.msg may quote a token of the file (possibly a password): never show it
-            warnings.warn(
-                f"ignoring malformed netrc file {exc.filename} (line {exc.lineno})",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            parsed = None
-        except (OSError, UnicodeDecodeError) as exc:
-            warnings.warn(
-                f"ignoring unreadable netrc file {path}: {type(exc).__name__}",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            parsed = None
-        with self._lock:
-            self._netrc_cache = (key, parsed)
-        return parsed
-
     def _find_netrc(self, origin: Origin, realm: Optional[str]) -> Optional[Credential]:
         """netrc's model: an entry matches by host name only (any port; http/https only)."""
-        parsed = self._load_netrc()
-        if parsed is None:
-            return None
-        found = None
-        for machine, values in parsed.hosts.items():
-            if machine != "default" and machine.lower().strip("[]") == origin.host:
-                found = values
-                break
-        if found is None:
-            found = parsed.hosts.get("default")
-        if found is None:
-            return None
-        login, account, password = found
-        return Credential(login or account or "", password or "")
+        return self._netrc.find(origin.host)
 
     # -- learned protection spaces ------------------------------------------------------------
 
@@ -364,9 +312,11 @@ class Credentials:
         origin, _ = split_url(url)
         if proxy:
             with self._lock:
+                self._version += 1
                 self._learned_proxy[origin] = authenticator
             return
         with self._lock:
+            self._version += 1
             prefixes = self._space_of(url, authenticator, fallback=False)
             table = self._learned.setdefault(origin, {})
             for prefix in prefixes:
@@ -434,6 +384,7 @@ class Credentials:
         strength = authenticator.achieved
         origin, _ = split_url(url)
         with self._lock:
+            self._version += 1
             if proxy:
                 current = self._floors_proxy.get(origin)
                 if current is None or current < strength:
@@ -463,34 +414,57 @@ class Credentials:
         while its challenge, its credential and the store's grants stay the same, and the
         next success there costs two dictionary lookups.
         """
-        origin, _ = split_url(url)
         if proxy:
+            origin, _ = split_url(url)
             strength = authenticator.achieved
             with self._lock:
+                self._version += 1
                 if learn:
                     self._learned_proxy[origin] = authenticator
                 current = self._floors_proxy.get(origin)
                 if current is None or current < strength:
                     self._floors_proxy[origin] = strength
             return
+        key = (url, id(authenticator))
+        if pure:
+            with self._lock:
+                space = self._spaces.get(key)
+                recorded = self._recorded.get((url, key[1], learn))
+                # recorded already (a space is itself), nothing learned, raised or dropped since
+                if recorded == (space, self._version) and space.holds(  # type: ignore[union-attr]
+                    authenticator, self._generation
+                ):
+                    return  # the tables hold what the rest would write
+        origin, _ = split_url(url)
         with self._lock:
-            space = self._spaces.get((url, id(authenticator))) if pure else None
+            space = self._spaces.get(key) if pure else None
             if space is None or not space.holds(authenticator, self._generation):
                 space = self._work_out_space(url, authenticator)
                 if pure:
                     if len(self._spaces) >= SPACES_KEPT:
                         self._spaces.clear()
-                    self._spaces[(url, id(authenticator))] = space
-            if learn:
-                learned = self._learned.setdefault(origin, {})
-                for prefix in space.prefixes:
-                    learned[prefix] = authenticator
+                    self._spaces[key] = space
+            learned = self._learned.setdefault(origin, {}) if learn else None
             strength = space.strength
             floors = self._floors.setdefault(origin, {})
-            for prefix in space.floor_prefixes:
-                current = floors.get(prefix)
-                if current is None or current < strength:
-                    floors[prefix] = strength
+            if (
+                learned is not None
+                and any(learned.get(prefix) is not authenticator for prefix in space.prefixes)
+            ) or any(
+                prefix not in floors or floors[prefix] < strength for prefix in space.floor_prefixes
+            ):
+                self._version += 1
+                if learned is not None:
+                    for prefix in space.prefixes:
+                        learned[prefix] = authenticator
+                for prefix in space.floor_prefixes:
+                    current = floors.get(prefix)
+                    if current is None or current < strength:
+                        floors[prefix] = strength
+            if pure:
+                if len(self._recorded) >= SPACES_KEPT:
+                    self._recorded.clear()
+                self._recorded[(url, key[1], learn)] = (space, self._version)
 
     def _work_out_space(self, url: str, authenticator: Authenticator) -> Space:
         """What :meth:`learn` and :meth:`raise_floor` record for a success (lock held)."""
@@ -513,13 +487,16 @@ class Credentials:
         except UnsupportedSchemeError:
             return None
         with self._lock:
-            if proxy:
-                return self._floors_proxy.get(origin)
-            found = [
-                strength
-                for prefix, strength in self._floors.get(origin, {}).items()
-                if path_covers(prefix, path)
-            ]
+            return self._floor(origin, path, proxy)
+
+    def _floor(self, origin: Origin, path: str, proxy: bool) -> Optional[Strength]:
+        if proxy:
+            return self._floors_proxy.get(origin)
+        found = [
+            strength
+            for prefix, strength in self._floors.get(origin, {}).items()
+            if path_covers(prefix, path)
+        ]
         return max(found) if found else None
 
     def knows(self, url: str) -> bool:
@@ -529,14 +506,21 @@ class Credentials:
         it could only pass the request through: a credential or a learned
         space anywhere on the origin (whatever its path or realm), or, with
         the netrc fallback on, a netrc entry for the host. Proxies are not
-        considered.
+        considered. A URL found is remembered while no credential or learned space changes.
         """
+        with self._lock:
+            known = self._known.get(url)
+            if known is not None and known[0] == self._generation and known[1] == self._version:
+                return True
         try:
             origin, _ = split_url(url)
         except UnsupportedSchemeError:
             return False
         with self._lock:
             if self._origin.get(origin) or self._learned.get(origin):
+                if len(self._known) >= SPACES_KEPT:
+                    self._known.clear()
+                self._known[url] = (self._generation, self._version)
                 return True
         return self._netrc_enabled and self._find_netrc(origin, None) is not None
 
@@ -550,15 +534,44 @@ class Credentials:
         except UnsupportedSchemeError:
             return None
         with self._lock:
-            if proxy:
-                return self._learned_proxy.get(origin)
-            table = self._learned.get(origin)
-            if not table:
-                return None
-            covering = [prefix for prefix in table if path_covers(prefix, path)]
-            if not covering:
-                return None
-            return table[max(covering, key=len)]
+            return self._authenticator(origin, path, proxy)
+
+    def _authenticator(self, origin: Origin, path: str, proxy: bool) -> Optional[Authenticator]:
+        if proxy:
+            return self._learned_proxy.get(origin)
+        table = self._learned.get(origin)
+        if not table:
+            return None
+        covering = [prefix for prefix in table if path_covers(prefix, path)]
+        if not covering:
+            return None
+        return table[max(covering, key=len)]
+
+    def preemptive(
+        self, url: str, *, proxy: bool = False
+    ) -> Tuple[Optional[Authenticator], Optional[Strength]]:
+        """``(authenticator_for(url), floor_for(url))`` read together, under one lock.
+
+        What a request needs before it is sent (RFC 7235 section 2.2): the credentials to send
+        preemptively and the no-downgrade floor; remembered for ``url`` and given again while
+        nothing was learned, raised, discarded or forgotten since (the two lookups' answer).
+        """
+        key = (url, proxy)
+        with self._lock:
+            found = self._lookups.get(key)
+            if found is not None and found[0] == self._version:
+                return found[1], found[2]
+        try:
+            origin, path = split_url(url)
+        except UnsupportedSchemeError:
+            return None, None
+        with self._lock:
+            version = self._version
+            answer = (self._authenticator(origin, path, proxy), self._floor(origin, path, proxy))
+            if len(self._lookups) >= SPACES_KEPT:
+                self._lookups.clear()
+            self._lookups[key] = (version, *answer)
+        return answer
 
     def discard(self, authenticator: Authenticator) -> None:
         """Drop ``authenticator`` (compared by identity) from every learned space, origin or proxy.
@@ -566,6 +579,7 @@ class Credentials:
         Credentials stay: the flow discards the *state* the server refused and may try again.
         """
         with self._lock:
+            self._version += 1
             for origin in list(self._learned):
                 table = self._learned[origin]
                 for prefix in [p for p, a in table.items() if a is authenticator]:
@@ -595,6 +609,7 @@ class Credentials:
     def _forget(self, origin: Origin, path: str, proxy: bool) -> None:
         with self._lock:
             self._generation += 1
+            self._version += 1
             if proxy:
                 self._proxy.pop(origin, None)
                 self._learned_proxy.pop(origin, None)
@@ -626,8 +641,9 @@ class Credentials:
             self._learned_proxy.clear()
             self._floors.clear()
             self._floors_proxy.clear()
-            self._netrc_cache = None
+            self._netrc.reset()
             self._generation += 1
+            self._version += 1
         self._tell(None, False)
 
     # -- listeners ----------------------------------------------------------------------------

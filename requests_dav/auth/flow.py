@@ -105,19 +105,23 @@ class FlowResult:
         return self.outcome == "ok"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Side:
-    """Origin or proxy: which status, which headers (RFC 7235 sections 3.1, 3.2, 4)."""
+    """Origin or proxy: which status, which headers (RFC 7235 sections 3.1, 3.2, 4).
+
+    There are two, :data:`ORIGIN` and :data:`PROXY`: compared and hashed by identity (each
+    request keys its state by side).
+    """
 
     name: str
     status: int
     challenge_header: str
     credentials_header: str
     info_header: str
+    is_proxy: bool = field(init=False)
 
-    @property
-    def is_proxy(self) -> bool:
-        return self.status == 407
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_proxy", self.status == 407)
 
 
 ORIGIN = _Side("origin", 401, "WWW-Authenticate", "Authorization", "Authentication-Info")
@@ -126,20 +130,34 @@ PROXY = _Side(
 )
 
 
-@dataclass
 class _SideState:
-    """What one flow knows about one side while it negotiates."""
+    """What one flow knows about one side while it negotiates (one per side and request)."""
 
-    url: str
-    authenticator: Optional[Authenticator] = None
-    floor: Optional[Strength] = None  # the strongest answer that already succeeded in the space
-    used: List[Authenticator] = field(default_factory=list)  # released when the flow ends
-    unsent: bool = False  # the last request went without credentials (no free Digest nonce)
-    tried: Set[Tuple[str, Optional[str]]] = field(default_factory=set)
-    attempt: int = 1
-    refreshed: int = 0  # retries granted for new information (stale, new nonce)
-    confirmed: bool = False  # on_success already ran for the current authenticator
-    connection_bound: bool = True  # connection-bound schemes may be chosen
+    __slots__ = (
+        "attempt",
+        "authenticator",
+        "confirmed",
+        "connection_bound",
+        "floor",
+        "refreshed",
+        "tried",
+        "unsent",
+        "url",
+        "used",
+    )
+
+    def __init__(self, url: str, connection_bound: bool = True) -> None:
+        self.url = url
+        self.authenticator: Optional[Authenticator] = None
+        # the strongest answer that already succeeded in the space
+        self.floor: Optional[Strength] = None
+        self.used: List[Authenticator] = []  # released when the flow ends
+        self.unsent = False  # the last request went without credentials (no free Digest nonce)
+        self.tried: Set[Tuple[str, Optional[str]]] = set()
+        self.attempt = 1
+        self.refreshed = 0  # retries granted for new information (stale, new nonce)
+        self.confirmed = False  # on_success already ran for the current authenticator
+        self.connection_bound = connection_bound  # connection-bound schemes may be chosen
 
 
 class _Gate:
@@ -248,13 +266,13 @@ class Negotiator:
         try:
             for side, url, connection_bound in sides:
                 state = states[side] = _SideState(url=url, connection_bound=connection_bound)
-                learned = self._preemptive(side, url, connection_bound)
+                learned, floor = self._preemptive(side, url, connection_bound)
                 if learned is None and self._has_credentials(side, url):
                     key = self._key(side, url)
                     if self._enter_gate(key):
                         held.append(key)
-                    learned = self._preemptive(side, url, connection_bound)
-                state.floor = self.credentials.floor_for(url, proxy=side.is_proxy)
+                    learned, floor = self._preemptive(side, url, connection_bound)
+                state.floor = floor
                 if learned is not None:
                     state.authenticator = learned
                     if state.floor is None or state.floor < learned.achieved:
@@ -267,9 +285,9 @@ class Negotiator:
                 rounds += 1
                 challenged = self._challenged_side(response, states)
                 if challenged is None:
-                    result = self._finish(request, response, states, rounds)
-                    result.parse_errors = errors
-                    self._settle(held)
+                    result = self._finish(request, response, states, rounds, errors)
+                    if held:
+                        self._settle(held)
                     return result
                 side = challenged
                 if side is ORIGIN and PROXY in states:
@@ -330,21 +348,25 @@ class Negotiator:
                         parse_errors=errors,
                     )
         finally:
-            self._release(held)
+            if held:
+                self._release(held)
             for state in states.values():
                 for used in state.used:
                     used.release(request)
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _preemptive(self, side: _Side, url: str, connection_bound: bool) -> Optional[Authenticator]:
+    def _preemptive(
+        self, side: _Side, url: str, connection_bound: bool
+    ) -> Tuple[Optional[Authenticator], Optional[Strength]]:
         """The learned authenticator of the space, unless its scheme is one this side leaves out
         (a per-request Negotiate is still a connection-bound scheme to a driver that cannot
-        pin: it could not finish a handshake the server answers with a further token)."""
-        learned = self.credentials.authenticator_for(url, proxy=side.is_proxy)
+        pin: it could not finish a handshake the server answers with a further token), and
+        the space's no-downgrade floor, read together (:meth:`Credentials.preemptive`)."""
+        learned, floor = self.credentials.preemptive(url, proxy=side.is_proxy)
         if learned is not None and learned.connection_bound and not connection_bound:
-            return None
-        return learned
+            return None, floor
+        return learned, floor
 
     def _has_credentials(self, side: _Side, url: str) -> bool:
         return self.credentials.find(url, proxy=side.is_proxy) is not None
@@ -566,6 +588,7 @@ class Negotiator:
         response: AuthResponse,
         states: Dict[_Side, _SideState],
         rounds: int,
+        errors: List[ChallengeParseError],
     ) -> FlowResult:
         used: Optional[Authenticator] = None
         bound: Optional[Tuple[_Side, Authenticator]] = None
@@ -581,13 +604,14 @@ class Negotiator:
             elif state.authenticator.connection_bound:
                 per_request.append(side.name)
         if used is None:
-            return FlowResult("no-challenge", rounds=rounds)
+            return FlowResult("no-challenge", rounds=rounds, parse_errors=errors)
         return FlowResult(
             "ok",
             f"authenticated with {used.scheme}{_realm_text(used.realm)}",
             scheme=used.scheme,
             realm=used.realm,
             rounds=rounds,
+            parse_errors=errors,
             bound_side=bound[0].name if bound is not None else None,
             credential=bound[1].credential if bound is not None else None,
             per_request_sides=tuple(per_request),

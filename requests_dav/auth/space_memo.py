@@ -19,9 +19,11 @@ __all__ = ["SPACES_KEPT", "Space"]
 SPACES_KEPT = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Space:
-    """What a success of ``authenticator`` at one URL records, and what it was worked out from."""
+    """What a success of ``authenticator`` at one URL records, and what it was worked out from.
+
+    Compared by identity: one is the very record a success worked out."""
 
     authenticator: Any
     challenge: Any

@@ -90,7 +90,7 @@ from typing import (
 from urllib.parse import urljoin, urlsplit
 
 from .._abnf import QUOTABLE_RE
-from ..challenge import format_auth_params, parse_auth_info
+from ..challenge import parse_auth_info
 from ..errors import ChallengeParseError, MutualAuthenticationError, UnsupportedChallengeError
 from ..rfc8187 import encode_ext_value
 from .base import Authenticator, SchemeOptions, origin_of, resolve_password
@@ -103,6 +103,7 @@ from .digest_algorithms import (
     algorithm_of,
 )
 from .digest_nonces import SEEN_NONCES_MAX, NoncePool, qops_of
+from .digest_value import credentials_value, make_frame
 
 if TYPE_CHECKING:
     from ..body import ReplayableBody
@@ -224,6 +225,11 @@ class DigestScheme(Authenticator):
         self._nonces = NoncePool(challenge)
         self._sent: OrderedDict[str, _Sent] = OrderedDict()
         self._achieved: Optional[Tuple[Challenge, Strength]] = None
+        # (userhash, algorithm, nonce, opaque) and the text of the credentials around what
+        # changes with each request (see _credentials_value)
+        self._frame: Optional[
+            Tuple[Tuple[bool, Optional[str], str, Optional[str]], Optional[Tuple[str, str, str]]]
+        ] = None
         # The username parameter depends only on the name, the realm and userhash: made once.
         self._username_param = self._make_username_param(userhash=False)
         self._hashed_username_param = self._make_username_param(userhash=True)
@@ -373,46 +379,69 @@ class DigestScheme(Authenticator):
         return self._authorize(request, exclusive=True)
 
     def _authorize(self, request: AuthRequest, *, exclusive: bool) -> Optional[str]:
-        state = self._nonces.checkout(request, exclusive=exclusive)
-        if state is None:
-            return None
-        qop = self._qop_for(state.qops, request.body)
-        body_hash: Optional[str] = None
-        if qop == "auth-int":
-            if request.body is None:
-                body_hash = self.algorithm.hash(b"")
-            else:
-                body_hash = request.body.hash(self.algorithm.factory)
-        nc, nonce, opaque, userhash, algorithm_token, cnonce = self._nonces.take(
-            request, state, sess=self.algorithm.sess
+        body = request.body
+        sess_nonce = self.algorithm.sess
+        at_once = self._nonces.checkout_and_take(
+            request,
+            sess=sess_nonce,
+            hashes_body=lambda qops: self._qop_for(qops, body) == "auth-int",
         )
+        if at_once is not None:
+            # shared mode and nothing to hash between the checkout and the count: one step
+            state, taken = at_once
+            qop = self._qop_for(state.qops, body)
+            body_hash: Optional[str] = None
+        else:
+            checked_out = self._nonces.checkout(request, exclusive=exclusive)
+            if checked_out is None:
+                return None
+            state = checked_out
+            qop = self._qop_for(state.qops, body)
+            body_hash = None
+            if qop == "auth-int":
+                if body is None:
+                    body_hash = self.algorithm.hash(b"")
+                else:
+                    body_hash = body.hash(self.algorithm.factory)
+            taken = self._nonces.take(request, state, sess=sess_nonce)
+        nc, nonce, opaque, userhash, algorithm_token, cnonce = taken
         uri = request.target
         sess = qop is not None and self.algorithm.sess
         ha1 = self._session_key(nonce, cnonce) if sess else self._ha1
         ha2 = self._ha2(request.method, uri, body_hash)
         response = self._digest(ha1, nonce, nc, cnonce, qop, ha2)
 
-        params: List[Tuple[str, str, bool]] = [
-            self._hashed_username_param if userhash else self._username_param,
-            ("realm", self.realm or "", True),
-            ("uri", uri, True),
-        ]
-        if algorithm_token is not None:
-            params += [("algorithm", algorithm_token.strip(), False)]
-        params += [("nonce", nonce, True)]
-        if qop is not None:
-            params += [("nc", f"{nc:08x}", False), ("cnonce", cnonce, True), ("qop", qop, False)]
-        params += [("response", response, True)]
-        if opaque is not None:
-            params += [("opaque", opaque, True)]
-        if userhash:
-            params += [("userhash", "true", False)]
-        value = format_auth_params("Digest", params)
+        value = self._credentials_value(
+            userhash, algorithm_token, nonce, opaque, uri, nc, cnonce, qop, response
+        )
         with self._lock:
             self._sent[value] = _Sent(nonce, nc, cnonce, qop, uri, ha1)
             while len(self._sent) > SENT_RECORDS_MAX:
                 self._sent.popitem(last=False)
         return value
+
+    def _credentials_value(
+        self,
+        userhash: bool,
+        algorithm_token: Optional[str],
+        nonce: str,
+        opaque: Optional[str],
+        uri: str,
+        nc: int,
+        cnonce: str,
+        qop: Optional[str],
+        response: str,
+    ) -> str:
+        """``format_auth_params`` of :func:`.digest_value.credential_params`, the same text,
+        written around a frame made once per nonce (:mod:`.digest_value`)."""
+        username = self._hashed_username_param if userhash else self._username_param
+        realm = self.realm or ""
+        key = (userhash, algorithm_token, nonce, opaque)
+        frame = self._frame
+        if frame is None or frame[0] != key:
+            made = make_frame(username, realm, userhash, algorithm_token, nonce, opaque)
+            frame = self._frame = (key, made)
+        return credentials_value(frame[1], username, realm, *key, uri, nc, cnonce, qop, response)
 
     # -- answers -------------------------------------------------------------------------------
 

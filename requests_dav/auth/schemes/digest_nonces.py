@@ -30,12 +30,12 @@ Requests are held weakly, so a driver that never releases leaks no request bodie
 
 from __future__ import annotations
 
-import secrets
+import os
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, FrozenSet, List, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Tuple
 
 if TYPE_CHECKING:
     from ..challenge import Challenge
@@ -76,8 +76,12 @@ def is_true(value: Optional[str]) -> bool:
 
 
 def new_cnonce() -> str:
-    """A fresh client nonce: 128 random bits as hex (RFC 7616 section 3.4)."""
-    return secrets.token_hex(16)
+    """A fresh client nonce: 128 random bits as hex (RFC 7616 section 3.4).
+
+    What ``secrets.token_hex(16)`` gives (the operating system's random source), without
+    its two extra calls: one is made for every request.
+    """
+    return os.urandom(16).hex()
 
 
 class NonceState:
@@ -159,9 +163,7 @@ class NoncePool:
         self._pool: List[NonceState] = []
         self._leases: OrderedDict[int, _Lease] = OrderedDict()
         # requests between checkout and release (held weakly: one never released is dropped)
-        self._in_flight: weakref.WeakValueDictionary[int, AuthRequest] = (
-            weakref.WeakValueDictionary()
-        )
+        self._in_flight: Dict[int, weakref.ref[AuthRequest]] = {}
         self._peak = 0  # the most requests seen in flight at once
         self._spent = 0  # exclusive mode: count refusals and challenges drawn for the pool
 
@@ -185,8 +187,7 @@ class NoncePool:
         """
         deadline: Optional[float] = None
         with self._lock:
-            self._in_flight[id(request)] = request
-            self._peak = max(self._peak, len(self._in_flight))
+            self._fly(request)
             while True:
                 if not self._exclusive:
                     # recorded before the count is taken: a switch to exclusive mode in between
@@ -215,21 +216,48 @@ class NoncePool:
     def take(self, request: AuthRequest, state: NonceState, *, sess: bool) -> Taken:
         """The next count of ``state`` for ``request``, recorded until :meth:`release`."""
         with self._lock:
-            state.count += 1
-            taken = Taken(
-                state.count,
-                state.nonce,
-                state.opaque,
-                state.userhash,
-                state.algorithm_token,
-                state.session_cnonce if sess else new_cnonce(),
-            )
-            self._leases.pop(id(request), None)
-            self._leases[id(request)] = _Lease(request, state, taken.nc)
-            while len(self._leases) > LEASES_MAX:
-                key, dropped = self._leases.popitem(last=False)
-                if dropped.state.holder == key:
-                    dropped.state.holder = None
+            return self._take(request, state, sess)
+
+    def checkout_and_take(
+        self,
+        request: AuthRequest,
+        *,
+        sess: bool,
+        hashes_body: Callable[[Optional[FrozenSet[str]]], bool],
+    ) -> Optional[Tuple[NonceState, Taken]]:
+        """:meth:`checkout` then :meth:`take` in one step, for shared mode when nothing is
+        done in between (``hashes_body(qops)`` false: no ``auth-int`` body to hash first).
+
+        ``None`` when that is not so (exclusive mode, or a body to hash): nothing is recorded
+        and the caller takes the two steps. Otherwise the pool ends up exactly as after the
+        two calls made back to back (the count taken at once after the checkout, as it may
+        be in the two-step path when no other request runs in between).
+        """
+        with self._lock:
+            if self._exclusive:
+                return None
+            state = self.state
+            if hashes_body(state.qops):
+                return None
+            self._fly(request)
+            return state, self._take(request, state, sess)
+
+    def _take(self, request: AuthRequest, state: NonceState, sess: bool) -> Taken:
+        state.count += 1
+        taken = Taken(
+            state.count,
+            state.nonce,
+            state.opaque,
+            state.userhash,
+            state.algorithm_token,
+            state.session_cnonce if sess else new_cnonce(),
+        )
+        self._leases.pop(id(request), None)
+        self._leases[id(request)] = _Lease(request, state, taken.nc)
+        while len(self._leases) > LEASES_MAX:
+            key, dropped = self._leases.popitem(last=False)
+            if dropped.state.holder == key:
+                dropped.state.holder = None
         return taken
 
     def release(self, request: AuthRequest) -> None:
@@ -243,12 +271,14 @@ class NoncePool:
             if lease.state.holder == id(request):
                 lease.state.holder = None
                 lease.state.holder_thread = None
-            self._pool = [state for state in self._pool if not state.retired]
-            surplus = len(self._pool) - NONCE_POOL_MAX
-            if surplus > 0:
-                free = [state for state in self._pool if state.holder is None][:surplus]
-                self._pool = [state for state in self._pool if state not in free]
-            self._freed.notify_all()
+            if self._pool:  # shared mode keeps no pool
+                self._pool = [state for state in self._pool if not state.retired]
+                surplus = len(self._pool) - NONCE_POOL_MAX
+                if surplus > 0:
+                    free = [state for state in self._pool if state.holder is None][:surplus]
+                    self._pool = [state for state in self._pool if state not in free]
+            if self._exclusive:  # only exclusive mode waits (checkout)
+                self._freed.notify_all()
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -320,6 +350,18 @@ class NoncePool:
                 self._remember(nextnonce)
 
     # -- internals (under the lock) ------------------------------------------------------------
+
+    def _fly(self, request: AuthRequest) -> None:
+        """Count ``request`` in flight (until :meth:`release`, or until it is collected).
+
+        A plain dict of weak references that remove their own entry when their request
+        dies (what a ``WeakValueDictionary`` does, with a third of its calls: one
+        request in flight per Digest request).
+        """
+        key = id(request)
+        flights = self._in_flight
+        flights[key] = weakref.ref(request, lambda _ref: flights.pop(key, None))
+        self._peak = max(self._peak, len(flights))
 
     def _lease_of(self, request: AuthRequest) -> Optional[_Lease]:
         lease = self._leases.get(id(request))
