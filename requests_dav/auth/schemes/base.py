@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, List, Optional, Union
+from typing import TYPE_CHECKING, ClassVar, List, Optional, Tuple, Union
 
 from ..errors import UnsupportedChallengeError
 from ..types import Strength
@@ -160,10 +160,26 @@ class Authenticator(ABC):
         """How messages name an answer to ``challenge`` (``"Basic"``, ``"Digest SHA-256"``)."""
         return cls.scheme.capitalize()
 
+    #: (challenge, its :meth:`strength_for`) for :attr:`achieved`; set per instance when read
+    _achieved: Optional[Tuple[Challenge, Strength]] = None
+
     @property
     def achieved(self) -> Strength:
-        """The strength of this authenticator's current challenge (:meth:`strength_for`)."""
-        return type(self).strength_for(self.challenge)
+        """The strength of this authenticator's current challenge (:meth:`strength_for`),
+        worked out once per challenge.
+
+        Read at the start of every preemptive request and after every success (the
+        no-downgrade floor, RFC 7235 section 4.1). A challenge is immutable and only
+        replaced, and the strength depends on the challenge alone, so it is kept with the
+        challenge it is for and a replaced challenge is ranked anew.
+        """
+        challenge = self.challenge
+        memo = self._achieved
+        if memo is not None and memo[0] is challenge:
+            return memo[1]
+        strength = type(self).strength_for(challenge)
+        self._achieved = (challenge, strength)
+        return strength
 
     @classmethod
     @abstractmethod

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import unicodedata
-from typing import TYPE_CHECKING, ClassVar, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, ClassVar, List, Optional, Union
 from urllib.parse import urlsplit
 
 from ..errors import UnsupportedChallengeError
@@ -30,7 +30,7 @@ from .base import Authenticator, SchemeOptions, origin_of, resolve_password
 if TYPE_CHECKING:
     from ..challenge import Challenge
     from ..messages import AuthRequest
-    from ..types import Credential, Strength
+    from ..types import Credential
 
 __all__ = ["BasicScheme", "basic_space_prefix"]
 
@@ -66,7 +66,6 @@ class BasicScheme(Authenticator):
         self.realm = challenge.realm
         self.encoding = encoding
         self._value = f"Basic {token}"
-        self._achieved: Optional[Tuple[Challenge, Strength]] = None
 
     def __repr__(self) -> str:
         return (
@@ -112,21 +111,6 @@ class BasicScheme(Authenticator):
             encoding = options.basic_encoding
         token = _encode(username, password, encoding, normalize)
         return cls(challenge, credential, token, encoding)
-
-    @property
-    def achieved(self) -> Strength:
-        """:meth:`strength_for` the current challenge, worked out once per challenge.
-
-        Read at the start of every preemptive request (the no-downgrade floor, RFC 7235
-        section 4.1); kept with the challenge it is for, so a replaced challenge is ranked anew.
-        """
-        challenge = self.challenge
-        memo = self._achieved
-        if memo is not None and memo[0] is challenge:
-            return memo[1]
-        strength = type(self).strength_for(challenge)
-        self._achieved = (challenge, strength)
-        return strength
 
     def authorize(self, request: AuthRequest) -> str:
         """The same ``Basic`` credentials for every request of the space."""

@@ -109,7 +109,7 @@ if TYPE_CHECKING:
     from ..body import ReplayableBody
     from ..challenge import Challenge
     from ..messages import AuthRequest, AuthResponse
-    from ..types import Credential, Strength
+    from ..types import Credential
 
 __all__ = [
     "ALGORITHMS",
@@ -224,7 +224,6 @@ class DigestScheme(Authenticator):
         self._lock = threading.Lock()  # guards _sent
         self._nonces = NoncePool(challenge)
         self._sent: OrderedDict[str, _Sent] = OrderedDict()
-        self._achieved: Optional[Tuple[Challenge, Strength]] = None
         # (userhash, algorithm, nonce, opaque) and the text of the credentials around what
         # changes with each request (see _credentials_value)
         self._frame: Optional[
@@ -336,21 +335,6 @@ class DigestScheme(Authenticator):
         )
 
     # -- per request ---------------------------------------------------------------------------
-
-    @property
-    def achieved(self) -> Strength:
-        """:meth:`strength_for` the current challenge, worked out once per challenge.
-
-        Read after every success; the challenge is immutable and only replaced
-        (:meth:`on_challenge`), so the strength is kept with the challenge it is for.
-        """
-        challenge = self.challenge
-        memo = self._achieved
-        if memo is not None and memo[0] is challenge:
-            return memo[1]
-        strength = type(self).strength_for(challenge)
-        self._achieved = (challenge, strength)
-        return strength
 
     @property
     def requires_body(self) -> bool:
