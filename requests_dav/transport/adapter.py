@@ -101,6 +101,7 @@ from .wire import (
     auth_response,
     carry_cookies,
     close_after_use,
+    not_rewindable,
     release_intermediate,
     replayable_body,
 )
@@ -546,7 +547,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         try:
             return super().send(wire, **kwargs)
         except UnrewindableBodyError as exc:
-            raise _not_rewindable(exc, wire) from exc
+            raise not_rewindable(exc, wire) from exc
         except EmptyPoolError as exc:
             raise exceptions.BoundConnectionBusyError(
                 f"the connection authenticated for these credentials at "
@@ -676,25 +677,3 @@ def _own(wire: PreparedRequest, state: SendState, outgoing: AuthRequest) -> Prep
         return wire_request(wire, copy_headers(outgoing.headers))
     own_headers(wire, outgoing.headers)
     return wire
-
-
-def _not_rewindable(exc: UnrewindableBodyError, wire: PreparedRequest) -> Exception:
-    """The requests-rooted error for a body urllib3's ``Retry`` could not rewind."""
-    cause = exc.__cause__
-    if isinstance(cause, exceptions.BodyNotReplayableError):
-        error = exceptions.BodyNotReplayableError(
-            f"{cause.reason}; a retry after a connection error needs the body again",
-            bytes_sent=cause.bytes_sent,
-            limit=cause.limit,
-            request=wire,
-        )
-    else:
-        body: object = wire.body
-        sent = body.tell() if isinstance(body, WireBody) else 0
-        error = exceptions.BodyNotReplayableError(
-            "a retry after a connection error needs the body again and it cannot be rewound",
-            bytes_sent=sent,
-            limit=None,
-            request=wire,
-        )
-    return error

@@ -21,6 +21,7 @@ from requests import cookies as _cookies
 from requests.models import PreparedRequest, Response
 from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import HTTPError as _Urllib3HTTPError
+from urllib3.exceptions import UnrewindableBodyError
 
 from .. import exceptions
 from ..auth import errors as core_errors
@@ -34,6 +35,7 @@ __all__ = [
     "auth_response",
     "carry_cookies",
     "close_after_use",
+    "not_rewindable",
     "release_intermediate",
     "replayable_body",
     "retry_cookie_jar",
@@ -195,6 +197,28 @@ def replayable_body(
     request.body = wire  # type: ignore[assignment]
     vars(request)["_body_position"] = 0  # requests rewinds it on 307/308 (rewind_body)
     return wrapped, wire
+
+
+def not_rewindable(exc: UnrewindableBodyError, wire: PreparedRequest) -> Exception:
+    """The requests-rooted error for a body urllib3's ``Retry`` could not rewind."""
+    cause = exc.__cause__
+    if isinstance(cause, exceptions.BodyNotReplayableError):
+        error = exceptions.BodyNotReplayableError(
+            f"{cause.reason}; a retry after a connection error needs the body again",
+            bytes_sent=cause.bytes_sent,
+            limit=cause.limit,
+            request=wire,
+        )
+    else:
+        body: object = wire.body
+        sent = body.tell() if isinstance(body, WireBody) else 0
+        error = exceptions.BodyNotReplayableError(
+            "a retry after a connection error needs the body again and it cannot be rewound",
+            bytes_sent=sent,
+            limit=None,
+            request=wire,
+        )
+    return error
 
 
 # -- reading responses ------------------------------------------------------------------------
