@@ -23,6 +23,7 @@ from requests import utils as _utils
 from requests.auth import AuthBase
 from requests.exceptions import InvalidProxyURL, InvalidURL
 from requests.models import PreparedRequest
+from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 from urllib3.exceptions import LocationValueError
 from urllib3.util import parse_url
@@ -96,7 +97,28 @@ def callers_own_auth(request: PreparedRequest) -> bool:
     header requests builds from a netrc file when nothing else was chosen (``trust_env``): a
     store with ``netrc=True`` answers for those credentials itself, with the scheme the server
     asks for.
+
+    A requests header dict is asked by its mapping of lower-cased names (``Mapping.get`` pays
+    for a ``KeyError`` when the header is missing, the usual case), and a request without
+    response hooks is answered without looking for one (issue 16); anything else goes through
+    :func:`_callers_own_auth`, which gives the same answer for those.
     """
+    headers: Any = request.headers
+    hooks: Any = request.hooks
+    if type(headers) is not CaseInsensitiveDict or type(hooks) is not dict:
+        return _callers_own_auth(request)
+    entry = headers._store.get("authorization")  # type: ignore[attr-defined]
+    if entry is not None:
+        value: str = entry[1]
+        return value != _netrc_basic(str(request.url))
+    response_hooks = hooks.get("response", ())
+    if type(response_hooks) is list and not response_hooks:
+        return False
+    return any(isinstance(getattr(hook, "__self__", None), AuthBase) for hook in response_hooks)
+
+
+def _callers_own_auth(request: PreparedRequest) -> bool:
+    """The general form of :func:`callers_own_auth`, for any header mapping and hooks."""
     value = request.headers.get("Authorization")
     if value is not None:
         return value != _netrc_basic(str(request.url))

@@ -57,7 +57,14 @@ class PeerQuirks(HTTPAdapter):
             peers.add(peer)
 
     def _refuses_expect(self, peer: Origin) -> bool:
-        """An HTTP/1.0 peer ignores ``Expect`` (RFC 9110 10.1.1); a 417 peer refused it."""
+        """An HTTP/1.0 peer ignores ``Expect`` (RFC 9110 10.1.1); a 417 peer refused it.
+
+        With both memos empty (the usual case) the answer is no without the lock or a hash of
+        ``peer``: a peer another thread adds at that moment is seen by the next request, as it
+        would be had this one taken the lock first.
+        """
+        if not self._http10_peers and not self._no_expect_peers:
+            return False
         with self._state_lock:
             return peer in self._http10_peers or peer in self._no_expect_peers
 
@@ -72,6 +79,9 @@ class PeerQuirks(HTTPAdapter):
         with_content_length(wire, state.body, state.peer, state.request, response)
 
     def _is_http10(self, peer: Origin) -> bool:
+        """``peer`` answered in HTTP/1.0; an empty memo is read without the lock (as above)."""
+        if not self._http10_peers:
+            return False
         with self._state_lock:
             return peer in self._http10_peers
 

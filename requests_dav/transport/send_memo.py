@@ -10,7 +10,8 @@ arguments (compared by identity: the very objects the send was given) and handed
 so a changed pool manager or proxy mapping is always seen.
 
 :func:`wire_request` is :meth:`requests.PreparedRequest.copy` for a request about to be sent
-with headers of its own: the copy of the headers ``copy()`` makes would be replaced at once.
+with headers of its own: the copy of the headers ``copy()`` makes would be replaced at once,
+and the cookie jar it copies is only read from then on.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
 
-from requests import cookies as _cookies
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 
 __all__ = ["SendMemo", "wire_request"]
 
-_copy_cookie_jar: Any = getattr(_cookies, "_copy_cookie_jar")  # noqa: B009 - untyped in the stubs
+_new_request = PreparedRequest.__new__
 
 _PoolKey = Tuple[Dict[str, Any], Dict[str, Any]]
 
@@ -78,20 +78,24 @@ class SendMemo(HTTPAdapter):
 
 
 def wire_request(request: PreparedRequest, headers: MutableMapping[str, str]) -> PreparedRequest:
-    """``request.copy()`` with ``headers`` as its headers (not a copy of the request's own).
+    """``request.copy()`` with ``headers`` as its headers (not a copy of the request's own) and
+    the request's cookie jar shared, not copied (issue 16).
 
-    The same fields as requests' ``copy()`` (the cookie jar copied, body, hooks and body
-    position shared); a subclass with a ``copy()`` of its own is copied with it.
+    The same fields as requests' ``copy()`` (body, hooks and body position shared). The jar is
+    only read once a request is prepared: requests' redirect handling and ``HTTPDigestAuth``
+    copy a request before they add cookies to its jar, and without the adapter the response's
+    ``request`` would be the caller's request itself, jar and all. Copying it cost more than the
+    rest of the copy. A subclass with a ``copy()`` of its own is copied with it.
     """
     if type(request).copy is not PreparedRequest.copy:
         wire = request.copy()
         wire.headers = headers  # type: ignore[assignment]
         return wire
-    wire = PreparedRequest()
+    wire = _new_request(PreparedRequest)  # __init__ would set these same fields
     wire.method = request.method
     wire.url = request.url
     wire.headers = headers  # type: ignore[assignment]
-    wire._cookies = _copy_cookie_jar(request._cookies)  # type: ignore[attr-defined]
+    wire._cookies = request._cookies  # type: ignore[attr-defined]
     wire.body = request.body
     wire.hooks = request.hooks
     wire._body_position = request._body_position  # type: ignore[attr-defined]

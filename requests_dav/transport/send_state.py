@@ -24,6 +24,7 @@ from .wire import (
 )
 
 _NOT_YET = object()
+_new_headers = CaseInsensitiveDict.__new__
 
 
 class SendState:
@@ -55,27 +56,14 @@ class SendState:
 
     def carrier(self) -> PreparedRequest:
         """What a body sent without a flow goes on: :meth:`requests.PreparedRequest.copy` of the
-        request with its headers and cookie jar shared, not copied (issue 16).
+        request with its headers and cookie jar shared, not copied (issue 16,
+        :func:`~requests_dav.transport.send_memo.wire_request`).
 
         Never the caller's request itself: whatever replaces the body of the request it sends
         (``responses`` reads it into bytes) must leave the caller's :class:`WireBody` for a
-        307/308. The headers are shared until a fix changes them (:func:`own_headers`); the
-        jar, which nothing writes to once the request is prepared, is shared for good (copying
-        it cost more than the rest of the copy). A subclass with a ``copy()`` of its own is
-        copied with it.
+        307/308. The headers are shared until a fix changes them (:func:`own_headers`).
         """
-        request = self.request
-        if type(request).copy is not PreparedRequest.copy:
-            return wire_request(request, request.headers)
-        carrier = PreparedRequest.__new__(PreparedRequest)  # __init__ sets these same fields
-        carrier.method = request.method
-        carrier.url = request.url
-        carrier.headers = request.headers
-        carrier._cookies = request._cookies  # type: ignore[attr-defined]
-        carrier.body = request.body
-        carrier.hooks = request.hooks
-        carrier._body_position = request._body_position  # type: ignore[attr-defined]
-        return carrier
+        return wire_request(self.request, self.request.headers)
 
     @property
     def jar(self) -> Optional[Any]:
@@ -102,9 +90,10 @@ def unanswered(response: Response, url: str, *, callers_auth: bool = False) -> F
 
 def copy_headers(headers: Any) -> CaseInsensitiveDict[str]:
     """``CaseInsensitiveDict(headers)``: the same names, values and order. A requests header
-    dict is copied by its mapping of lower-cased names at once, not name by name."""
+    dict is copied by its mapping of lower-cased names at once, not name by name, into a dict
+    made without ``__init__`` (which would build an empty mapping and update it from nothing)."""
     if type(headers) is CaseInsensitiveDict:
-        copied: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        copied: CaseInsensitiveDict[str] = _new_headers(CaseInsensitiveDict)
         copied._store = headers._store.copy()  # type: ignore[attr-defined]
         return copied
     return CaseInsensitiveDict(headers)

@@ -49,12 +49,55 @@ def test_wire_request_is_requests_copy_with_the_given_headers() -> None:
     headers = requests.structures.CaseInsensitiveDict({"X-B": "2"})
     wire = wire_request(request, headers)
     expected = request.copy()
+    assert type(wire) is PreparedRequest and wire is not request
+    assert vars(wire).keys() == vars(expected).keys()  # the fields copy() sets, no more
     assert wire.headers is headers
     for name in ("method", "url", "body", "hooks", "_body_position"):
         assert getattr(wire, name) == getattr(expected, name)
-    assert wire._cookies is not request._cookies  # copied, as copy() does
-    assert dict(wire._cookies) == dict(request._cookies)
+    assert wire._cookies is request._cookies  # shared: only read once the request is prepared
+    assert dict(wire._cookies) == dict(expected._cookies) == {"c": "1"}
     assert dict(request.headers)["X-A"] == "1"  # the request itself is left alone
+
+
+@responses.activate
+def test_cookies_of_a_primed_request_and_its_redirect_are_requests_own() -> None:
+    """The shared jar changes nothing requests does with cookies: a primed request carries the
+    session's cookie, a redirect's Set-Cookie reaches the session and the redirected request,
+    and the caller's request jar is left as it was."""
+    target = "http://fast.test/dir/moved.txt"
+    seen: List[Tuple[Optional[str], Optional[str]]] = []
+
+    def record(status: int, headers: Dict[str, str]) -> Any:
+        def callback(request: Any) -> Tuple[int, Dict[str, str], bytes]:
+            seen.append((request.headers.get("Cookie"), request.headers.get("Authorization")))
+            return status, headers, b""
+
+        return callback
+
+    def first(request: Any) -> Tuple[int, Dict[str, str], bytes]:
+        if "Authorization" not in request.headers:
+            return 401, {"WWW-Authenticate": 'Basic realm="r"'}, b""
+        return record(302, {"Location": target, "Set-Cookie": "r=2; Path=/"})(request)
+
+    responses.add_callback(responses.GET, URL, callback=first)
+    responses.add_callback(responses.GET, target, callback=record(200, {}))
+    credentials = Credentials()
+    credentials.add("http://fast.test/", USER, PASSWORD)
+    session = session_with(credentials)
+    assert session.get(URL).status_code == 200  # the 401: the space is learned
+    session.cookies.clear()
+    session.cookies.set("c", "1", domain="fast.test")
+    seen.clear()
+    request = session.prepare_request(requests.Request("GET", URL))
+    jar_before = dict(request._cookies)
+    response = session.send(request)  # primed: Basic goes at once
+    assert response.status_code == 200 and len(responses.calls) == 5
+    assert seen[0][0] == "c=1" and seen[0][1] is not None
+    assert seen[1][0] is not None and sorted(seen[1][0].split("; ")) == ["c=1", "r=2"]
+    assert seen[1][1] == seen[0][1]  # same origin and space: requests keeps Authorization
+    assert session.cookies.get("r") == "2"
+    assert dict(request._cookies) == jar_before
+    assert response.history[0].request._cookies is request._cookies
 
 
 def test_wire_request_of_a_subclass_uses_its_copy() -> None:
@@ -319,6 +362,8 @@ def test_copy_headers_is_a_case_insensitive_dict_of_them(pairs: List[Tuple[str, 
     copied = copy_headers(original)
     expected = requests.structures.CaseInsensitiveDict(original)
     assert type(copied) is type(expected)
+    assert vars(copied).keys() == vars(expected).keys()
+    assert type(copied._store) is type(expected._store)
     assert list(copied.items()) == list(expected.items())
     assert list(copied.lower_items()) == list(expected.lower_items())
     copied["New"] = "1"
