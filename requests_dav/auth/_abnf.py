@@ -144,6 +144,15 @@ simple_auth_info = (
 # One parameter of such a line: (name, token value, quoted-string content), one of the two
 # values empty (a token is never empty; an empty quoted-string is "").
 simple_param_groups = rf'({simple_name}){BWS}={BWS}(?:({token})|"({qdtext}*)")'
+# The canonical form of that shape, as Apache httpd writes it after every authenticated
+# request: every separator exactly ", ", nothing before the first parameter or after the last,
+# no BWS around "=", and no "," inside a quoted-string. Such a line splits into its parameters
+# at each ", " and each parameter at its first "=" (a name holds no "="); a value that starts
+# with DQUOTE is the quoted-string. Linear for the same reason as above (a token holds neither
+# "," nor SP, a quoted-string starts with DQUOTE).
+qdtext_no_comma = r'[^\x00-\x08\x0a-\x1f"\\\x7f,]'
+canonical_param = rf'{simple_name}=(?:{token}|"{qdtext_no_comma}*")'
+canonical_auth_info = rf"{canonical_param}(?:, {canonical_param})*"
 
 # Compiled forms. ``match(value, pos)`` anchors at pos; ``fullmatch`` checks a
 # whole string.
@@ -161,6 +170,7 @@ TOKEN68_RE = re.compile(token68)
 EXT_VALUE_RE = re.compile(ext_value)
 SIMPLE_AUTH_INFO_RE = re.compile(simple_auth_info)
 SIMPLE_PARAM_RE = re.compile(simple_param_groups)
+CANONICAL_AUTH_INFO_RE = re.compile(canonical_auth_info)
 # A comma-separated list of tokens: the names (and the unquoted values) of format_auth_params
 # checked in one call; a token never contains ",".
 TOKEN_LIST_RE = re.compile(rf"{token}(?:,{token})*")

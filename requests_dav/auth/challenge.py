@@ -325,13 +325,24 @@ def parse_auth_info(
     A single line of the usual shape (lower-case names, no ``name*``, no
     quoted-pair, commas between parameters, no name repeated: what servers
     send after every authenticated request) is read with two regular
-    expression calls; anything else goes through the general parser, which
-    gives the same result for such a line.
+    expression calls, one in its canonical form (``", "`` between parameters,
+    no comma inside a quoted value: what Apache httpd sends) with one regular
+    expression call and a split; anything else goes through the general
+    parser, which gives the same result for such a line.
     """
     lines = _lines(values)
     if len(lines) == 1:
         line = lines[0]
-        if _abnf.SIMPLE_AUTH_INFO_RE.fullmatch(line) is not None:
+        if _abnf.CANONICAL_AUTH_INFO_RE.fullmatch(line) is not None:
+            parts = line.split(", ")
+            canonical: Dict[str, str] = {}
+            for part in parts:
+                name, _, value = part.partition("=")
+                canonical[name] = value[1:-1] if value[0] == '"' else value
+            if len(canonical) == len(parts):
+                return canonical
+            # a name repeated: the general parser raises with its position
+        elif _abnf.SIMPLE_AUTH_INFO_RE.fullmatch(line) is not None:
             found = _abnf.SIMPLE_PARAM_RE.findall(line)
             # A token value is never empty, so an empty one means the quoted-string.
             params = {name: token or quoted for name, token, quoted in found}

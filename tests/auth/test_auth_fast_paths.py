@@ -106,6 +106,17 @@ def usual_auth_info_lines(draw: st.DrawFn) -> str:
 @example("")
 @example(" , ,")
 @example("a=b,\r\n c=d")
+@example('rspauth="x, y", nc=1')
+@example("nc=1, nc=1")
+@example('nc=1, qop=auth, nc="1"')
+@example("nc=1,  qop=auth")
+@example("nc=1, ")
+@example(", nc=1")
+@example("nc==1")
+@example('nc="1"x')
+@example('nc="a=b", qop=""')
+@example('nextnonce="\u20ac\x80", nc=1')
+@example("nc=1 ,qop=auth")
 def test_parse_auth_info_fast_path_equals_the_general_parser(line: str) -> None:
     assert fast_auth_info(line) == general_auth_info(line)
 
@@ -130,6 +141,49 @@ def test_parse_auth_info_reads_the_usual_line_without_the_general_parser(
         "nc": "00000001",
         "qop": "auth",
         "nextnonce": "",
+    }
+
+
+@st.composite
+def canonical_auth_info_lines(draw: st.DrawFn) -> str:
+    """Lines in the canonical form (``", "`` between parameters), hostile values included."""
+    names = st.sampled_from(["rspauth", "cnonce", "nc", "qop", "nextnonce", "x-y", "Nc", "a*"])
+    inner = st.text(alphabet=st.sampled_from(list('ab ,="\\=\t\x7f\x80\u20ac')), max_size=8)
+    params = [
+        draw(names)
+        + draw(st.sampled_from(["=", "=", "=", " =", "= ", "=="]))
+        + (draw(TOKEN_VALUES) if draw(st.booleans()) else '"' + draw(inner) + '"')
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    return ", ".join(params)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(canonical_auth_info_lines())
+def test_parse_auth_info_canonical_path_equals_the_general_parser(line: str) -> None:
+    assert fast_auth_info(line) == general_auth_info(line)
+
+
+def test_parse_auth_info_reads_apaches_line_with_one_expression_and_a_split(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Refused:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError("the usual-shape path was used")
+
+    def refuse(lines: List[str], header: str) -> dict:
+        raise AssertionError("the general parser was used")
+
+    monkeypatch.setattr(challenge_module, "_parse_auth_info_lines", refuse)
+    monkeypatch.setattr(challenge_module._abnf, "SIMPLE_AUTH_INFO_RE", Refused())
+    monkeypatch.setattr(challenge_module._abnf, "SIMPLE_PARAM_RE", Refused())
+    line = 'rspauth="b2b8f5", cnonce="3c1e6a", nc=00000015, qop=auth, nextnonce="a=b c"'
+    assert parse_auth_info([line]) == {
+        "rspauth": "b2b8f5",
+        "cnonce": "3c1e6a",
+        "nc": "00000015",
+        "qop": "auth",
+        "nextnonce": "a=b c",
     }
 
 
