@@ -39,7 +39,7 @@ import requests
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from . import errors
+from . import errors, splicing
 from .client import CHUNK_SIZE, DAVSessionCore, Target
 from .progress import Progress, ProgressReader, remaining_size, stream_with_progress
 from .results import WriteResult, write_result
@@ -51,6 +51,9 @@ from .results import WriteResult, write_result
 DOWNLOAD_CHUNK = 256 << 10
 #: bodies from this size on get their blocks allocated before they are written (:func:`_reserve`)
 RESERVE_FROM = 1 << 20
+#: bodies from this size on go from a plain socket into the file inside the kernel
+#: (:mod:`.splicing`); a smaller one is mostly in ``http.client``'s buffer already
+SPLICE_FROM = 1 << 20
 #: ``fallocate`` mode: allocate, keep the file's size (linux/falloc.h)
 _FALLOC_FL_KEEP_SIZE = 1
 #: suffix of a download in progress, beside its target
@@ -342,11 +345,13 @@ def _copy_into_file(
     if length >= RESERVE_FROM:
         _reserve(out, start, length)
     catcher = raw._error_catcher
-    buffer = memoryview(bytearray(min(DOWNLOAD_CHUNK, length)))
     done = 0
     if progress is not None:
         progress(start, total)
     try:
+        if length >= SPLICE_FROM:
+            done = _splice_part(raw, connection, out, length, total, progress, start)
+        buffer = memoryview(bytearray(min(DOWNLOAD_CHUNK, length - done)))
         while done < length:
             with catcher():
                 count = connection.readinto(buffer)
@@ -362,6 +367,64 @@ def _copy_into_file(
         raise requests.exceptions.ConnectionError(exc) from exc
     except Urllib3SSLError as exc:
         raise requests.exceptions.SSLError(exc) from exc
+    return done
+
+
+def _splice_part(
+    raw: Any,
+    connection: http.client.HTTPResponse,
+    out: BinaryIO,
+    length: int,
+    total: Optional[int],
+    progress: Optional[Progress],
+    start: int,
+) -> int:
+    """All of the body but its last byte from a plain socket into ``out`` with
+    :mod:`.splicing`, as many bytes as it can; returns how many it wrote (0 where splicing
+    cannot be), for :func:`_copy_into_file` to read the rest.
+
+    The bytes ``http.client``'s reader holds already are read through it first: CPython's
+    ``BufferedReader.peek`` gives its whole buffer, so once they are read the socket is where
+    the body goes on. Every byte taken from the socket is taken off ``http.client``'s count
+    of the body (``length``), as its own reads do, and the last byte is left to it, so that it
+    ends the response itself and urllib3's error catcher puts the connection back in the
+    pool, exactly as after a complete read. Socket errors and timeouts are caught and mapped
+    by that catcher (which then closes the connection), file errors are not: a full disk
+    raises ``OSError`` as the file's ``write`` would.
+    """
+    if type(connection.fp) is not io.BufferedReader:
+        return 0
+    out.flush()
+    mover = splicing.splicer(getattr(raw.connection, "sock", None), out.fileno())
+    if mover is None:
+        return 0
+    catcher = raw._error_catcher
+    done = 0
+    try:
+        with catcher():
+            held = connection.read(len(connection.fp.peek(1)[: length - 1]))
+        if held:
+            out.write(held)
+            out.flush()
+            done = len(held)
+            if progress is not None:
+                progress(start + done, total)
+        while done < length - 1:
+            with catcher():
+                taken = mover.take(length - 1 - done)
+                if not taken:
+                    if not mover.usable:
+                        break
+                    raise IncompleteRead(done, length - done)
+                connection.length = length - done - taken  # as http.client's reads count
+            mover.put(taken)
+            done += taken
+            if progress is not None:
+                progress(start + done, total)
+            if not mover.usable:
+                break
+    finally:
+        mover.close()
     return done
 
 
