@@ -47,7 +47,7 @@ import codecs
 import collections
 import os
 import re
-from typing import Any, Generator, Iterable, Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Generator, Iterable, Iterator, Optional, Sequence, Tuple, Union
 from xml.parsers import expat
 
 from .xmltokens import TokenScanner
@@ -556,6 +556,7 @@ def _iter_stdlib(
 
     wanted = frozenset(child_tags) if child_tags is not None else None
     parser: Any = ET.XMLPullParser(events=("start", "end"))
+    queue = _events_deque(parser)
     depth = 0
     root: Any = None
 
@@ -581,17 +582,59 @@ def _iter_stdlib(
         except ET.ParseError as err:
             raise _from_stdlib_error(err) from None
 
+    def batch() -> Iterator[Any]:
+        """The events of one feed at once: the depth they reach, then the root's children
+        they complete, taken and removed in one slice each. A batch ending in a parse error
+        or going too deep takes the event by event path, which yields what precedes the
+        fault and then raises at it."""
+        nonlocal depth, root
+        assert queue is not None
+        if not queue:
+            return
+        if type(queue[-1]) is not tuple:
+            yield from events()
+            return
+        level = peak = depth
+        for event, _element in queue:
+            if event == "start":
+                level += 1
+                if level > peak:
+                    peak = level
+            else:
+                level -= 1
+        if peak > max_depth:
+            yield from events()
+            return
+        if root is None:
+            root = queue[0][1]  # the first event of a document is its root's start
+        depth = level
+        queue.clear()
+        complete = len(root) - (depth > 1)  # all but one still open
+        if complete > 0:
+            children = root[:complete]
+            del root[:complete]
+            for element in children:
+                if wanted is None or element.tag in wanted:
+                    yield element
+
+    pending = batch if queue is not None else events
     for data in chunks:
         try:
             parser.feed(data)
         except ET.ParseError as err:
             raise _from_stdlib_error(err) from None
-        yield from events()
+        yield from pending()
     try:
         parser.close()
     except ET.ParseError as err:
         raise _from_stdlib_error(err) from None
-    yield from events()
+    yield from pending()
+
+
+def _events_deque(parser: Any) -> Optional[Deque[Any]]:
+    """The queue CPython's ``XMLPullParser`` keeps its events in, where it can be seen."""
+    queue = getattr(parser, "_events_queue", None)
+    return queue if isinstance(queue, collections.deque) else None
 
 
 def _pending_events(parser: Any) -> Iterable[Any]:
@@ -602,8 +645,8 @@ def _pending_events(parser: Any) -> Iterable[Any]:
     here in one call, parse errors left in place for the caller to raise in
     order. Elsewhere ``read_events`` serves (it raises those errors itself).
     """
-    queue = getattr(parser, "_events_queue", None)
-    if not isinstance(queue, collections.deque):
+    queue = _events_deque(parser)
+    if queue is None:
         return parser.read_events()  # type: ignore[no-any-return]
     pending = list(queue)
     queue.clear()
