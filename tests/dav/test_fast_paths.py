@@ -66,6 +66,61 @@ def test_href_path_matches_resolving_the_url(tail: str, head: str) -> None:
     assert _outcome(hrefs.href_to_path, href, BASE) == general
 
 
+# pieces of ASCII hrefs around the quoted-printable shortcut: valid escapes in
+# both cases (of every byte: "/", ".", "=", NUL, UTF-8 lead and continuation
+# bytes), overlong and surrogate UTF-8, broken and trailing "%", "%%", and
+# the "=", CR and LF that the shortcut leaves to the general rule
+_ESCAPE_PIECES = st.one_of(
+    st.integers(0, 255).map(lambda byte: f"%{byte:02X}"),
+    st.integers(0, 255).map(lambda byte: f"%{byte:02x}"),
+    st.sampled_from(
+        [
+            *("%2F", "%2f", "%2E", "%2e", "%3D", "%3d", "%00", "%20", "%25"),
+            *("%C3%A9", "%E6%97%A5", "%F0%9F%98%80", "%C0%AF", "%E0%80%AF", "%ED%A0%80"),
+            *("%ED%B3%83", "%F4%90%80%80", "%C3", "%A9", "%FF", "%80"),
+            *("%", "%%", "%4", "%G1", "%1G", "%%41", "%=41", "=", "=41", "=\n", "%\n", "%\r"),
+            *("\n", "\r", "\\", "/", "//", ".", "..", "/.", "a", "Z", "0", "f", " ", "~", "+"),
+        ]
+    ),
+)
+
+
+@settings(max_examples=1500)
+@given(st.lists(_ESCAPE_PIECES, max_size=12), st.sampled_from(["/", "/dav/", "//", " /", ""]))
+@example(["%C3%A9"], "/")
+@example(["%C3%A9", "%"], "/")
+@example(["%3D"], "/")
+@example(["a", "%4"], "/")
+@example(["%%41"], "/")
+@example(["%", "\n", "41"], "/")
+@example(["%2F", "%2F", "x"], "/")
+@example(["%2E", "%2E", "/", "x"], "/")
+@example(["%ED%A0%80"], "/")
+@example(["=41"], "/")
+def test_ascii_href_path_matches_resolving_the_url(pieces: List[str], head: str) -> None:
+    href = head + "".join(pieces)
+    general = _outcome(lambda h, b: hrefs.url_path(hrefs.resolve_href(h, b)), href, BASE)
+    assert _outcome(hrefs.href_to_path, href, BASE) == general
+    stripped = href.strip()
+    if stripped[:1] == "/" and stripped[1:2] != "/" and "/." not in stripped:
+        # nothing to resolve: the decoding alone, against one escape at a time
+        path = hrefs.normalize_path(hrefs._decode_pieces(stripped))
+        assert hrefs.href_to_path(href, BASE) == path
+
+
+def test_ascii_href_path_takes_the_shortcut_for_listing_hrefs(monkeypatch: Any) -> None:
+    calls: List[str] = []
+    monkeypatch.setattr(hrefs, "_decode", lambda text: calls.append(text) or text)
+    href = "/remote.php/dav/files/alice/r%C3%A9sum%C3%A9%20final%20000123.jpg"
+    expected = "/remote.php/dav/files/alice/r\u00e9sum\u00e9 final 000123.jpg"
+    assert hrefs.href_to_path(href, BASE) == expected
+    assert hrefs.href_to_path("/a%2F%2Fb%2E%2E/c", BASE) == "/a/b../c"
+    assert calls == []
+    hrefs.href_to_path("/a%3Db", BASE)  # "=" comes out: the general rule decides
+    hrefs.href_to_path("/a=b%20", BASE)
+    assert calls == ["/a%3Db", "/a=b%20"]
+
+
 def test_href_path_still_refuses_a_relative_base() -> None:
     assert _outcome(hrefs.href_to_path, "/a", "/dav/") == ("error", ValueError)
 
