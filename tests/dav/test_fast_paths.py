@@ -417,6 +417,7 @@ class _ScanOnly(xmltokens.TokenScanner):
 _TOKEN_PIECES = [
     *(b"<", b">", b"a", b"aaaaa", b"<!", b"<!-", b"<!--", b"-->", b"<![CDATA[", b"<![", b"]]>"),
     *(b"<?", b"?>", b"<!DOCTYPE r [", b"<!ENTITY x 'y'>", b"&x;", b"-", b"]"),
+    *(b"!", b"?", b"a!", b"?a", b"!<", b"?<", b"<a!", b"<a?", b"!!", b"??"),
 ]
 
 
