@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import re
+from binascii import a2b_qp as _a2b_qp
 from typing import NamedTuple, Optional
 from urllib.parse import quote
 
@@ -223,7 +224,7 @@ def normalize_path(path: str) -> str:
     one implied by a final ``.`` or ``..`` segment). ``..`` never climbs above
     the root.
     """
-    if path.startswith("/") and "//" not in path and "/." not in path:
+    if path[:1] == "/" and "//" not in path and "/." not in path:
         return path  # already normal
     segments = path.split("/")
     out: list[str] = []
@@ -288,6 +289,7 @@ def href_to_path(href: str, base_url: str) -> str:
     (common behind reverse proxies) still yields its path. ``%2F`` decodes to
     ``/`` like any other escape.
     """
+    global _checked_base
     href = href.strip()
     if (
         href[:1] == "/"
@@ -295,15 +297,36 @@ def href_to_path(href: str, base_url: str) -> str:
         and "/." not in href
         and "?" not in href
         and "#" not in href
-        and (href.isascii() or _encodable(href))
+        and ((ascii := href.isascii()) or _encodable(href))
     ):
         # What servers send: an absolute path with no query, fragment, dot
         # segment or lone surrogate. It resolves to the base URL's origin and
         # this same path, and decoding undoes whatever resolve_href would
         # encode, so the URL need not be built and split again.
-        _absolute_base(base_url)  # the same ValueError for a relative base URL
-        return normalize_path(_decode(href))
+        if base_url is not _checked_base:
+            _absolute_base(base_url)  # the same ValueError for a relative base URL
+            _checked_base = base_url
+        if "%" not in href:
+            return normalize_path(href) if "//" in href else href
+        if ascii and "=" not in href and "\n" not in href and "\r" not in href:
+            # _decode, in C: with "=" for "%", the quoted-printable decoder
+            # (RFC 2045 section 6.7) turns every "%XX" into its byte. A "%"
+            # that starts no escape comes out as "=" (or is dropped at the
+            # very end), and so does a "%3D": then the general rule decodes.
+            raw = _a2b_qp(href.replace("%", "="))
+            if _EQUALS not in raw and href[-1] != "%":  # an int: b"=" in raw costs a TypeError
+                path = raw.decode("utf-8", "surrogateescape")
+            else:
+                path = _decode(href)
+        else:
+            path = _decode(href)
+        # normalize_path's own test (the path starts with "/"), without the call
+        return normalize_path(path) if "//" in path or "/." in path else path
     return url_path(resolve_href(href, base_url))
+
+
+_checked_base: Optional[str] = None  # the last base URL _absolute_base accepted
+_EQUALS = ord("=")
 
 
 def _encodable(text: str) -> bool:

@@ -22,6 +22,12 @@ MISSING: Any = object()
 """A default no property value can be."""
 
 _COLLECTION = "{DAV:}collection"
+_GETCONTENTLENGTH = _props.GETCONTENTLENGTH
+_GETETAG = _props.GETETAG
+_GETLASTMODIFIED = _props.GETLASTMODIFIED
+_RESOURCETYPE = _props.RESOURCETYPE
+_PLAIN_RESOURCE = _props._PLAIN_RESOURCE
+_imf_fixdate = _props._imf_fixdate
 
 
 class TypedProperties:
@@ -32,7 +38,8 @@ class TypedProperties:
     href: str
     _props: Any  # the merged 2xx properties once worked out, else None
 
-    def _property_map(self) -> Any:
+    @property
+    def props(self) -> Any:
         """The merged 2xx properties (a ``PropertyMap``)."""
         raise NotImplementedError
 
@@ -40,7 +47,7 @@ class TypedProperties:
         # PropertyMap.get inlined: a leaf's text goes straight to its converter
         props = self._props
         if props is None:
-            props = self._property_map()
+            props = self.props
         values = props._values
         value = values.get(name, MISSING)
         if value is MISSING:
@@ -55,15 +62,29 @@ class TypedProperties:
             return value
         return value if isinstance(value, kind) and not isinstance(value, _props.RawValue) else None
 
+    # The five a listing is read for take the leaf text that servers send
+    # straight to its converter's own shortcut (no call to _typed, the
+    # converter or PropertyMap), the value kept in the map as _typed keeps
+    # it; everything else (absent, an element, a value already kept) is
+    # _typed's.
+
     @property
     def resourcetype(self) -> Optional[ResourceType]:
         """``DAV:resourcetype``, or ``None`` when not reported."""
-        return self._typed(_props.RESOURCETYPE, ResourceType)  # type: ignore[no-any-return]
+        return self._typed(_RESOURCETYPE, ResourceType)  # type: ignore[no-any-return]
 
     @property
     def is_collection(self) -> bool:
         """From ``DAV:resourcetype`` when reported, else from a trailing slash in the href."""
-        resourcetype = self._typed(_props.RESOURCETYPE, ResourceType)
+        props = self._props
+        if props is None:
+            props = self.props
+        if _RESOURCETYPE not in props._values:
+            raw = props._raw.get(_RESOURCETYPE)
+            if type(raw) is str and not raw.strip():  # the converter's empty set, inlined
+                props._values[_RESOURCETYPE] = _PLAIN_RESOURCE
+                return False
+        resourcetype = self._typed(_RESOURCETYPE, ResourceType)
         if resourcetype is not None:
             return _COLLECTION in resourcetype  # ResourceType.is_collection, inlined
         return self.href.endswith("/")
@@ -71,17 +92,57 @@ class TypedProperties:
     @property
     def etag(self) -> Optional[str]:
         """``DAV:getetag`` as sent (quotes and ``W/`` kept), or ``None``."""
-        return self._typed(_props.GETETAG, str)  # type: ignore[no-any-return]
+        props = self._props
+        if props is None:
+            props = self.props
+        value = props._values.get(_GETETAG, MISSING)
+        if value is MISSING:
+            raw = props._raw.get(_GETETAG)
+            if type(raw) is not str:
+                return self._typed(_GETETAG, str)  # type: ignore[no-any-return]
+            value = props._values[_GETETAG] = raw.strip()  # the converter, inlined
+        if type(value) is str:
+            return value
+        return self._typed(_GETETAG, str)  # type: ignore[no-any-return]
 
     @property
     def content_length(self) -> Optional[int]:
         """``DAV:getcontentlength``, or ``None`` when absent or unreadable."""
-        return self._typed(_props.GETCONTENTLENGTH, int)  # type: ignore[no-any-return]
+        props = self._props
+        if props is None:
+            props = self.props
+        value = props._values.get(_GETCONTENTLENGTH, MISSING)
+        if value is MISSING:
+            raw = props._raw.get(_GETCONTENTLENGTH)
+            if type(raw) is not str:
+                return self._typed(_GETCONTENTLENGTH, int)  # type: ignore[no-any-return]
+            if raw.isdigit() and raw.isascii() and len(raw) <= _props._SHORT_DIGITS:
+                value = int(raw)  # the converter's shortcut, inlined (no space to strip)
+            else:
+                value = _props._integer(raw)
+            props._values[_GETCONTENTLENGTH] = value
+        if type(value) is int:
+            return value
+        return self._typed(_GETCONTENTLENGTH, int)  # type: ignore[no-any-return]
 
     @property
     def last_modified(self) -> Optional[datetime]:
         """``DAV:getlastmodified`` (aware), or ``None`` when absent or unreadable."""
-        return self._typed(_props.GETLASTMODIFIED, datetime)  # type: ignore[no-any-return]
+        props = self._props
+        if props is None:
+            props = self.props
+        value = props._values.get(_GETLASTMODIFIED, MISSING)
+        if value is MISSING:
+            raw = props._raw.get(_GETLASTMODIFIED)
+            if type(raw) is not str:
+                return self._typed(_GETLASTMODIFIED, datetime)  # type: ignore[no-any-return]
+            value = _imf_fixdate(raw)  # the converter's shortcut, called directly
+            if value is None:
+                value = _props._last_modified(raw)
+            props._values[_GETLASTMODIFIED] = value
+        if type(value) is datetime:
+            return value
+        return self._typed(_GETLASTMODIFIED, datetime)  # type: ignore[no-any-return]
 
     @property
     def creation_date(self) -> Optional[datetime]:

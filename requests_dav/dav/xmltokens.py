@@ -10,10 +10,10 @@ are the exception: they may hold ``<``, and the text on either side of one
 joins into one text node. Their ``<`` therefore does not end a run, and the
 scanner follows them to their end (``-->``, ``?>``, ``]]>``), across chunk
 boundaries. A chunk without ``<!`` or ``<?`` (every chunk of an ordinary
-WebDAV body) costs a few ``find`` calls, also when it ends in ``<`` or
-follows one that did (that ``<`` is carried over until the next chunk shows
-what it opens); the others are scanned ``<`` by ``<``, still in linear
-time.
+WebDAV body) costs a few ``find`` calls and a byte search each for ``!``
+and ``?``, also when it ends in ``<`` or follows one that did (that ``<`` is
+carried over until the next chunk shows what it opens); the others are
+scanned ``<`` by ``<``, still in linear time.
 
 Bytes are counted, so a UTF-16 body counts two per character; its comments
 and CDATA sections are not followed (their markers are other bytes there), so
@@ -28,6 +28,8 @@ __all__ = ["TokenScanner"]
 
 _OPENERS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 _LONGEST_OPENER = max(len(opener) for opener, _ in _OPENERS)
+_BANG = ord("!")
+_QUESTION = ord("?")
 
 
 class TokenScanner:
@@ -65,7 +67,12 @@ class TokenScanner:
         the first gap is measured: every other lies inside ``data``, shorter
         than ``data``, which is at most ``limit`` bytes.
         """
-        if self._closer is not None or b"<!" in data or b"<?" in data:
+        if self._closer is not None:
+            return None
+        # "!" and "?" first: one memchr each (an int, so no TypeError is
+        # raised and cleared in C), where the searches for "<!" and "<?"
+        # cost about 2 instructions a byte; a listing's chunks hold neither
+        if (_BANG in data and b"<!" in data) or (_QUESTION in data and b"<?" in data):
             return None
         base = self._offset
         gap = 0
