@@ -333,14 +333,21 @@ class DAVResponse(TypedProperties):
     def props(self) -> PropertyMap:
         """The properties of every 2xx propstat, merged."""
         if self._props is None:
-            good = [propstat for propstat in self.propstats if 200 <= propstat.status < 300]
-            if len(good) == 1:
-                self._props = good[0].props
+            propstats = self.propstats
+            good = None
+            for propstat in propstats:  # the usual shape: one 2xx propstat (and a 404 one)
+                if 200 <= propstat.status < 300:
+                    if good is not None:
+                        break  # several: merged below
+                    good = propstat
             else:
-                merged: Dict[str, Any] = {}
-                for propstat in good:
+                self._props = good.props if good is not None else PropertyMap({})
+                return self._props
+            merged: Dict[str, Any] = {}
+            for propstat in propstats:
+                if 200 <= propstat.status < 300:
                     merged.update(propstat.props._raw)
-                self._props = PropertyMap(merged)
+            self._props = PropertyMap(merged)
         return self._props
 
     @property
@@ -352,9 +359,6 @@ class DAVResponse(TypedProperties):
             if not _is_success(propstat.status)
             for name in propstat.props
         }
-
-    def _property_map(self) -> PropertyMap:
-        return self._props if self._props is not None else self.props
 
     def raise_for_status(self, include_propstats: bool = False) -> None:
         """Raise :class:`ResponseStatusError` if the response's status is not 2xx.

@@ -473,3 +473,25 @@ def test_token_scanner_chunks_ending_in_lt_take_the_find_path() -> None:
     assert scanner.check(b"<a>x<") and scanner.check(b"!--tt-->")
     assert calls == [b"!--tt-->"]  # a comment after the carried "<": scanned, and followed
     assert not scanner.check(b"t" * 10)  # "a>x", the comment and the text: one run of 22
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from([200, 207, 299, 300, 404, 199, 500]), max_size=5))
+def test_merged_props_match_the_general_rule(statuses: List[int]) -> None:
+    """``DAVResponse.props`` finds the lone 2xx propstat in one pass; several are merged."""
+    from requests_dav.dav.multistatus import DAVResponse, PropertyMap, PropStat
+
+    propstats = [
+        PropStat(code, "", PropertyMap({f"{{DAV:}}p{i}": str(code), "{DAV:}shared": str(i)}))
+        for i, code in enumerate(statuses)
+    ]
+    response = DAVResponse("/a", BASE, propstats=propstats)
+    good = [propstat for propstat in propstats if 200 <= propstat.status < 300]
+    if len(good) == 1:
+        assert response.props is good[0].props
+    else:
+        expected: dict[str, Any] = {}
+        for propstat in good:
+            expected.update(propstat.props._raw)
+        assert response.props._raw == expected
+        assert all(response.props is not propstat.props for propstat in propstats)
