@@ -23,10 +23,11 @@ from requests import utils as _utils
 from requests.auth import AuthBase
 from requests.exceptions import InvalidProxyURL, InvalidURL
 from requests.models import PreparedRequest
-from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 from urllib3.exceptions import LocationValueError
 from urllib3.util import parse_url
+
+from .send_state import header_value
 
 __all__ = [
     "PROXY_URL_MESSAGE",
@@ -98,31 +99,16 @@ def callers_own_auth(request: PreparedRequest) -> bool:
     store with ``netrc=True`` answers for those credentials itself, with the scheme the server
     asks for.
 
-    A requests header dict is asked by its mapping of lower-cased names (``Mapping.get`` pays
-    for a ``KeyError`` when the header is missing, the usual case), and a request without
-    response hooks is answered without looking for one (issue 16); anything else goes through
-    :func:`_callers_own_auth`, which gives the same answer for those.
+    The header is looked up without the ``KeyError`` requests' dict pays for a missing name
+    (:func:`~requests_dav.transport.send_state.header_value`), and a request without response
+    hooks is answered without looking for one (issue 16).
     """
-    headers: Any = request.headers
-    hooks: Any = request.hooks
-    if type(headers) is not CaseInsensitiveDict or type(hooks) is not dict:
-        return _callers_own_auth(request)
-    entry = headers._store.get("authorization")  # type: ignore[attr-defined]
-    if entry is not None:
-        value: str = entry[1]
-        return value != _netrc_basic(str(request.url))
-    response_hooks = hooks.get("response", ())
-    if type(response_hooks) is list and not response_hooks:
-        return False
-    return any(isinstance(getattr(hook, "__self__", None), AuthBase) for hook in response_hooks)
-
-
-def _callers_own_auth(request: PreparedRequest) -> bool:
-    """The general form of :func:`callers_own_auth`, for any header mapping and hooks."""
-    value = request.headers.get("Authorization")
+    value = header_value(request.headers, "Authorization")
     if value is not None:
         return value != _netrc_basic(str(request.url))
     hooks = (request.hooks or {}).get("response", ())
+    if type(hooks) is list and not hooks:
+        return False
     return any(isinstance(getattr(hook, "__self__", None), AuthBase) for hook in hooks)
 
 
@@ -133,7 +119,7 @@ def callers_own_proxy_auth(request: PreparedRequest, proxy: str) -> bool:
     userinfo on a redirect; the adapter has those credentials in its store already and answers
     the proxy's own challenge with them.
     """
-    value = request.headers.get("Proxy-Authorization")
+    value = header_value(request.headers, "Proxy-Authorization")
     if value is None:
         return False
     username, password = _get_auth_from_url(proxy)

@@ -114,15 +114,19 @@ def has_header(headers: Any, name: str) -> bool:
     return name in headers
 
 
+def header_value(headers: Any, name: str) -> Optional[str]:
+    """``headers.get(name)``, a requests header dict asked by its mapping of lower-cased names
+    (as :func:`has_header`)."""
+    if type(headers) is CaseInsensitiveDict:
+        entry = headers._store.get(name.lower())  # type: ignore[attr-defined]
+        return None if entry is None else entry[1]
+    return headers.get(name)  # type: ignore[no-any-return]
+
+
 def content_length(request: PreparedRequest) -> Optional[int]:
     """The body's ``Content-Length`` (RFC 9110 section 8.6); ``None`` when chunked or
     unparsable."""
-    headers: Any = request.headers
-    if type(headers) is CaseInsensitiveDict:
-        entry = headers._store.get("content-length")  # type: ignore[attr-defined]
-        value = None if entry is None else entry[1]
-    else:
-        value = headers.get("Content-Length")
+    value = header_value(request.headers, "Content-Length")
     if value is None:
         return None
     try:
@@ -146,6 +150,7 @@ __all__ = [
     "content_length",
     "copy_headers",
     "has_header",
+    "header_value",
     "own_headers",
     "unanswered",
 ]
