@@ -289,7 +289,6 @@ def href_to_path(href: str, base_url: str) -> str:
     (common behind reverse proxies) still yields its path. ``%2F`` decodes to
     ``/`` like any other escape.
     """
-    global _checked_base
     href = href.strip()
     if (
         href[:1] == "/"
@@ -303,9 +302,7 @@ def href_to_path(href: str, base_url: str) -> str:
         # segment or lone surrogate. It resolves to the base URL's origin and
         # this same path, and decoding undoes whatever resolve_href would
         # encode, so the URL need not be built and split again.
-        if base_url is not _checked_base:
-            _absolute_base(base_url)  # the same ValueError for a relative base URL
-            _checked_base = base_url
+        _absolute_base(base_url)  # the same ValueError for a relative base URL
         if "%" not in href:
             return normalize_path(href) if "//" in href else href
         if ascii and "=" not in href and "\n" not in href and "\r" not in href:
@@ -325,7 +322,6 @@ def href_to_path(href: str, base_url: str) -> str:
     return url_path(resolve_href(href, base_url))
 
 
-_checked_base: Optional[str] = None  # the last base URL _absolute_base accepted
 _EQUALS = ord("=")
 
 
