@@ -16,7 +16,7 @@ from ._lazy import lazy_exports
 if TYPE_CHECKING:
     from .auth.body import DEFAULT_MAX_REPLAY_BYTES
     from .auth.credentials import Credentials
-    from .auth.flow import FlowResult
+    from .auth.outcome import FlowResult
     from .auth.schemes import SchemeRegistry
     from .auth.schemes.base import SchemeOptions
     from .auth.schemes.spnego import TICKET_CACHE
@@ -33,7 +33,7 @@ _EXPORTS = {
     "DAVSession": ".dav.session",
     "DEFAULT_MAX_REPLAY_BYTES": ".auth.body",
     "DigestAuth": ".transport.auth_base",
-    "FlowResult": ".auth.flow",
+    "FlowResult": ".auth.outcome",
     "HTTPAuth": ".transport.auth_base",
     "SchemeOptions": ".auth.schemes.base",
     "SchemeRegistry": ".auth.schemes",

@@ -46,63 +46,19 @@ from .challenge import Challenge, parse_challenges_lenient
 from .credentials import Credentials
 from .errors import BodyNotReplayableError, ChallengeParseError, UnsupportedChallengeError
 from .messages import AuthRequest, AuthResponse
-from .schemes import BasicScheme, DigestScheme, SchemeRegistry
+from .outcome import FlowResult as FlowResult  # where callers have imported it from
+from .outcome import realm_text
+from .primed import PURE_SPACES, PrimedRequest
+from .schemes import SchemeRegistry
 from .schemes.base import Authenticator, SchemeOptions
-from .types import Credential, Strength
+from .types import Strength
 from .urls import Origin
 
-__all__ = ["MAX_HANDSHAKE_RESTARTS", "FlowResult", "Negotiator"]
-
-#: Outcomes a flow can end with (``FlowResult.outcome``).
-OUTCOMES = (
-    "ok",  # credentials were sent and the server accepted them
-    "no-challenge",  # the response was not a challenge and no credentials were involved
-    "refused",  # credentials were sent and refused; the caller gets the 401/407
-    "downgrade-refused",  # only challenges weaker than what succeeded in the space: not answered
-    "no-credentials",  # challenged, but the store has no credentials for that space
-    "unsupported",  # challenged with no scheme this client can answer
-    "not-replayable",  # the body could not be sent again; credentials are now cached
-    "gave-up",  # max_rounds reached
-    "connection-lost",  # the connection of a connection-bound handshake closed mid-way (driver)
-)
-
-#: Schemes whose ``space_prefixes`` and ``achieved`` are functions of the URL and the current
-#: challenge alone (exactly these classes, not subclasses): the store may remember them.
-_PURE_SPACES = frozenset({BasicScheme, DigestScheme})
+__all__ = ["MAX_HANDSHAKE_RESTARTS", "Negotiator"]
 
 #: How often a driver starts a connection-bound handshake again, on a fresh connection, after the
 #: peer closed the connection between two of its legs (outcome ``"connection-lost"``).
 MAX_HANDSHAKE_RESTARTS = 1
-
-
-@dataclass
-class FlowResult:
-    """How a negotiation ended. ``detail`` is for people; it never holds a secret."""
-
-    outcome: str
-    detail: str = ""
-    body_error: Optional[BodyNotReplayableError] = None
-    scheme: Optional[str] = None
-    realm: Optional[str] = None
-    rounds: int = 0
-    parse_errors: List[ChallengeParseError] = field(default_factory=list)
-    #: the side (``"origin"``/``"proxy"``) whose accepted authenticator is connection-bound:
-    #: the connection that carried the last request is now authenticated as ``credential``
-    bound_side: Optional[str] = None
-    credential: Optional[Credential] = None
-    #: the sides whose connection-bound scheme turned out to authenticate each request
-    #: (Negotiate with ``Persistent-Auth: false``): no connection is authenticated for them
-    per_request_sides: Tuple[str, ...] = ()
-
-    @property
-    def connection_bound(self) -> bool:
-        """The accepted authentication belongs to the connection, not to the request."""
-        return self.bound_side is not None
-
-    @property
-    def authenticated(self) -> bool:
-        """True when credentials were sent and accepted."""
-        return self.outcome == "ok"
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,10 +211,19 @@ class Negotiator:
         )
         return self._flow(request, [(PROXY, proxy_url, connection_bound)])
 
+    def resume(self, primed: PrimedRequest) -> Generator[AuthRequest, AuthResponse, FlowResult]:
+        """The origin flow of a request :func:`~requests_dav.auth.primed.prime` authorized and
+        the driver sent, which drew a ``401``: the first value it yields is ``primed.request``
+        as it went out; send it that response and go on as with :meth:`auth_flow`."""
+        return self._flow(primed.request, [(ORIGIN, primed.request.url, True)], primed)
+
     # -- the flow -----------------------------------------------------------------------
 
     def _flow(
-        self, request: AuthRequest, sides: List[Tuple[_Side, str, bool]]
+        self,
+        request: AuthRequest,
+        sides: List[Tuple[_Side, str, bool]],
+        primed: Optional[PrimedRequest] = None,
     ) -> Generator[AuthRequest, AuthResponse, FlowResult]:
         states: Dict[_Side, _SideState] = {}
         held: List[Tuple[str, Origin]] = []
@@ -266,7 +231,10 @@ class Negotiator:
         try:
             for side, url, connection_bound in sides:
                 state = states[side] = _SideState(url=url, connection_bound=connection_bound)
-                learned, floor = self._preemptive(side, url, connection_bound)
+                if primed is None:
+                    learned, floor = self._preemptive(side, url, connection_bound)
+                else:
+                    learned, floor = primed.authenticator, primed.floor
                 if learned is None and self._has_credentials(side, url):
                     key = self._key(side, url)
                     if self._enter_gate(key):
@@ -277,7 +245,11 @@ class Negotiator:
                     state.authenticator = learned
                     if state.floor is None or state.floor < learned.achieved:
                         state.floor = learned.achieved
-            self._authorize_all(request, states)
+            if primed is None:
+                self._authorize_all(request, states)
+            else:  # authorized and sent already: what _authorize_all would have recorded
+                states[ORIGIN].used.append(primed.authenticator)
+                states[ORIGIN].unsent = primed.unsent
 
             rounds = 0
             while True:
@@ -324,7 +296,7 @@ class Negotiator:
                         return FlowResult(
                             "not-replayable",
                             f"{side.name} asked for {chosen.scheme} credentials"
-                            f"{_realm_text(chosen.realm)} but the body cannot be sent again; "
+                            f"{realm_text(chosen.realm)} but the body cannot be sent again; "
                             "the credentials are cached, send the request again",
                             body_error=exc,
                             scheme=chosen.scheme,
@@ -551,7 +523,7 @@ class Negotiator:
         return (
             "refused",
             f"the {side.name} refused the {previous.scheme} credentials for user "
-            f"{previous.credential.username!r}{_realm_text(previous.realm)}",
+            f"{previous.credential.username!r}{realm_text(previous.realm)}",
         )
 
     def _succeeded(
@@ -568,7 +540,7 @@ class Negotiator:
             authenticator,
             learn=not _bound(authenticator),
             proxy=side.is_proxy,
-            pure=type(authenticator) in _PURE_SPACES,
+            pure=type(authenticator) in PURE_SPACES,
         )
         return True
 
@@ -607,7 +579,7 @@ class Negotiator:
             return FlowResult("no-challenge", rounds=rounds, parse_errors=errors)
         return FlowResult(
             "ok",
-            f"authenticated with {used.scheme}{_realm_text(used.realm)}",
+            f"authenticated with {used.scheme}{realm_text(used.realm)}",
             scheme=used.scheme,
             realm=used.realm,
             rounds=rounds,
@@ -671,7 +643,3 @@ def _bound(authenticator: Authenticator) -> bool:
     then it is used like Basic, learned for its space and sent with each request.
     """
     return authenticator.connection_bound and not authenticator.per_request
-
-
-def _realm_text(realm: Optional[str]) -> str:
-    return f" (realm {realm!r})" if realm is not None else ""

@@ -14,7 +14,7 @@ drives the flow: a 401 (RFC 7235 section 3.1) is answered by sending a copy
 of the request with ``Authorization`` through ``response.connection`` (the
 adapter), the intermediate responses go to ``response.history`` (as
 ``HTTPDigestAuth`` does), ``Authentication-Info`` is verified (RFC 7615,
-RFC 7616 section 3.5), and the :class:`~requests_dav.auth.flow.FlowResult` is
+RFC 7616 section 3.5), and the :class:`~requests_dav.auth.outcome.FlowResult` is
 ``response.auth_result``.
 
 Flow state lives with each prepared request, never in the auth object or a
@@ -53,8 +53,9 @@ from ..auth import errors as core_errors
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES, ReplayableBody
 from ..auth.challenge import Challenge
 from ..auth.credentials import Credentials
-from ..auth.flow import FlowResult, Negotiator
+from ..auth.flow import Negotiator
 from ..auth.messages import AuthRequest, AuthResponse
+from ..auth.outcome import FlowResult
 from ..auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin

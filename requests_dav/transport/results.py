@@ -1,6 +1,6 @@
 """The verdict of a negotiation on a response, and the errors that say why it failed.
 
-:func:`auth_result` reads the :class:`~requests_dav.auth.flow.FlowResult` the
+:func:`auth_result` reads the :class:`~requests_dav.auth.outcome.FlowResult` the
 adapter or an ``auth=`` class set on a final response; :func:`raise_for_auth`
 turns a failed negotiation into
 :class:`~requests_dav.exceptions.AuthenticationFailedError`;
@@ -19,7 +19,7 @@ from requests.utils import urldefragauth
 
 from .. import exceptions
 from ..auth import errors as core_errors
-from ..auth.flow import FlowResult
+from ..auth.outcome import FlowResult
 
 __all__ = [
     "RESULT_ATTRIBUTE",
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 RESULT_ATTRIBUTE = "auth_result"
-"""Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
+"""Name of the :class:`~requests_dav.auth.outcome.FlowResult` attribute set on final responses."""
 
 
 # -- results and errors -----------------------------------------------------------------------

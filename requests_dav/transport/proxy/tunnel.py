@@ -37,8 +37,9 @@ from typing import (
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPSConnection
 
-from ...auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult
+from ...auth.flow import MAX_HANDSHAKE_RESTARTS
 from ...auth.messages import AuthRequest, AuthResponse
+from ...auth.outcome import FlowResult
 from ...auth.urls import idna_host
 from ..expect import ExpectContinueMixin
 from .errors import refused_error
