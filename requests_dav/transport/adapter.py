@@ -36,7 +36,7 @@ request through it is driven by the sans-I/O core's
 The response the caller gets is an ordinary :class:`requests.Response`: the
 intermediate responses are in ``response.history`` (as requests' own
 ``HTTPDigestAuth`` does) and the negotiation's
-:class:`~requests_dav.auth.flow.FlowResult` is ``response.auth_result`` (read
+:class:`~requests_dav.auth.outcome.FlowResult` is ``response.auth_result`` (read
 it with :func:`auth_result`; :func:`raise_for_auth` turns a failed negotiation
 into an exception that says why).
 
@@ -72,8 +72,9 @@ from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.body import DEFAULT_MAX_REPLAY_BYTES
 from ..auth.credentials import Credentials
-from ..auth.flow import MAX_HANDSHAKE_RESTARTS, FlowResult, Negotiator
+from ..auth.flow import MAX_HANDSHAKE_RESTARTS, Negotiator
 from ..auth.messages import AuthRequest, AuthResponse
+from ..auth.outcome import FlowResult
 from ..auth.schemes import SchemeRegistry
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
@@ -95,6 +96,7 @@ from .send_state import (
     own_headers,
     unanswered,
 )
+from .short_paths import send_framed, send_primed
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
@@ -129,7 +131,7 @@ BODY_BLOCKSIZE = 256 * 1024
 """How much of an intermediate 401/407/411/417 entity is read; past it the connection is closed."""
 
 RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
-"""Name of the :class:`~requests_dav.auth.flow.FlowResult` attribute set on final responses."""
+"""Name of the :class:`~requests_dav.auth.outcome.FlowResult` attribute set on final responses."""
 
 
 # -- the adapter ------------------------------------------------------------------------------
@@ -337,7 +339,11 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         if nothing:
             if self._framing_is_fixed(request):
                 return self._send_direct(request, url, kwargs, callers)
-            return self._send_framed(request, url, kwargs, callers)
+            return send_framed(self, request, url, kwargs, callers)
+        if not proxy and not callers and self._framing_is_fixed(request):
+            answered = send_primed(self, request, url, kwargs, proxies)
+            if answered is not None:
+                return answered
         body, wire = replayable_body(request, self.max_replay_bytes)
         via: Optional[str] = None
         forward_proxy: Optional[str] = None
@@ -353,45 +359,67 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         state.url = url
         state.proxy = via
         state.forward_proxy = forward_proxy is not None
-        target = self.request_url(request, proxies)
+        state.target = self.request_url(request, proxies)
+        state.socks = socks
+        state.callers = callers
+        state.callers_proxy = callers_proxy
+        flow, outgoing = self._start_flow(state)
+        return self._negotiate(state, flow, outgoing)
 
-        def start() -> Tuple[Generator[AuthRequest, AuthResponse, FlowResult], AuthRequest]:
-            auth_request = AuthRequest(
-                method=str(request.method or "GET"),
-                url=safe_url(url),
-                headers=copy_headers(request.headers),
-                body=body,
-                target=target,
-                proxy=None if callers_proxy else forward_proxy,
-            )
-            # Connection-bound schemes (NTLM, Negotiate) only toward a peer this adapter keeps
-            # one connection to: the origin directly or inside a tunnel, or a forward proxy.
-            # Not an origin behind a forward proxy (the proxy may spread the legs over its own
-            # connections) nor behind SOCKS (urllib3's SOCKS pools are not pinned).
-            flow = self._negotiator.auth_flow(
-                auth_request,
-                connection_bound=not socks and forward_proxy is None,
-                proxy_connection_bound=forward_proxy is not None,
-                origin=not callers,
-            )
-            try:
-                return flow, next(flow)  # may wait for another thread's flow (single flight)
-            except core_errors.AuthCoreError as exc:
-                raise to_requests_error(exc, request=request) from exc
+    def _start_flow(
+        self, state: SendState
+    ) -> Tuple[Generator[AuthRequest, AuthResponse, FlowResult], AuthRequest]:
+        """A new negotiation for ``state``'s request and the first request it sends."""
+        request = state.request
+        auth_request = AuthRequest(
+            method=str(request.method or "GET"),
+            url=safe_url(state.url),
+            headers=copy_headers(request.headers),
+            body=state.body,
+            target=state.target,
+            proxy=state.proxy if state.forward_proxy and not state.callers_proxy else None,
+        )
+        # Connection-bound schemes (NTLM, Negotiate) only toward a peer this adapter keeps
+        # one connection to: the origin directly or inside a tunnel, or a forward proxy.
+        # Not an origin behind a forward proxy (the proxy may spread the legs over its own
+        # connections) nor behind SOCKS (urllib3's SOCKS pools are not pinned).
+        flow = self._negotiator.auth_flow(
+            auth_request,
+            connection_bound=not state.socks and not state.forward_proxy,
+            proxy_connection_bound=state.forward_proxy,
+            origin=not state.callers,
+        )
+        try:
+            return flow, next(flow)  # may wait for another thread's flow (single flight)
+        except core_errors.AuthCoreError as exc:
+            raise to_requests_error(exc, request=request) from exc
 
-        flow, outgoing = start()
+    def _negotiate(
+        self,
+        state: SendState,
+        flow: Generator[AuthRequest, AuthResponse, FlowResult],
+        outgoing: AuthRequest,
+        first: Optional[Tuple[Response, bool]] = None,
+    ) -> Response:
+        """Drive ``flow`` to its end and give the caller the final response.
+
+        ``first``: the response (and whether its connection is reusable) to ``outgoing``,
+        already sent (:func:`~requests_dav.transport.short_paths.send_primed`).
+        """
+        request, url = state.request, state.url
         restarts = 0
         try:
             while True:
-                if not socks:
+                if not state.socks:
                     # an authenticated connection for this credential: reusing it is the
                     # preemptive step of a connection-bound scheme (no Authorization)
                     self._use_pool(state, self._known_pinned_pool(state))
                 try:
-                    response, reusable, result = self._run_flow(flow, state, outgoing)
+                    response, reusable, result = self._run_flow(flow, state, outgoing, first)
                 except BaseException:
                     flow.close()  # frees the single-flight gate now, not when the traceback dies
                     raise
+                first = None
                 if (
                     result.outcome != "connection-lost"
                     or restarts >= MAX_HANDSHAKE_RESTARTS
@@ -408,7 +436,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                     request.method,
                     log_url(url),
                 )
-                flow, outgoing = start()
+                flow, outgoing = self._start_flow(state)
         finally:
             pinned = state.bound
             self._use_pool(state, None)
@@ -452,40 +480,24 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         setattr(response, RESULT_ATTRIBUTE, unanswered(response, url, callers_auth=callers))
         return response
 
-    def _send_framed(
-        self, request: PreparedRequest, url: str, kwargs: Mapping[str, Any], callers: bool = False
-    ) -> Response:
-        """Nothing to negotiate, but the body's framing may need a fix (411, an HTTP/1.0 peer,
-        417) or ``Expect`` is to be used: :meth:`_attempt` without the flow."""
-        body, wire = replayable_body(request, self.max_replay_bytes)
-        state = SendState(request, body, wire, Origin.from_url(url), kwargs)
-        state.url = url
-        outgoing = AuthRequest(
-            method=str(request.method or "GET"),
-            url=url,
-            headers=request.headers,  # no flow writes to them; a fix copies them first
-            target=request.path_url,
-        )
-        response, reusable = self._attempt(state, outgoing)
-        response.history = state.history
-        setattr(response, RESULT_ATTRIBUTE, unanswered(response, url, callers_auth=callers))
-        if not reusable and int(response.status_code) >= 400:
-            close_after_use(response)
-        return response
-
     def _run_flow(
         self,
         flow: Generator[AuthRequest, AuthResponse, FlowResult],
         state: SendState,
         outgoing: AuthRequest,
+        first: Optional[Tuple[Response, bool]] = None,
     ) -> Tuple[Response, bool, FlowResult]:
-        """Send each request the flow yields until it returns its result."""
+        """Send each request the flow yields until it returns its result (``first``: the
+        response to ``outgoing``, already sent, and whether its connection is reusable)."""
         request = state.request
         while True:
-            self._pin(state, outgoing)
-            pinned = state.bound
-            handshake = outgoing.connection_bound and pinned is not None
-            response, reusable = self._attempt(state, outgoing)
+            if first is None:
+                self._pin(state, outgoing)
+                handshake = outgoing.connection_bound and state.bound is not None
+                response, reusable = self._attempt(state, outgoing)
+            else:
+                (response, reusable), first = first, None
+                handshake = False
             if outgoing.withhold_body and int(response.status_code) not in (401, 407):
                 release_intermediate(response, reusable)
                 flow.close()

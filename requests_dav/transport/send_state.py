@@ -14,7 +14,7 @@ from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
 from ..auth.body import ReplayableBody
-from ..auth.flow import FlowResult
+from ..auth.outcome import FlowResult
 from ..auth.urls import Origin
 from .pinning import PinnedPool
 from .send_memo import wire_request
@@ -53,6 +53,10 @@ class SendState:
         self.bound: Optional[PinnedPool] = None  # the pinned pool this flow sends on, if any
         self.locked: Optional[PinnedPool] = None  # whose lock this flow holds
         self.sent: Optional[PreparedRequest] = None  # the request the last attempt sent
+        self.target = ""  # the request-target (Digest's uri, RFC 7616 section 3.4)
+        self.socks = False  # the request goes through a SOCKS proxy
+        self.callers = False  # the origin authentication is the caller's own (no origin flow)
+        self.callers_proxy = False  # so is the Proxy-Authorization to the forward proxy
 
     def carrier(self) -> PreparedRequest:
         """What a body sent without a flow goes on: :meth:`requests.PreparedRequest.copy` of the

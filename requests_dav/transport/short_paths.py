@@ -1,0 +1,129 @@
+"""The sends of :class:`~requests_dav.transport.adapter.AuthAdapter` that skip the negotiation.
+
+* :func:`send_framed`: nothing to authenticate, but the body's framing may need a fix (a
+  ``411``, an HTTP/1.0 peer, a ``417``; RFC 9110 sections 10.1.1 and 15.5.12, RFC 9112
+  section 6.2) or ``Expect: 100-continue`` is to be used.
+* :func:`send_primed`: a request into a protection space the store has learned (RFC 7235
+  section 2.2), sent with its credentials at once (:mod:`requests_dav.auth.primed`). A
+  success ends it with the verdict the flow would have given; a ``401`` hands the request
+  and its response to the whole negotiation, which goes on from there without sending the
+  request again (issue 16: the negotiation cost an authenticated request a tenth of
+  requests' own ``HTTPBasicAuth``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from requests.models import PreparedRequest, Response
+
+from ..auth import errors as core_errors
+from ..auth.messages import AuthRequest
+from ..auth.primed import prime
+from ..auth.urls import Origin
+from .results import RESULT_ATTRIBUTE, log_url, safe_url, to_requests_error
+from .send_memo import wire_request
+from .send_state import SendState, copy_headers, unanswered
+from .wire import auth_response, close_after_use, release_intermediate, replayable_body
+
+if TYPE_CHECKING:
+    from .adapter import AuthAdapter
+
+__all__ = ["send_framed", "send_primed"]
+
+logger = logging.getLogger("requests_dav.transport.adapter")
+
+
+def send_framed(
+    adapter: AuthAdapter,
+    request: PreparedRequest,
+    url: str,
+    kwargs: Mapping[str, Any],
+    callers: bool = False,
+) -> Response:
+    """Nothing to negotiate, but the body's framing may need a fix or ``Expect`` is to be
+    used: the adapter's ``_attempt`` without the flow."""
+    body, wire = replayable_body(request, adapter.max_replay_bytes)
+    state = SendState(request, body, wire, Origin.from_url(url), kwargs)
+    state.url = url
+    outgoing = AuthRequest(
+        method=str(request.method or "GET"),
+        url=url,
+        headers=request.headers,  # no flow writes to them; a fix copies them first
+        target=request.path_url,
+    )
+    response, reusable = adapter._attempt(state, outgoing)
+    response.history = state.history
+    setattr(response, RESULT_ATTRIBUTE, unanswered(response, url, callers_auth=callers))
+    if not reusable and int(response.status_code) >= 400:
+        close_after_use(response)
+    return response
+
+
+def send_primed(
+    adapter: AuthAdapter,
+    request: PreparedRequest,
+    url: str,
+    kwargs: Mapping[str, Any],
+    proxies: Optional[Mapping[str, str]],
+) -> Optional[Response]:
+    """Send ``request`` authorized from its learned space, or ``None`` (nothing sent) when
+    the whole negotiation must run (:func:`~requests_dav.auth.primed.prime`).
+
+    For a request the adapter would send as it is apart from ``Authorization``: directly to
+    the origin (no proxy), a body of fixed length with no ``Expect``, not the caller's own
+    authentication, and no connection authenticated by NTLM or Negotiate in the adapter
+    (one of them may be the one this request must use).
+    """
+    if len(adapter._pinned_pools):
+        return None
+    body, _ = replayable_body(request, adapter.max_replay_bytes)  # bytes: no WireBody
+    outgoing = AuthRequest(
+        method=str(request.method or "GET"),
+        url=safe_url(url),
+        headers=copy_headers(request.headers),
+        body=body,
+        target=adapter.request_url(request, proxies),
+    )
+    primed = prime(adapter.negotiator.credentials, outgoing)
+    if primed is None:
+        return None
+    wire = wire_request(request, outgoing.headers)
+    try:
+        response = adapter._transport_send(wire, kwargs)
+    except BaseException:
+        primed.abandon()
+        raise
+    sent: object = wire.body
+    # as the adapter's _attempt: only a request without a body leaves nothing on the connection
+    reusable = (sent is None or sent == b"" or sent == "") and wire.method != "HEAD"
+    if getattr(response.raw, "version", 11) == 10:
+        adapter._remember_http10(Origin.from_url(url))
+    try:
+        result = primed.complete(auth_response(response))
+    except core_errors.AuthCoreError as exc:
+        release_intermediate(response, reusable)
+        response.history = []
+        raise to_requests_error(exc, request=response.request, response=response) from exc
+    if result is None:
+        # a 401 to credentials that worked before: the negotiation goes on from this response
+        state = SendState(request, body, None, Origin.from_url(url), kwargs)
+        state.url = url
+        state.target = outgoing.target
+        state.sent = wire
+        flow = adapter.negotiator.resume(primed)
+        return adapter._negotiate(state, flow, next(flow), (response, reusable))
+    response.history = []
+    setattr(response, RESULT_ATTRIBUTE, result)
+    if not reusable and int(response.status_code) >= 400:
+        close_after_use(response)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s: %d after 1 request(s), authentication %s",
+            request.method,
+            log_url(url),
+            response.status_code,
+            result.outcome,
+        )
+    return response
