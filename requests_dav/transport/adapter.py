@@ -96,13 +96,12 @@ from .send_state import (
     own_headers,
     unanswered,
 )
-from .short_paths import send_framed, send_primed
+from .short_paths import hand_over, send_framed, send_primed
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
     auth_response,
     carry_cookies,
-    close_after_use,
     not_rewindable,
     release_intermediate,
     replayable_body,
@@ -444,20 +443,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
             # the handshake's server authenticates each request: its connection is not
             # authenticated, and pinning it would queue every later request on it
             self._pinned_pools.close(lambda key: key == pinned.key)
-        response.history = state.history
-        setattr(response, RESULT_ATTRIBUTE, result)
-        if not reusable and int(response.status_code) >= 400:
-            close_after_use(response)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s: %d after %d request(s), authentication %s",
-                request.method,
-                log_url(url),
-                response.status_code,
-                len(state.history) + 1,
-                result.outcome,
-            )
-        return response
+        return hand_over(response, state.history, result, reusable, request.method, url)
 
     def _framing_is_fixed(self, request: PreparedRequest) -> bool:
         """The request can only go out as it is: no 411 or HTTP/1.0 fix can be needed.

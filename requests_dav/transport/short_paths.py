@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional
 
 from requests.models import PreparedRequest, Response
 
 from ..auth import errors as core_errors
 from ..auth.messages import AuthRequest
+from ..auth.outcome import FlowResult
 from ..auth.primed import prime
 from ..auth.urls import Origin
 from .results import RESULT_ATTRIBUTE, log_url, safe_url, to_requests_error
@@ -30,7 +31,7 @@ from .wire import auth_response, close_after_use, release_intermediate, replayab
 if TYPE_CHECKING:
     from .adapter import AuthAdapter
 
-__all__ = ["send_framed", "send_primed"]
+__all__ = ["hand_over", "send_framed", "send_primed"]
 
 logger = logging.getLogger("requests_dav.transport.adapter")
 
@@ -114,16 +115,32 @@ def send_primed(
         state.sent = wire
         flow = adapter.negotiator.resume(primed)
         return adapter._negotiate(state, flow, next(flow), (response, reusable))
-    response.history = []
+    return hand_over(response, [], result, reusable, request.method, url)
+
+
+def hand_over(
+    response: Response,
+    history: List[Response],
+    result: FlowResult,
+    reusable: bool,
+    method: Optional[str],
+    url: str,
+) -> Response:
+    """The final response as the caller gets it: the intermediate responses in ``history``,
+    the verdict as ``response.auth_result``, and a connection the request may have left
+    unread closed once the caller is done (a ``4xx``/``5xx`` can come before the body was
+    read)."""
+    response.history = history
     setattr(response, RESULT_ATTRIBUTE, result)
     if not reusable and int(response.status_code) >= 400:
         close_after_use(response)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "%s %s: %d after 1 request(s), authentication %s",
-            request.method,
+            "%s %s: %d after %d request(s), authentication %s",
+            method,
             log_url(url),
             response.status_code,
+            len(history) + 1,
             result.outcome,
         )
     return response
