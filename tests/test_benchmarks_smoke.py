@@ -201,3 +201,32 @@ def test_tree_benchmark_runs_both_clients_on_tiny_trees() -> None:
     clients = sorted(r.split("|")[2].strip() for r in rows)
     assert clients == ["rclone"] * 4 + ["requests-dav"] * 4, done.stdout
     assert all(r.rstrip().endswith("x") for r in rows)
+
+
+@pytest.mark.parametrize(
+    "scheme, client",
+    [
+        ("basic", "requests"),
+        ("basic", "AuthAdapter"),
+        ("digest", "requests"),
+        ("digest", "AuthAdapter"),
+        ("digest", "DigestAuth"),
+    ],
+)
+def test_auth_instructions_stub_authenticates_every_client(scheme: str, client: str) -> None:
+    """What callgrind counts in ``bench_auth_instructions.py``: each client gets its ``200``
+    from the stub (for Digest through a verified ``rspauth``: a wrong one raises)."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_auth_instructions.py"),
+            "--child",
+            scheme,
+            client,
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
