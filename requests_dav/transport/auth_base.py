@@ -15,7 +15,10 @@ of the request with ``Authorization`` through ``response.connection`` (the
 adapter), the intermediate responses go to ``response.history`` (as
 ``HTTPDigestAuth`` does), ``Authentication-Info`` is verified (RFC 7615,
 RFC 7616 section 3.5), and the :class:`~requests_dav.auth.outcome.FlowResult` is
-``response.auth_result``.
+``response.auth_result``. A request into a space the store has learned is authorized by
+:func:`~requests_dav.auth.primed.prime` instead, with no flow: the hook asks it for the
+verdict on a success, and hands a ``401`` to the flow that
+:meth:`~requests_dav.auth.flow.Negotiator.resume` picks up from that response (issue 16).
 
 Flow state lives with each prepared request, never in the auth object or a
 thread-local, so one object may serve many threads at once; protection spaces
@@ -56,6 +59,7 @@ from ..auth.credentials import Credentials
 from ..auth.flow import Negotiator
 from ..auth.messages import AuthRequest, AuthResponse
 from ..auth.outcome import FlowResult
+from ..auth.primed import PrimedRequest, prime
 from ..auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
@@ -103,6 +107,8 @@ class _Exchange:
         self.wire = wire
         self.flow: Any = None
         self.outgoing: Optional[AuthRequest] = None
+        #: sent authorized from its learned space, with no flow until its response asks for one
+        self.primed: Optional[PrimedRequest] = None
         self.handled = False
         self.set_headers: List[str] = []
         self.force_length = False
@@ -176,7 +182,12 @@ class HTTPAuth(AuthBase):
         self._before_flow(url)
         body, wire = replayable_body(r, self.max_replay_bytes)
         exchange = _Exchange(r, Origin.from_url(url), body, wire)
-        exchange.flow, exchange.outgoing = self._start_flow(r, url, body)
+        outgoing = self._auth_request(r, url, body)
+        exchange.primed = prime(self.credentials, outgoing)
+        if exchange.primed is not None:
+            exchange.outgoing = outgoing
+        else:
+            exchange.flow, exchange.outgoing = self._start_flow(r, url, body, auth_request=outgoing)
         for name in ("Authorization",):
             value = exchange.outgoing.headers.get(name)
             if value is not None and r.headers.get(name) != value:
@@ -195,24 +206,34 @@ class HTTPAuth(AuthBase):
         url: str,
         body: Optional[ReplayableBody],
         response: Optional[Response] = None,
+        auth_request: Optional[AuthRequest] = None,
     ) -> Tuple[Generator[AuthRequest, AuthResponse, FlowResult], AuthRequest]:
-        """A flow for ``request`` and the first request it wants sent.
+        """A flow for ``request`` (``auth_request``: its core view, if made already) and the
+        first request it wants sent.
 
         Connection-bound schemes are left out: a hook cannot keep a handshake
         on one connection. A core error comes out as its requests-rooted twin.
         """
-        auth_request = AuthRequest(
+        if auth_request is None:
+            auth_request = self._auth_request(request, url, body)
+        flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
+        try:
+            return flow, next(flow)
+        except core_errors.AuthCoreError as exc:
+            raise to_requests_error(exc, request=request, response=response) from exc
+
+    @staticmethod
+    def _auth_request(
+        request: PreparedRequest, url: str, body: Optional[ReplayableBody]
+    ) -> AuthRequest:
+        """The core's view of ``request``, with headers of its own for the flow to write."""
+        return AuthRequest(
             method=str(request.method or "GET"),
             url=url,
             headers=copy_headers(request.headers),
             body=body,
             target=request.path_url,
         )
-        flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
-        try:
-            return flow, next(flow)
-        except core_errors.AuthCoreError as exc:
-            raise to_requests_error(exc, request=request, response=response) from exc
 
     def _before_flow(self, url: str) -> None:
         """Subclass hook run before each flow starts (BasicAuth: learn the space preemptively)."""
@@ -237,6 +258,23 @@ class HTTPAuth(AuthBase):
             # for this URI (a Digest response) travel to another
             for name in exchange.set_headers:
                 exchange.prepared.headers.pop(name, None)
+        primed = exchange.primed
+        if primed is not None:
+            exchange.primed = None
+            if not _refused_chunked(response):
+                reusable = exchange.body is None or exchange.body.length == 0
+                try:
+                    result = primed.complete(auth_response(response))
+                except core_errors.AuthCoreError as exc:
+                    release_intermediate(response, reusable)
+                    raise to_requests_error(
+                        exc, request=response.request, response=response
+                    ) from exc
+                if result is not None:
+                    return _finished(response, [], result, reusable)
+            # a 401 (or a body to send again with a length first): the flow goes on from here
+            exchange.flow = self.negotiator.resume(primed)
+            next(exchange.flow)  # primed.request, sent already
         return self._drive(exchange, exchange.flow, response, kwargs)
 
     def _drive(self, exchange: _Exchange, flow: Any, response: Response, kwargs: Any) -> Response:
@@ -263,12 +301,7 @@ class HTTPAuth(AuthBase):
                 jar = retry_cookie_jar(exchange.prepared)
             carry_cookies(jar, response, exchange.prepared, outgoing.headers)
             response = self._send(exchange, outgoing, response, kwargs)
-        if history:
-            response.history = [*response.history, *history]
-        setattr(response, RESULT_ATTRIBUTE, result)
-        if not reusable and int(response.status_code) >= 400:
-            close_after_use(response)
-        return response
+        return _finished(response, history, result, reusable)
 
     @staticmethod
     def _send_again(exchange: _Exchange, previous: Response, kwargs: Any) -> Response:
@@ -318,6 +351,20 @@ class HTTPAuth(AuthBase):
             retry.history = [*retry.history, response]
             response = retry
         return self._drive(target, flow, response, kwargs)
+
+
+def _finished(
+    response: Response, history: List[Response], result: FlowResult, reusable: bool
+) -> Response:
+    """The final response with the intermediate ones after its own ``history`` (requests'
+    redirects), the verdict as ``response.auth_result``, and a connection the body may have
+    left unread closed once the caller is done with a ``4xx``/``5xx``."""
+    if history:
+        response.history = [*response.history, *history]
+    setattr(response, RESULT_ATTRIBUTE, result)
+    if not reusable and int(response.status_code) >= 400:
+        close_after_use(response)
+    return response
 
 
 def _http10(response: Response) -> bool:

@@ -24,7 +24,9 @@ from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.flow import Negotiator
 from requests_dav.auth.schemes.digest import DigestScheme
 from requests_dav.transport import adapter as adapter_module
+from requests_dav.transport import auth_base
 from requests_dav.transport.adapter import AuthAdapter, auth_result
+from requests_dav.transport.auth_base import HTTPAuth
 
 URL = "http://primed.test/dir/file.txt"
 USER, PASSWORD, REALM = "alice", "s3cret", "primed realm"
@@ -49,7 +51,7 @@ class Server:
         self.nonces = 0
         self.password = PASSWORD
         self.primed = False
-        self.wire: List[Tuple[str, Optional[str], Optional[str], bytes]] = []
+        self.wire: List[Tuple[str, Optional[str], Optional[str], bytes, Optional[str]]] = []
 
     def challenge(self, stale: bool = False) -> Dict[str, str]:
         if self.scheme == "basic":
@@ -67,7 +69,13 @@ class Server:
         body = request.body if isinstance(request.body, bytes) else (request.body or b"")
         params = _params(header) if header and header.startswith("Digest ") else {}
         self.wire.append(
-            (request.method, header.split()[0] if header else None, params.get("nonce"), body)
+            (
+                request.method,
+                header.split()[0] if header else None,
+                params.get("nonce"),
+                body,
+                params.get("nc"),
+            )
         )
         step = self.plan.pop(0) if self.primed and self.plan else "verify"
         if step == "change-password":
@@ -98,14 +106,27 @@ class Server:
         return 200, {"Authentication-Info": info}, b"ok"
 
 
-def run(scheme: str, plan: List[str], *, short: bool, body: Optional[bytes] = None) -> Any:
-    """What the caller and the wire see when a primed request meets ``plan``."""
+def run(
+    scheme: str,
+    plan: List[str],
+    *,
+    short: bool,
+    body: Optional[bytes] = None,
+    driver: str = "adapter",
+) -> Any:
+    """What the caller and the wire see when a primed request meets ``plan``, sent through
+    ``AuthAdapter`` (``driver="adapter"``) or requests-dav's ``auth=`` class (``"auth"``)."""
     server = Server(scheme, plan)
     credentials = Credentials()
     credentials.add("http://primed.test/", USER, PASSWORD)
     session = requests.Session()
     session.trust_env = False
-    session.mount("http://", AuthAdapter(credentials))
+    if driver == "adapter":
+        session.mount("http://", AuthAdapter(credentials))
+        switch: Any = (adapter_module, "send_primed")
+    else:
+        session.auth = HTTPAuth(credentials=credentials)
+        switch = (auth_base, "prime")
     seen: Dict[str, Any] = {}
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
         mocked.add_callback("GET", URL, callback=server)
@@ -114,7 +135,7 @@ def run(scheme: str, plan: List[str], *, short: bool, body: Optional[bytes] = No
         server.primed = True
         server.wire.clear()
         off = None if short else (lambda *args, **kwargs: None)
-        with mock.patch.object(adapter_module, "send_primed", off or adapter_module.send_primed):
+        with mock.patch.object(*switch, off or getattr(*switch)):
             try:
                 response = session.request("PUT" if body else "GET", URL, data=body)
             except requests.RequestException as exc:
@@ -150,18 +171,20 @@ PLANS = [
 
 @pytest.mark.parametrize(("scheme", "plan"), PLANS)
 @pytest.mark.parametrize("body", [None, b"the same bytes"])
+@pytest.mark.parametrize("driver", ["adapter", "auth"])
 def test_the_short_path_gives_what_the_flow_gives(
-    scheme: str, plan: List[str], body: Optional[bytes]
+    scheme: str, plan: List[str], body: Optional[bytes], driver: str
 ) -> None:
-    short = run(scheme, list(plan), short=True, body=body)
-    full = run(scheme, list(plan), short=False, body=body)
+    short = run(scheme, list(plan), short=True, body=body, driver=driver)
+    full = run(scheme, list(plan), short=False, body=body, driver=driver)
     assert short == full
     if "error" not in short:
         assert short["wire"], "nothing reached the server"
 
 
-def test_a_stale_nonce_is_answered_with_one_more_request_and_the_same_body() -> None:
-    seen = run("digest", ["stale"], short=True, body=b"payload")
+@pytest.mark.parametrize("driver", ["adapter", "auth"])
+def test_a_stale_nonce_is_answered_with_one_more_request_and_the_same_body(driver: str) -> None:
+    seen = run("digest", ["stale"], short=True, body=b"payload", driver=driver)
     assert [step[2] for step in seen["wire"]] == ["n1", "n2"]
     assert [step[3] for step in seen["wire"]] == [b"payload", b"payload"]
     assert seen["status"] == 200
@@ -170,9 +193,10 @@ def test_a_stale_nonce_is_answered_with_one_more_request_and_the_same_body() -> 
     assert seen["next"][0][2] == "n2"
 
 
-def test_nextnonce_and_a_forged_rspauth_are_read_on_the_short_path() -> None:
-    assert run("digest", ["nextnonce"], short=True)["next"][0][2] == "n2"
-    error = run("digest", ["tamper"], short=True)["error"]
+@pytest.mark.parametrize("driver", ["adapter", "auth"])
+def test_nextnonce_and_a_forged_rspauth_are_read_on_the_short_path(driver: str) -> None:
+    assert run("digest", ["nextnonce"], short=True, driver=driver)["next"][0][2] == "n2"
+    error = run("digest", ["tamper"], short=True, driver=driver)["error"]
     assert error[0] == "MutualAuthenticationError"
     assert "rspauth does not match" in error[1]
     assert PASSWORD not in error[1]
