@@ -89,6 +89,7 @@ from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests
 from .send_memo import SendMemo, wire_request
 from .send_state import (
     SendState,
+    auth_request_for,
     challenge_names,
     content_length,
     copy_headers,
@@ -103,6 +104,7 @@ from .wire import (
     auth_response,
     carry_cookies,
     not_rewindable,
+    nothing_left_unread,
     release_intermediate,
     replayable_body,
 )
@@ -370,12 +372,11 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
     ) -> Tuple[Generator[AuthRequest, AuthResponse, FlowResult], AuthRequest]:
         """A new negotiation for ``state``'s request and the first request it sends."""
         request = state.request
-        auth_request = AuthRequest(
-            method=str(request.method or "GET"),
-            url=safe_url(state.url),
-            headers=copy_headers(request.headers),
-            body=state.body,
-            target=state.target,
+        auth_request = auth_request_for(
+            request,
+            safe_url(state.url),
+            state.body,
+            state.target,
             proxy=state.proxy if state.forward_proxy and not state.callers_proxy else None,
         )
         # Connection-bound schemes (NTLM, Negotiate) only toward a peer this adapter keeps
@@ -629,10 +630,7 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
                     # RFC 9110 section 10.1.1: the peer ignores the expectation, so waiting
                     # protects nothing; its later bodies go at once
                     self._remember_no_expect(state.peer, "sent no 100 Continue in time")
-            sent: object = wire.body
-            # a HEAD answer has no entity, yet some servers (WsgiDAV's 401) send one anyway: what
-            # is left on the connection would be read as the next response's status line
-            reusable = (sent is None or sent == b"" or sent == "") and wire.method != "HEAD"
+            reusable = nothing_left_unread(wire)
             if state.bound is not None and "Expect" not in wire.headers:
                 # a pinned connection carried the whole body (no Expect); a connection-bound
                 # server reads it before answering, or closes (then it is not reused)

@@ -63,17 +63,17 @@ from ..auth.primed import PrimedRequest, prime
 from ..auth.schemes import Authenticator, BasicScheme, DigestScheme, SchemeRegistry
 from ..auth.schemes.base import SchemeOptions
 from ..auth.urls import Origin
-from .results import RESULT_ATTRIBUTE, safe_url, to_requests_error
-from .send_state import copy_headers
+from .results import safe_url, to_requests_error
+from .send_state import auth_request_for, copy_headers
 from .wire import (
     HTTP10_CHUNKED_REFUSALS,
     WireBody,
     auth_response,
     carry_cookies,
-    close_after_use,
     release_intermediate,
     replayable_body,
     retry_cookie_jar,
+    settle,
     with_content_length,
 )
 
@@ -112,6 +112,11 @@ class _Exchange:
         self.handled = False
         self.set_headers: List[str] = []
         self.force_length = False
+
+    @property
+    def reusable(self) -> bool:
+        """The request has no body, so its connection holds nothing of it once answered."""
+        return self.body is None or self.body.length == 0
 
 
 class HTTPAuth(AuthBase):
@@ -182,7 +187,7 @@ class HTTPAuth(AuthBase):
         self._before_flow(url)
         body, wire = replayable_body(r, self.max_replay_bytes)
         exchange = _Exchange(r, Origin.from_url(url), body, wire)
-        outgoing = self._auth_request(r, url, body)
+        outgoing = auth_request_for(r, url, body, r.path_url)
         exchange.primed = prime(self.credentials, outgoing)
         if exchange.primed is not None:
             exchange.outgoing = outgoing
@@ -215,25 +220,12 @@ class HTTPAuth(AuthBase):
         on one connection. A core error comes out as its requests-rooted twin.
         """
         if auth_request is None:
-            auth_request = self._auth_request(request, url, body)
+            auth_request = auth_request_for(request, url, body, request.path_url)
         flow = self.negotiator.auth_flow(auth_request, connection_bound=False)
         try:
             return flow, next(flow)
         except core_errors.AuthCoreError as exc:
             raise to_requests_error(exc, request=request, response=response) from exc
-
-    @staticmethod
-    def _auth_request(
-        request: PreparedRequest, url: str, body: Optional[ReplayableBody]
-    ) -> AuthRequest:
-        """The core's view of ``request``, with headers of its own for the flow to write."""
-        return AuthRequest(
-            method=str(request.method or "GET"),
-            url=url,
-            headers=copy_headers(request.headers),
-            body=body,
-            target=request.path_url,
-        )
 
     def _before_flow(self, url: str) -> None:
         """Subclass hook run before each flow starts (BasicAuth: learn the space preemptively)."""
@@ -262,7 +254,7 @@ class HTTPAuth(AuthBase):
         if primed is not None:
             exchange.primed = None
             if not _refused_chunked(response):
-                reusable = exchange.body is None or exchange.body.length == 0
+                reusable = exchange.reusable
                 try:
                     result = primed.complete(auth_response(response))
                 except core_errors.AuthCoreError as exc:
@@ -279,7 +271,7 @@ class HTTPAuth(AuthBase):
 
     def _drive(self, exchange: _Exchange, flow: Any, response: Response, kwargs: Any) -> Response:
         history: List[Response] = []
-        reusable = exchange.body is None or exchange.body.length == 0
+        reusable = exchange.reusable
         jar: Any = _NOT_YET  # the retry's cookie jar, copied when a retry needs it
         while True:
             if _refused_chunked(response) and not exchange.force_length:
@@ -361,9 +353,7 @@ def _finished(
     left unread closed once the caller is done with a ``4xx``/``5xx``."""
     if history:
         response.history = [*response.history, *history]
-    setattr(response, RESULT_ATTRIBUTE, result)
-    if not reusable and int(response.status_code) >= 400:
-        close_after_use(response)
+    settle(response, result, reusable)
     return response
 
 

@@ -14,6 +14,7 @@ from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
 from ..auth.body import ReplayableBody
+from ..auth.messages import AuthRequest
 from ..auth.outcome import FlowResult
 from ..auth.urls import Origin
 from .pinning import PinnedPool
@@ -90,6 +91,27 @@ def unanswered(response: Response, url: str, *, callers_auth: bool = False) -> F
                 reason = "no credentials: the URL names no protection space"
         return FlowResult("no-credentials", reason, rounds=len(response.history) + 1)
     return FlowResult("no-challenge", rounds=len(response.history) + 1)
+
+
+def auth_request_for(
+    request: PreparedRequest,
+    url: str,
+    body: Optional[ReplayableBody],
+    target: str,
+    proxy: Optional[str] = None,
+) -> AuthRequest:
+    """The core's view of ``request`` for a negotiation: ``url`` without userinfo, headers of
+    its own (:func:`copy_headers`) for the core to write credentials into, the replayable
+    body, the request-target (Digest's ``uri``, RFC 7616 section 3.4) and the forward proxy
+    whose credentials it may carry."""
+    return AuthRequest(
+        method=str(request.method or "GET"),
+        url=url,
+        headers=copy_headers(request.headers),
+        body=body,
+        target=target,
+        proxy=proxy,
+    )
 
 
 def copy_headers(headers: Any) -> CaseInsensitiveDict[str]:

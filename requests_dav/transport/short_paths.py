@@ -23,10 +23,16 @@ from ..auth.messages import AuthRequest
 from ..auth.outcome import FlowResult
 from ..auth.primed import prime
 from ..auth.urls import Origin
-from .results import RESULT_ATTRIBUTE, log_url, safe_url, to_requests_error
+from .results import log_url, safe_url, to_requests_error
 from .send_memo import wire_request
-from .send_state import SendState, copy_headers, unanswered
-from .wire import auth_response, close_after_use, release_intermediate, replayable_body
+from .send_state import SendState, auth_request_for, unanswered
+from .wire import (
+    auth_response,
+    nothing_left_unread,
+    release_intermediate,
+    replayable_body,
+    settle,
+)
 
 if TYPE_CHECKING:
     from .adapter import AuthAdapter
@@ -56,9 +62,7 @@ def send_framed(
     )
     response, reusable = adapter._attempt(state, outgoing)
     response.history = state.history
-    setattr(response, RESULT_ATTRIBUTE, unanswered(response, url, callers_auth=callers))
-    if not reusable and int(response.status_code) >= 400:
-        close_after_use(response)
+    settle(response, unanswered(response, url, callers_auth=callers), reusable)
     return response
 
 
@@ -80,13 +84,7 @@ def send_primed(
     if len(adapter._pinned_pools):
         return None
     body, _ = replayable_body(request, adapter.max_replay_bytes)  # bytes: no WireBody
-    outgoing = AuthRequest(
-        method=str(request.method or "GET"),
-        url=safe_url(url),
-        headers=copy_headers(request.headers),
-        body=body,
-        target=adapter.request_url(request, proxies),
-    )
+    outgoing = auth_request_for(request, safe_url(url), body, adapter.request_url(request, proxies))
     primed = prime(adapter.negotiator.credentials, outgoing)
     if primed is None:
         return None
@@ -96,9 +94,7 @@ def send_primed(
     except BaseException:
         primed.abandon()
         raise
-    sent: object = wire.body
-    # as the adapter's _attempt: only a request without a body leaves nothing on the connection
-    reusable = (sent is None or sent == b"" or sent == "") and wire.method != "HEAD"
+    reusable = nothing_left_unread(wire)
     if getattr(response.raw, "version", 11) == 10:
         adapter._remember_http10(Origin.from_url(url))
     try:
@@ -131,9 +127,7 @@ def hand_over(
     unread closed once the caller is done (a ``4xx``/``5xx`` can come before the body was
     read)."""
     response.history = history
-    setattr(response, RESULT_ATTRIBUTE, result)
-    if not reusable and int(response.status_code) >= 400:
-        close_after_use(response)
+    settle(response, result, reusable)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "%s %s: %d after %d request(s), authentication %s",

@@ -27,6 +27,8 @@ from .. import exceptions
 from ..auth import errors as core_errors
 from ..auth.body import ReplayableBody
 from ..auth.messages import AuthResponse, HeaderLines
+from ..auth.outcome import FlowResult
+from .results import RESULT_ATTRIBUTE
 
 __all__ = [
     "HTTP10_CHUNKED_REFUSALS",
@@ -299,6 +301,23 @@ def release_intermediate(response: Response, reusable: bool) -> bool:
 
 def _keep_connection() -> None:
     """Stands in for ``release_conn`` while an intermediate response is read."""
+
+
+def nothing_left_unread(wire: PreparedRequest) -> bool:
+    """The connection holds nothing of ``wire`` once its response is read: no body was sent,
+    and it is not a HEAD (whose answer has no entity, yet some servers, WsgiDAV's 401 among
+    them, send one anyway: what is left would be read as the next response's status line)."""
+    sent: object = wire.body
+    return (sent is None or sent == b"" or sent == "") and wire.method != "HEAD"
+
+
+def settle(response: Response, result: FlowResult, reusable: bool) -> None:
+    """Give the caller's final ``response`` its verdict (``response.auth_result``) and, for a
+    4xx/5xx to a request that may have left part of its body unread (not ``reusable``), a
+    connection closed once the caller is done with it (:func:`close_after_use`)."""
+    setattr(response, RESULT_ATTRIBUTE, result)
+    if not reusable and int(response.status_code) >= 400:
+        close_after_use(response)
 
 
 def close_after_use(response: Response) -> None:
