@@ -9,22 +9,28 @@ in count and in time (sockets carry timeouts; servers stop on a flag).
 * :class:`CountingRelay` is a TCP relay in front of a server that counts the
   connections it accepts and the bytes the client sent through them (what the
   server received on the wire, framing included).
-* :class:`OpenServer` runs a minimal keep-alive HTTP/1.1 server without
-  authentication in a child process (so its CPU time is not the client's),
-  answering every request with a small 200 as fast as Python can.
+* :class:`OpenServer` runs a minimal keep-alive HTTP/1.1 server in a child
+  process (so its CPU time is not the client's), answering every request with a
+  small 200 as fast as Python can; without authentication, or asking for Basic
+  or Digest as Apache httpd does (``scheme=``).
 * :func:`rss_now`, :func:`reset_peak_rss` and :func:`peak_rss` read the
   current resident set, reset its high-water mark and read it.
+* :func:`callgrind_instructions` counts the instructions a command runs under
+  ``valgrind --tool=callgrind``, in a fixed environment.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
+import re
 import resource
 import select
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence
@@ -95,6 +101,37 @@ def print_table(
 def ratio(value: float, baseline: float) -> float:
     """``value / baseline``, NaN when the baseline is zero or missing."""
     return value / baseline if baseline else float("nan")
+
+
+#: the only variables a counted process sees (besides ``PYTHONHASHSEED=0``)
+COUNTED_ENVIRONMENT = ("PATH", "HOME", "PYTHONPATH")
+
+
+def callgrind_instructions(command: Sequence[str], label: str) -> int:
+    """The instructions ``command`` runs under callgrind.
+
+    The count is the same for the same code and inputs whatever the load of the machine,
+    and from one run to the next (within a few dozen instructions) when the process gets
+    the same environment: requests reads every environment variable for every request of
+    a session with ``trust_env`` (the proxy settings), about 2,000 instructions a variable,
+    so the process runs with :data:`COUNTED_ENVIRONMENT` alone and ``PYTHONHASHSEED=0``.
+    Raises ``SystemExit`` naming ``label`` when the run fails.
+    """
+    env = {name: os.environ[name] for name in COUNTED_ENVIRONMENT if name in os.environ}
+    env["PYTHONHASHSEED"] = "0"
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "callgrind.out")
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{label}: callgrind failed\n{done.stdout}{done.stderr}")
+    return int(found.group(1))
 
 
 # -- the machine ------------------------------------------------------------------------------
@@ -317,6 +354,46 @@ class CountingRelay:
 _RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 _CREATED = b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
 
+#: the credentials and the Digest nonce of :class:`OpenServer` with ``scheme=``
+USER, PASSWORD, REALM, NONCE = "user", "secret", "bench", "b3nchn0nce"
+_CHALLENGES = {
+    "basic": f'Basic realm="{REALM}"',
+    "digest": f'Digest realm="{REALM}", nonce="{NONCE}", qop="auth", algorithm=MD5',
+}
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _answer(scheme: str, method: str, authorization: Optional[str]) -> bytes:
+    """What Apache httpd answers a request carrying ``authorization`` in a ``scheme`` space.
+
+    No header: a ``401`` with the challenge. Otherwise the success (the credentials are not
+    checked: the client's own work is what is measured), for Digest with the
+    ``Authentication-Info`` Apache sends, with a correct ``rspauth`` (RFC 7616 section 3.5).
+    """
+    if scheme == "none":
+        return _CREATED if method == "PUT" else _RESPONSE
+    if not authorization:
+        return (
+            "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+            f"WWW-Authenticate: {_CHALLENGES[scheme]}\r\n\r\nno"
+        ).encode()
+    if scheme == "basic":
+        return _RESPONSE
+    params = dict(re.findall(r'(\w+)="?([^",]*)"?', authorization[len("Digest ") :]))
+    ha1 = _md5(f"{USER}:{REALM}:{PASSWORD}")
+    ha2 = _md5(":" + params["uri"])
+    proof = _md5(f"{ha1}:{NONCE}:{params['nc']}:{params['cnonce']}:auth:{ha2}")
+    if os.environ.get("BENCH_WRONG_RSPAUTH"):  # the smoke test's forged proof
+        proof = _md5(proof)
+    info = f'rspauth="{proof}", cnonce="{params["cnonce"]}", nc={params["nc"]}, qop=auth'
+    return (
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+        f"Authentication-Info: {info}\r\n\r\nok"
+    ).encode()
+
 
 def _read_body(conn: socket.socket, buffer: bytes, headers: Dict[str, str]) -> Optional[bytes]:
     """Consume the request body after the head; returns what follows it, None on EOF."""
@@ -348,7 +425,7 @@ def _read_body(conn: socket.socket, buffer: bytes, headers: Dict[str, str]) -> O
     return buffer[length:]
 
 
-def _serve_connection(conn: socket.socket) -> None:
+def _serve_connection(conn: socket.socket, scheme: str) -> None:
     conn.settimeout(60)
     buffer = b""
     try:
@@ -369,15 +446,17 @@ def _serve_connection(conn: socket.socket) -> None:
             if rest is None:
                 return
             buffer = rest
-            conn.sendall(_CREATED if method == "PUT" else _RESPONSE)
+            conn.sendall(_answer(scheme, method, headers.get("authorization")))
     except OSError:
         return
     finally:
         conn.close()
 
 
-def serve_open_forever(max_seconds: float) -> None:
-    """Child process: listen on a free loopback port, print it, serve until stdin closes."""
+def serve_open_forever(max_seconds: float, scheme: str = "none") -> None:
+    """Child process: listen on a free loopback port, print it, serve until stdin closes.
+
+    ``scheme``: ``none`` (no authentication), ``basic`` or ``digest`` (:func:`_answer`)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((LOOPBACK, 0))
@@ -398,15 +477,20 @@ def serve_open_forever(max_seconds: float) -> None:
         except socket.timeout:
             continue
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=_serve_connection, args=(conn,), daemon=True).start()
+        threading.Thread(target=_serve_connection, args=(conn, scheme), daemon=True).start()
     listener.close()
 
 
 class OpenServer:
-    """The minimal server of :func:`serve_open_forever` in a child process (context manager)."""
+    """The minimal server of :func:`serve_open_forever` in a child process (context manager).
 
-    def __init__(self, max_seconds: float = 600.0) -> None:
+    ``scheme``: ``none``, or ``basic``/``digest`` to ask for credentials as Apache does."""
+
+    def __init__(self, max_seconds: float = 600.0, scheme: str = "none") -> None:
+        if scheme not in ("none", *_CHALLENGES):
+            raise ValueError(f"unknown scheme {scheme!r}")
         self.max_seconds = max_seconds
+        self.scheme = scheme
         self._process: Optional[subprocess.Popen[str]] = None
         self.port = 0
 
@@ -415,7 +499,13 @@ class OpenServer:
 
     def __enter__(self) -> OpenServer:
         self._process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve-open", str(self.max_seconds)],
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--serve-open",
+                str(self.max_seconds),
+                self.scheme,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -495,7 +585,7 @@ class DrainFirstDigestServer:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve-open":
-        serve_open_forever(float(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-open":
+        serve_open_forever(float(sys.argv[2]), sys.argv[3])
     else:
-        sys.exit("usage: _common.py --serve-open MAX_SECONDS")
+        sys.exit("usage: _common.py --serve-open MAX_SECONDS none|basic|digest")

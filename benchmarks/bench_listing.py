@@ -32,6 +32,12 @@ the floor that sent the same request body (the ``request`` column):
     compared with the named-props floor.
 ``webdavclient3 list(get_info=True)``, ``webdav4 ls(detail=True)``
     the peers, when installed (never dependencies of this project).
+``expat no-op parse of the same 207 (CPU)``
+    no HTTP at all: the ``allprop`` 207 as curl saved it, parsed by pyexpat with
+    no-op Python handlers (``bench_multistatus.py``'s ceiling), the least CPU time
+    of ``--repeat`` runs. What any parser that hands each element to Python costs
+    before it builds anything: the bound on how close to the floor a listing
+    parsed in Python can get.
 """
 
 from __future__ import annotations
@@ -66,9 +72,9 @@ def _populate(root: str, count: int) -> None:
             handle.write(b"x" * (index % 97))
 
 
-def _curl(url: str, body_path: str) -> Callable[[], int]:
+def _curl(url: str, body_path: str, save_to: str = os.devnull) -> Callable[[], int]:
     command = [
-        "curl", "-sS", "-o", os.devnull, "-w", "%{http_code}", "-X", "PROPFIND",
+        "curl", "-sS", "-o", save_to, "-w", "%{http_code}", "-X", "PROPFIND",
         "-H", "Depth: 1", "-H", "Content-Type: application/xml; charset=utf-8",
         "--data-binary", "@" + body_path, url,
     ]  # fmt: skip
@@ -80,6 +86,20 @@ def _curl(url: str, body_path: str) -> Callable[[], int]:
         return -1
 
     return run
+
+
+def _expat_cpu(path: str, repeat: int) -> float:
+    """The least CPU time of ``repeat`` no-op pyexpat parses of the file at ``path``."""
+    from bench_multistatus import _expat_floor
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        start = time.process_time()
+        _expat_floor(data, "")
+        best = min(best, time.process_time() - start)
+    return best
 
 
 def _five(items: Any) -> int:
@@ -198,6 +218,18 @@ def main(argv: List[str]) -> int:
                     "its own (vs allprop)" if label.startswith("webdav") else request,
                 ]
             )
+        saved = os.path.join(tmp, "allprop-207.xml")
+        _curl(url, body_path, saved)()
+        parse_cpu = _expat_cpu(saved, args.repeat)
+        rows.append(
+            [
+                "expat no-op parse of the same 207 (CPU)",
+                f"{parse_cpu:.3f}",
+                f"{parse_cpu / floors['allprop']:.2f}x",
+                "-",
+                "allprop",
+            ]
+        )
         notes = [f"not installed, rows left out: {', '.join(missing)}"] if missing else []
         print_table(
             f"Listing {args.files:,} files on Apache mod_dav_fs (Depth 1), median of {args.repeat}",

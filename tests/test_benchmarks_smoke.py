@@ -134,6 +134,7 @@ def test_listing_table_has_the_floor_and_every_entry(
     assert cells["curl (the floor)"][2] == "1.00x"
     assert cells["ls()"][3] == "40"  # the members, not the collection itself
     assert cells["iter_propfind + 5 props"][3] == "41"
+    assert cells["expat no-op parse of the same 207 (CPU)"][2].endswith("x")
 
 
 _MULTISTATUS_TINY = ["--repeat", "1", "--cases", "lxml,stdlib,lxml+props,stdlib+props"]
@@ -203,30 +204,60 @@ def test_tree_benchmark_runs_both_clients_on_tiny_trees() -> None:
     assert all(r.rstrip().endswith("x") for r in rows)
 
 
-@pytest.mark.parametrize(
-    "scheme, client",
-    [
-        ("basic", "requests"),
-        ("basic", "AuthAdapter"),
-        ("digest", "requests"),
-        ("digest", "AuthAdapter"),
-        ("digest", "DigestAuth"),
-    ],
-)
-def test_auth_instructions_stub_authenticates_every_client(scheme: str, client: str) -> None:
-    """What callgrind counts in ``bench_auth_instructions.py``: each client gets its ``200``
-    from the stub (for Digest through a verified ``rspauth``: a wrong one raises)."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_auth_instructions.py"),
-            "--child",
-            scheme,
-            client,
-            "3",
-        ],
+def _instructions_child(client: str, operation: str, url: str) -> subprocess.CompletedProcess[str]:
+    script = str(BENCHMARKS / "bench_instructions.py")
+    return subprocess.run(
+        [sys.executable, script, "--child", client, operation, url, "3"],
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.fixture(scope="module")
+def common() -> object:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return _common
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "basic requests",
+        "basic AuthAdapter",
+        "digest requests",
+        "digest AuthAdapter",
+        "digest DigestAuth",
+    ],
+)
+def test_instructions_server_authenticates_every_client(common: object, client: str) -> None:
+    """What callgrind counts in ``bench_instructions.py``: each client gets its ``200`` from
+    the benchmark's server (for Digest through a verified ``rspauth``)."""
+    with common.OpenServer(scheme=client.split()[0]) as server:  # type: ignore[attr-defined]
+        run = _instructions_child(client, "GET", server.url("/resource"))
+    assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("client", ["digest AuthAdapter", "digest DigestAuth"])
+def test_instructions_server_rspauth_is_checked(
+    common: object, client: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose ``rspauth`` is wrong makes the Digest rows fail: the counted path is the
+    one that verifies the server's proof."""
+    monkeypatch.setenv("BENCH_WRONG_RSPAUTH", "1")
+    with common.OpenServer(scheme="digest") as server:  # type: ignore[attr-defined]
+        run = _instructions_child(client, "GET", server.url("/resource"))
+    assert run.returncode != 0
+    assert "rspauth does not match" in run.stderr
+
+
+@pytest.mark.parametrize("client", ["none HTTPAdapter", "none AuthAdapter"])
+@pytest.mark.parametrize("operation", ["GET", "PUT 1 KiB", "PUT generator", "PUT file"])
+def test_instructions_body_rows_succeed(common: object, client: str, operation: str) -> None:
+    with common.OpenServer() as server:  # type: ignore[attr-defined]
+        run = _instructions_child(client, operation, server.url("/file.txt"))
     assert run.returncode == 0, run.stderr
