@@ -30,7 +30,8 @@ Each client runs in its own process at ``WARM`` and at ``WARM + --requests`` req
 difference divided by ``--requests`` is its cost per request, so start-up and warm-up cancel
 out. After the warm-up the objects alive are frozen out of the cyclic garbage collector
 (``gc.freeze``): a full collection walks the whole heap, tens of millions of instructions, and
-would fall in one run and not the other (seen: 1.19x for a client that counts 1.08x).
+would fall in one run and not the other (seen: 1.19x for a client that counts 1.08x). Each
+pair of runs is counted twice, and a third time when the two disagree (:func:`per_request`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import argparse
 import gc
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +68,9 @@ AUTH_CLIENTS: Tuple[Tuple[str, str], ...] = (
     ("digest", "DigestAuth"),
 )
 BODY_CLIENTS = ("HTTPAdapter", "AuthAdapter")
+#: two counts of the same client closer than this are taken to agree (seen apart: 2.4%, once
+#: in about ten pairs, for reasons outside the code under test)
+AGREE = 0.005
 PAYLOAD = b"p" * 1024
 
 
@@ -143,14 +148,23 @@ def child(client: str, operation: str, url: str, count: int, trust_env: bool) ->
 
 
 def per_request(client: str, operation: str, url: str, count: int, trust_env: bool) -> float:
-    """Instructions per request of ``client``: two counted runs, their difference / ``count``."""
+    """Instructions per request of ``client``: counted runs of 0 and ``count`` requests, their
+    difference / ``count``; the pair is counted twice, and a third time when the two differ by
+    more than :data:`AGREE` (then the median is kept)."""
     command = [sys.executable, os.path.abspath(__file__), "--child", client, operation, url]
     flag = "--trust-env" if trust_env else "--no-trust-env"
     # uncounted first: a module compiled on its first import would count in one run only
     subprocess.run([*command, "0", flag], check=True, capture_output=True)
-    low = callgrind_instructions([*command, "0", flag], f"{client} {operation}")
-    high = callgrind_instructions([*command, str(count), flag], f"{client} {operation}")
-    return (high - low) / count
+
+    def pair() -> float:
+        low = callgrind_instructions([*command, "0", flag], f"{client} {operation}")
+        high = callgrind_instructions([*command, str(count), flag], f"{client} {operation}")
+        return (high - low) / count
+
+    costs = [pair(), pair()]
+    if abs(costs[0] - costs[1]) > AGREE * min(costs):
+        costs.append(pair())
+    return statistics.median(costs)
 
 
 def auth_rows(count: int) -> List[List[Any]]:
