@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from requests import auth as _auth
 from requests import utils as _utils
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.exceptions import InvalidProxyURL, InvalidURL
 from requests.models import PreparedRequest
@@ -47,6 +48,13 @@ PROXY_URL_MESSAGE = "Please check proxy URL. It is malformed and could be missin
 """requests' own message for a proxy URL without a host."""
 
 
+#: requests' own pool key: the URLs it was worked out for without an error are remembered
+_REQUESTS_POOL_KEY = HTTPAdapter.build_connection_pool_key_attributes
+#: URLs that passed :func:`check_urls`' pool-key check with requests' own pool key (bounded)
+_CHECKED_URLS: Dict[str, None] = {}
+_CHECKED_URLS_KEPT = 512
+
+
 def check_urls(
     adapter: Any,
     request: PreparedRequest,
@@ -60,14 +68,26 @@ def check_urls(
     through ``build_connection_pool_key_attributes`` (``InvalidURL``), a host (urllib3's
     ``No host specified.``, ``InvalidURL``), then the proxy: unparsable is ``InvalidURL``,
     without a host ``InvalidProxyURL``. No pool is created.
+
+    requests' own pool key can fail only on the URL (its port and host; ``verify`` and
+    ``cert`` only choose keywords), so a URL that passed once passes again: the last
+    :data:`_CHECKED_URLS_KEPT` such URLs are not worked out anew (issue 16: the pool key cost
+    each request as much as the rest of the check). An adapter with a pool key of its own is
+    always asked.
     """
     url = str(request.url)
-    try:
-        host_params, _ = adapter.build_connection_pool_key_attributes(request, verify, cert)
-    except ValueError as exc:
-        raise InvalidURL(exc, request=request) from exc
-    if not host_params.get("host"):
-        raise InvalidURL(LocationValueError("No host specified."), request=request)
+    own_key = type(adapter).build_connection_pool_key_attributes is not _REQUESTS_POOL_KEY
+    if own_key or url not in _CHECKED_URLS:
+        try:
+            host_params, _ = adapter.build_connection_pool_key_attributes(request, verify, cert)
+        except ValueError as exc:
+            raise InvalidURL(exc, request=request) from exc
+        if not host_params.get("host"):
+            raise InvalidURL(LocationValueError("No host specified."), request=request)
+        if not own_key:
+            if len(_CHECKED_URLS) >= _CHECKED_URLS_KEPT:
+                _CHECKED_URLS.clear()
+            _CHECKED_URLS[url] = None
     if not proxies:  # the URL parsed above: select_proxy finds nothing in an empty mapping
         return
     proxy = select_proxy(url, proxies)

@@ -1,13 +1,13 @@
 """What one :meth:`~requests_dav.transport.adapter.AuthAdapter.send` works out once (issue 16).
 
-The adapter reads a request's pool key (to raise ``HTTPAdapter``'s own errors for a bad URL
-first, :func:`~requests_dav.transport.fidelity.check_urls`) and its request-target (Digest's
-``uri``, RFC 7616 section 3.4) before ``HTTPAdapter.send`` works out both again for each
-attempt. Both are functions of the request's URL, ``verify``, ``cert`` and ``proxies`` alone,
-so while a send is under way on a thread the answers are remembered for that URL and those
-arguments (compared by identity: the very objects the send was given) and handed out again:
-``HTTPAdapter.send`` gets what it would have computed. Outside a send nothing is remembered,
-so a changed pool manager or proxy mapping is always seen.
+The adapter reads a request's request-target (Digest's ``uri``, RFC 7616 section 3.4) before
+``HTTPAdapter.send`` works it out again for each attempt. It is a function of the request's
+URL and ``proxies`` alone, so while a send is under way on a thread the answer is remembered
+for that URL and that mapping (compared by identity: the very object the send was given) and
+handed out again: ``HTTPAdapter.send`` gets what it would have computed. Outside a send
+nothing is remembered, so a changed proxy mapping is always seen. (The pool key, which the
+URL check before the send also needs, is not remembered here: the check remembers which URLs
+passed it, :func:`~requests_dav.transport.fidelity.check_urls`.)
 
 :func:`wire_request` is :meth:`requests.PreparedRequest.copy` for a request about to be sent
 with headers of its own: the copy of the headers ``copy()`` makes would be replaced at once,
@@ -17,7 +17,7 @@ and the cookie jar it copies is only read from then on.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Mapping, MutableMapping, Optional, Tuple
 
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
@@ -25,9 +25,6 @@ from requests.models import PreparedRequest
 __all__ = ["SendMemo", "wire_request"]
 
 _new_request = PreparedRequest.__new__
-
-_PoolKey = Tuple[Dict[str, Any], Dict[str, Any]]
-
 
 class SendMemo(HTTPAdapter):
     """The remembering half of :class:`~requests_dav.transport.adapter.AuthAdapter`."""
@@ -38,30 +35,13 @@ class SendMemo(HTTPAdapter):
         """Start remembering for the send under way on this thread."""
         memo = self._memo
         memo.active = True
-        memo.pool_key = None
         memo.target = None
 
     def _end_send(self) -> None:
         """Forget what this thread's send remembered."""
         memo = self._memo
         memo.active = False
-        memo.pool_key = None
         memo.target = None
-
-    def build_connection_pool_key_attributes(
-        self, request: PreparedRequest, verify: Any, cert: Any = None
-    ) -> Any:
-        """requests' pool key attributes, worked out once per send (fresh dicts every time)."""
-        memo = self._memo
-        url = request.url
-        found: Optional[Tuple[Any, Any, Any, _PoolKey]] = getattr(memo, "pool_key", None)
-        if found is not None and found[0] == url and found[1] is verify and found[2] is cert:
-            return dict(found[3][0]), dict(found[3][1])
-        worked_out: Any = super().build_connection_pool_key_attributes(request, verify, cert)
-        host_params, pool_kwargs = worked_out
-        if getattr(memo, "active", False):
-            memo.pool_key = (url, verify, cert, (dict(host_params), dict(pool_kwargs)))
-        return host_params, pool_kwargs
 
     def request_url(self, request: PreparedRequest, proxies: Optional[Mapping[str, str]]) -> str:
         """requests' request-target for ``request`` (``proxies`` decide origin- or

@@ -19,6 +19,7 @@ from urllib3 import HTTPHeaderDict
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.messages import AuthResponse, HeaderLines
 from requests_dav.auth.types import Credential, Strength
+from requests_dav.transport import fidelity
 from requests_dav.transport.adapter import AuthAdapter
 from requests_dav.transport.send_memo import wire_request
 from requests_dav.transport.send_state import copy_headers
@@ -153,8 +154,10 @@ def test_a_417_retry_leaves_the_first_attempts_expect() -> None:
 
 
 @responses.activate
-def test_the_pool_key_is_worked_out_once_per_send(monkeypatch: pytest.MonkeyPatch) -> None:
-    responses.add(responses.GET, URL, status=200)
+def test_a_url_that_passed_the_check_is_not_worked_out_for_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    responses.add(responses.GET, URL + "?once", status=200)
     seen: List[str] = []
     real = requests_adapters._urllib3_request_context
 
@@ -163,16 +166,56 @@ def test_the_pool_key_is_worked_out_once_per_send(monkeypatch: pytest.MonkeyPatc
         return real(request, *args)
 
     monkeypatch.setattr(requests_adapters, "_urllib3_request_context", counted)
+    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
     credentials = Credentials()
     credentials.add("http://fast.test/", USER, PASSWORD)
     adapter = AuthAdapter(credentials)
-    request = requests.Request("GET", URL).prepare()
+    request = requests.Request("GET", URL + "?once").prepare()
+    # responses stands in for HTTPAdapter.send, which works the pool key out itself
     adapter.send(request)
-    assert seen == [URL]  # check_urls worked it out; HTTPAdapter.send got it again
-    host, pool = adapter.build_connection_pool_key_attributes(request, True)
-    assert seen == [URL, URL]  # outside a send nothing is remembered
-    again, _ = adapter.build_connection_pool_key_attributes(request, True)
-    assert again == host and again is not host
+    assert seen == [URL + "?once"]  # the check
+    adapter.send(request)
+    assert seen == [URL + "?once"]  # the URL passed before: not worked out for the check
+
+
+def test_a_url_that_failed_the_check_fails_it_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+    adapter = AuthAdapter(Credentials())
+    request = requests.Request("GET", URL).prepare()
+    request.url = "http://fast.test:99999/"  # as a redirect can set it, past prepare()
+    for _ in range(2):
+        with pytest.raises(requests.exceptions.InvalidURL, match="out of range"):
+            adapter.send(request)
+    assert fidelity._CHECKED_URLS == {}
+
+
+def test_an_adapter_with_a_pool_key_of_its_own_is_always_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A URL that passed with requests' pool key is still refused by an adapter whose own
+    pool key refuses it: what passed is remembered for requests' pool key only."""
+    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+
+    class Strict(AuthAdapter):
+        def build_connection_pool_key_attributes(self, request: Any, *args: Any) -> Any:
+            raise ValueError("this adapter refuses every URL")
+
+    request = requests.Request("GET", URL).prepare()
+    fidelity.check_urls(AuthAdapter(Credentials()), request, None, True, None)
+    assert URL in fidelity._CHECKED_URLS
+    with pytest.raises(requests.exceptions.InvalidURL, match="refuses every URL"):
+        fidelity.check_urls(Strict(Credentials()), request, None, True, None)
+
+
+def test_the_urls_checked_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+    adapter = AuthAdapter(Credentials())
+    for index in range(fidelity._CHECKED_URLS_KEPT * 3):
+        request = requests.Request("GET", f"{URL}?n={index}").prepare()
+        fidelity.check_urls(adapter, request, None, True, None)
+        assert len(fidelity._CHECKED_URLS) <= fidelity._CHECKED_URLS_KEPT
 
 
 @responses.activate
@@ -182,19 +225,13 @@ def test_the_memo_gives_what_requests_computes() -> None:
     plain = requests.adapters.HTTPAdapter()
     request = requests.Request("GET", URL + "?q=1").prepare()
     proxies = {"http": "http://proxy.test:3128"}
-    for verify in (True, False):
-        adapter._begin_send()
-        try:
-            for _ in range(2):
-                assert adapter.build_connection_pool_key_attributes(
-                    request, verify
-                ) == plain.build_connection_pool_key_attributes(request, verify)
-                for mapping in ({}, proxies):
-                    assert adapter.request_url(request, mapping) == plain.request_url(
-                        request, mapping
-                    )
-        finally:
-            adapter._end_send()
+    adapter._begin_send()
+    try:
+        for _ in range(2):
+            for mapping in ({}, proxies):
+                assert adapter.request_url(request, mapping) == plain.request_url(request, mapping)
+    finally:
+        adapter._end_send()
 
 
 # -- the store's success record ---------------------------------------------------------------
