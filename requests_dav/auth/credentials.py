@@ -135,8 +135,8 @@ class Credentials:
         self._lookups: Dict[Tuple[str, bool], _Lookup] = {}
         # (url, id(authenticator), learn) -> the space and the version its record_success left
         self._recorded: Dict[Tuple[str, int, bool], Tuple[Space, int]] = {}
-        # url -> (generation, version) at which knows(url) found the origin in the tables
-        self._known: Dict[str, Tuple[int, int]] = {}
+        # url -> (generation, version, answer) of knows(url): whether the tables hold its origin
+        self._known: Dict[str, Tuple[int, int, bool]] = {}
 
     # -- pickling (copy.deepcopy too) ---------------------------------------------------------
 
@@ -506,21 +506,24 @@ class Credentials:
         it could only pass the request through: a credential or a learned
         space anywhere on the origin (whatever its path or realm), or, with
         the netrc fallback on, a netrc entry for the host. Proxies are not
-        considered. A URL found is remembered while no credential or learned space changes.
+        considered. The answer for a URL is remembered while no credential or learned space
+        changes (a "no" only without the netrc fallback, whose file may change).
         """
         with self._lock:
             known = self._known.get(url)
             if known is not None and known[0] == self._generation and known[1] == self._version:
-                return True
+                return known[2]
         try:
             origin, _ = split_url(url)
         except UnsupportedSchemeError:
             return False
         with self._lock:
-            if self._origin.get(origin) or self._learned.get(origin):
+            found = bool(self._origin.get(origin) or self._learned.get(origin))
+            if found or not self._netrc_enabled:
                 if len(self._known) >= SPACES_KEPT:
                     self._known.clear()
-                self._known[url] = (self._generation, self._version)
+                self._known[url] = (self._generation, self._version, found)
+            if found:
                 return True
         return self._netrc_enabled and self._find_netrc(origin, None) is not None
 

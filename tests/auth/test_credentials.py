@@ -732,3 +732,25 @@ def test_knows_sees_learned_spaces_and_netrc(tmp_path: Path) -> None:
     netrc_file.chmod(0o600)
     assert Credentials(netrc_file=str(netrc_file)).knows("https://netrc.example.org/")
     assert not Credentials().knows("https://netrc.example.org/")
+
+
+def test_knows_remembers_a_no_until_the_store_changes() -> None:
+    store = Credentials()
+    url = "https://late.example.org/a/"
+    assert not store.knows(url)
+    assert not store.knows(url)  # remembered
+    store.add("https://late.example.org/", "alice", "s3cret")
+    assert store.knows(url)
+    store.forget("https://late.example.org/")
+    assert not store.knows(url)
+
+
+def test_knows_with_netrc_does_not_remember_a_no(tmp_path: Path) -> None:
+    """The netrc file may change under a store that reads it: a "no" is asked again."""
+    netrc_file = tmp_path / "netrc"
+    netrc_file.write_text("machine other.example.org login bob password pw\n")
+    netrc_file.chmod(0o600)
+    store = Credentials(netrc_file=str(netrc_file))
+    url = "https://netrc.example.org/"
+    assert not store.knows(url)
+    assert store._known.get(url) is None  # nothing remembered: the next call reads again
