@@ -502,11 +502,10 @@ class Credentials:
     def knows(self, url: str) -> bool:
         """Whether anything here could authenticate a request to ``url``'s origin.
 
-        A cheap origin-level test for drivers that skip the negotiation when
-        it could only pass the request through: a credential or a learned
-        space anywhere on the origin (whatever its path or realm), or, with
-        the netrc fallback on, a netrc entry for the host. Proxies are not
-        considered. The answer for a URL is remembered while no credential or learned space
+        A cheap origin-level test for drivers that skip the negotiation when it could only pass
+        the request through: a credential or a learned space anywhere on the origin (whatever
+        its path or realm), or, with the netrc fallback on, a netrc entry for the host. Proxies
+        are not considered. The answer is remembered while no credential or learned space
         changes (a "no" only without the netrc fallback, whose file may change).
         """
         with self._lock:
@@ -523,9 +522,7 @@ class Credentials:
                 if len(self._known) >= SPACES_KEPT:
                     self._known.clear()
                 self._known[url] = (self._generation, self._version, found)
-            if found:
-                return True
-        return self._netrc_enabled and self._find_netrc(origin, None) is not None
+        return found or (self._netrc_enabled and self._find_netrc(origin, None) is not None)
 
     def authenticator_for(self, url: str, *, proxy: bool = False) -> Optional[Authenticator]:
         """The learned authenticator whose prefix covers ``url`` (longest first), or ``None``.
