@@ -411,15 +411,16 @@ def _token_bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
                 )
             cut = piece.rfind(b">") + 1
             if cut:
-                if held:
-                    held += piece[:cut]
-                    yield bytes(held)
+                if held:  # the held tail and the piece up to its last ">", copied once
+                    yield b"".join((held, memoryview(piece)[:cut]))
                     held.clear()
                 else:
                     yield piece if cut == len(piece) else piece[:cut]
                 unfinished = 0
-                piece = piece[cut:]
-            held += piece
+                if cut < len(piece):
+                    held += memoryview(piece)[cut:]
+            else:
+                held += piece
             if len(held) >= max(HOLD_BYTES, unfinished):
                 yield bytes(held)
                 unfinished += len(held)
