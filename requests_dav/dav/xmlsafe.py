@@ -34,8 +34,9 @@ entities anyway, as far as each lets itself be configured:
 
 Both backends behind one interface, :func:`iterparse_children`: the body is
 fed in chunks as they arrive; each completed child of the root is yielded,
-and once the caller asks for the next one it is cleared and removed with its
-preceding siblings, so memory stays bounded by the largest single child.
+and once the caller asks for the next one it is cleared; the root's finished
+children (those not asked for too) are removed after each feed, so memory
+stays bounded by one feed and the largest single child.
 The backend is chosen by the ``backend`` argument, else by the environment
 variable ``REQUESTS_DAV_XML_BACKEND`` (``lxml`` or ``stdlib``), else lxml
 when it can be imported.
@@ -457,6 +458,15 @@ def _from_parser_error(err: Any) -> MultiStatusParseError:
 def _iter_lxml(
     chunks: Iterator[bytes], child_tags: Optional[Sequence[str]], max_depth: int
 ) -> Generator[Any, None, None]:
+    """The root's children through lxml's pull parser, one feed at a time.
+
+    Each child asked for is yielded on its end event and cleared when the next is asked
+    for. After the events of a feed every child of the root but the last (the only one
+    that can still be open) is removed in one slice, instead of one by one as each is
+    handed out: the one-by-one removal stays only where this function checks the depth
+    itself (``max_depth`` under libxml2's own 256), as each child's preceding siblings are
+    checked just before it.
+    """
     from lxml import etree
 
     parser = etree.XMLPullParser(
@@ -484,15 +494,20 @@ def _iter_lxml(
         return _from_parser_error(err)
 
     root: Any = None
-
-    def events(done: bool) -> Iterator[Any]:
-        nonlocal root
+    done = False
+    while not done:
+        data = next(chunks, None)
         try:
-            if done:
+            if data is None:
+                done = True
                 root = parser.close()
+            else:
+                parser.feed(data)
             for _event, element in parser.read_events():
                 parent = element.getparent()
-                if parent is not root:  # lxml hands out one proxy per node while it lives
+                # lxml hands out one proxy per node while it lives; the root's own end comes
+                # with no parent, also before any child has made it known
+                if parent is not root or parent is None:
                     if parent is None or parent.getparent() is not None:
                         continue  # the root itself, or an element deeper down
                     root = parent
@@ -504,20 +519,17 @@ def _iter_lxml(
                     _check_depth(element, 2, max_depth)
                 yield element
                 element.clear(keep_tail=False)
-                while element.getprevious() is not None:
-                    del parent[0]
+                if check_depth:  # the siblings before it have been checked: let them go
+                    while element.getprevious() is not None:
+                        del parent[0]
         except etree.XMLSyntaxError as err:
             raise syntax_error(err) from None
-        if done and check_depth and root is not None:
-            _check_depth(root, 1, max_depth)
-
-    for data in chunks:
-        try:
-            parser.feed(data)
-        except etree.XMLSyntaxError as err:
-            raise syntax_error(err) from None
-        yield from events(False)
-    yield from events(True)
+        if not check_depth and root is not None and len(root) > 1:
+            # every child but the last has ended (only the last can still be open): let
+            # those of this feed go at once, those not asked for included
+            del root[:-1]
+    if check_depth and root is not None:
+        _check_depth(root, 1, max_depth)
 
 
 def _logged_cause(err: Any) -> Optional[MultiStatusParseError]:

@@ -3,6 +3,11 @@
 * :func:`requests_dav.dav.xmlsafe._token_bounded` joins a held tail and the next piece in
   one copy: the pieces fed are byte for byte those of the earlier concatenation, which is
   kept here as the reference.
+* The lxml backend lets the root's finished children go once per feed (all but the last
+  child, the only one that can still be open) instead of one by one as each is handed out:
+  it yields the same elements and ends in the same error as the one-by-one release, which
+  it still uses when it checks the depth itself (``max_depth`` under libxml2's 256); and the
+  children nobody asked for no longer pile up until the next one that was asked for.
 """
 
 from __future__ import annotations
@@ -86,3 +91,82 @@ def test_token_bounded_feeds_the_same_pieces(chunks: List[bytes], limit: int, ho
         assert _pieces(xmlsafe._token_bounded, chunks, limit) == _pieces(
             _token_bounded_reference, chunks, limit
         )
+
+
+# ---------------------------------------------------------------------------
+# lxml: the finished children let go once per feed
+
+_NAMES = ("response", "href", "prop", "x", "responsedescription")
+
+
+@st.composite
+def _elements(draw: Any, depth: int = 0) -> str:
+    name = draw(st.sampled_from(_NAMES))
+    attribute = draw(st.sampled_from(["", ' a="1"', ' b="&lt;"']))
+    if depth > 8 or draw(st.integers(0, 3)) == 0:
+        text = draw(st.sampled_from(["", "t", "a &amp; b", " \n"]))
+        tail = draw(st.sampled_from(["", " ", "tail"]))
+        element = f"<D:{name}{attribute}>{text}</D:{name}>" if text else f"<D:{name}{attribute}/>"
+        return element + tail
+    children = draw(st.lists(_elements(depth + 1), max_size=4))
+    return f"<D:{name}{attribute}>" + "".join(children) + f"</D:{name}>"
+
+
+@st.composite
+def _documents(draw: Any) -> bytes:
+    children = draw(st.lists(_elements(), max_size=8))
+    document = ('<D:multistatus xmlns:D="DAV:">' + "".join(children) + "</D:multistatus>").encode()
+    fault = draw(st.sampled_from(["none", "cut", "junk", "mismatch"]))
+    if fault == "cut":
+        document = document[: draw(st.integers(0, len(document)))]
+    elif fault == "junk":
+        at = draw(st.integers(0, len(document)))
+        junk = draw(st.sampled_from([b"<", b"&bogus;", b"</D:y>", b"x", b"\xff"]))
+        document = document[:at] + junk + document[at:]
+    elif fault == "mismatch":
+        document = document.replace(b"</D:href>", b"</D:hre>", 1)
+    return document
+
+
+def _lxml_outcome(document: bytes, chunk: int, wanted: Any) -> List[Any]:
+    from lxml import etree
+
+    chunks = iter([document[i : i + chunk] for i in range(0, len(document), chunk)])
+    seen: List[Any] = []
+    try:
+        for element in xmlsafe._iter_lxml(chunks, wanted, xmlsafe.DEFAULT_MAX_DEPTH):
+            seen.append(etree.tostring(element, with_tail=False))
+    except MultiStatusParseError as err:
+        seen.append(("error", str(err), err.position))
+    return seen
+
+
+@needs_lxml
+@settings(max_examples=400, deadline=None)
+@given(
+    _documents(),
+    st.integers(1, 120),
+    st.sampled_from([None, ("{DAV:}response",), ("{DAV:}response", "{DAV:}responsedescription")]),
+)
+@example(b'<D:multistatus xmlns:D="DAV:"><D:response/><D:x>', 64, None)  # cut: last open
+@example(b'<D:multistatus xmlns:D="DAV:"><D:x/><D:response>t</D:response>', 3, ("{DAV:}response",))
+def test_lxml_release_per_feed_matches_one_by_one(document: bytes, chunk: int, wanted: Any) -> None:
+    per_feed = _lxml_outcome(document, chunk, wanted)
+    # the one-by-one release, as taken when the depth is checked here (never reached)
+    with mock.patch.object(xmlsafe, "_LIBXML2_MAX_DEPTH", 1 << 20):
+        one_by_one = _lxml_outcome(document, chunk, wanted)
+    assert per_feed == one_by_one
+
+
+@needs_lxml
+def test_lxml_children_not_asked_for_are_let_go_after_each_feed() -> None:
+    body = (
+        b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href></D:response>'
+        + b"<D:x>not asked for</D:x>" * 2000
+        + b"<D:response><D:href>/b</D:href></D:response></D:multistatus>"
+    )
+    chunks = [body[i : i + 256] for i in range(0, len(body), 256)]
+    sizes = []
+    for element in xmlsafe._iter_lxml(iter(chunks), ("{DAV:}response",), 256):
+        sizes.append(len(element.getparent()))
+    assert len(sizes) == 2 and max(sizes) <= 16  # one feed's worth, not the 2,000
