@@ -8,11 +8,13 @@
   it yields the same elements and ends in the same error as the one-by-one release, which
   it still uses when it checks the depth itself (``max_depth`` under libxml2's 256); and the
   children nobody asked for no longer pile up until the next one that was asked for.
+* A ``DAV:response`` with one href and nothing but propstats is built with the defaults of
+  everything else; every other response with all its parts, as before.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List
+from typing import Any, Iterator, List, Optional
 from unittest import mock
 
 import pytest
@@ -20,6 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from requests_dav.dav import xmlsafe
+from requests_dav.dav.multistatus import parse_multistatus
 from requests_dav.dav.xmlsafe import MultiStatusParseError, available_backends
 
 BASE = "http://127.0.0.1:8080/dav/dir/"
@@ -170,3 +173,71 @@ def test_lxml_children_not_asked_for_are_let_go_after_each_feed() -> None:
     for element in xmlsafe._iter_lxml(iter(chunks), ("{DAV:}response",), 256):
         sizes.append(len(element.getparent()))
     assert len(sizes) == 2 and max(sizes) <= 16  # one feed's worth, not the 2,000
+
+
+# ---------------------------------------------------------------------------
+# A response with one href and only propstats
+
+_OPTIONAL = {
+    "status": "<D:status>HTTP/1.1 423 Locked</D:status>",
+    "error": "<D:error><D:lock-token-submitted><D:href>/l</D:href></D:lock-token-submitted>"
+    "</D:error>",
+    "description": "<D:responsedescription> why </D:responsedescription>",
+    "location": "<D:location><D:href>/moved/</D:href></D:location>",
+    "second_href": "<D:href>/dav/dir/other</D:href>",
+}
+_PROPSTAT = (
+    '<D:propstat><D:prop><D:getetag>"e"</D:getetag></D:prop>'
+    "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+)
+
+
+def _state(response: Any) -> Any:
+    return (
+        response.href,
+        response.path,
+        response.status,
+        response.reason,
+        [(p.status, p.reason, dict(p.props), p.error) for p in response.propstats],
+        response.error,
+        response.responsedescription,
+        response.location,
+        response.etag,
+    )
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(sorted(_OPTIONAL)), unique=True),
+    propstats=st.integers(0, 2),
+    data=st.data(),
+)
+def test_a_response_is_read_whole_whatever_it_holds(
+    backend: str, parts: List[str], propstats: int, data: Any
+) -> None:
+    children = ["<D:href>/dav/dir/a</D:href>"] + [_OPTIONAL[part] for part in parts]
+    children += [_PROPSTAT] * propstats
+    children = data.draw(st.permutations(children))
+    body = (
+        '<D:multistatus xmlns:D="DAV:"><D:response>' + "".join(children) + "</D:response>"
+        "</D:multistatus>"
+    ).encode()
+    responses = parse_multistatus(body, BASE, backend=backend).responses
+    hrefs = [c[len("<D:href>") : -len("</D:href>")] for c in children if c.startswith("<D:href>")]
+    expected_status: Optional[int] = 423 if "status" in parts else None
+    expected = [
+        (
+            href,
+            href,
+            expected_status,
+            "Locked" if "status" in parts else None,
+            [(200, "OK", {"{DAV:}getetag": '"e"'}, {})] * propstats,
+            {"{DAV:}lock-token-submitted": {"{DAV:}href": "/l"}} if "error" in parts else {},
+            " why " if "description" in parts else None,
+            "http://127.0.0.1:8080/moved/" if "location" in parts else None,
+            '"e"' if propstats else None,
+        )
+        for href in hrefs
+    ]
+    assert [_state(response) for response in responses] == expected
