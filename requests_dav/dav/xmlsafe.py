@@ -34,9 +34,8 @@ entities anyway, as far as each lets itself be configured:
 
 Both backends behind one interface, :func:`iterparse_children`: the body is
 fed in chunks as they arrive; each completed child of the root is yielded,
-and once the caller asks for the next one it is cleared; the root's finished
-children (those not asked for too) are removed after each feed, so memory
-stays bounded by one feed and the largest single child.
+cleared once the caller asks for the next one, and the root's ended children
+are removed after each feed: memory stays bounded by what one feed holds.
 The backend is chosen by the ``backend`` argument, else by the environment
 variable ``REQUESTS_DAV_XML_BACKEND`` (``lxml`` or ``stdlib``), else lxml
 when it can be imported.
@@ -418,10 +417,7 @@ def _token_bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
                 else:
                     yield piece if cut == len(piece) else piece[:cut]
                 unfinished = 0
-                if cut < len(piece):
-                    held += memoryview(piece)[cut:]
-            else:
-                held += piece
+            held += memoryview(piece)[cut:]  # what follows the last ">" (all, without one)
             if len(held) >= max(HOLD_BYTES, unfinished):
                 yield bytes(held)
                 unfinished += len(held)
@@ -458,15 +454,9 @@ def _from_parser_error(err: Any) -> MultiStatusParseError:
 def _iter_lxml(
     chunks: Iterator[bytes], child_tags: Optional[Sequence[str]], max_depth: int
 ) -> Generator[Any, None, None]:
-    """The root's children through lxml's pull parser, one feed at a time.
-
-    Each child asked for is yielded on its end event and cleared when the next is asked
-    for. After the events of a feed every child of the root but the last (the only one
-    that can still be open) is removed in one slice, instead of one by one as each is
-    handed out: the one-by-one removal stays only where this function checks the depth
-    itself (``max_depth`` under libxml2's own 256), as each child's preceding siblings are
-    checked just before it.
-    """
+    """The root's children, each cleared once the next is asked for; after each feed all
+    but the root's last child (the only one that can still be open) are removed at once, or
+    one by one before each child where the depth is checked here (``max_depth`` < 256)."""
     from lxml import etree
 
     parser = etree.XMLPullParser(
@@ -505,8 +495,7 @@ def _iter_lxml(
                 parser.feed(data)
             for _event, element in parser.read_events():
                 parent = element.getparent()
-                # lxml hands out one proxy per node while it lives; the root's own end comes
-                # with no parent, also before any child has made it known
+                # one proxy per node while it lives; the root's own end may come first
                 if parent is not root or parent is None:
                     if parent is None or parent.getparent() is not None:
                         continue  # the root itself, or an element deeper down
@@ -524,10 +513,8 @@ def _iter_lxml(
                         del parent[0]
         except etree.XMLSyntaxError as err:
             raise syntax_error(err) from None
-        if not check_depth and root is not None and len(root) > 1:
-            # every child but the last has ended (only the last can still be open): let
-            # those of this feed go at once, those not asked for included
-            del root[:-1]
+        if not check_depth and root is not None:
+            del root[:-1]  # the children that have ended, those not asked for included
     if check_depth and root is not None:
         _check_depth(root, 1, max_depth)
 
