@@ -405,6 +405,14 @@ def _responses(element: Any, base_url: str, keep: Callable[[Any], Any]) -> List[
             location = _href_in(child)
     if not hrefs:
         raise MultiStatusParseError("a DAV:response without a DAV:href", _line(element))
+    if (
+        len(hrefs) == 1
+        and status_text is None
+        and error is None
+        and description is None
+        and location is None
+    ):  # a listing's response: its other arguments are their defaults
+        return [DAVResponse(hrefs[0], base_url, propstats=propstats)]
     status: Optional[int] = None
     reason: Optional[str] = None
     if status_text is not None:

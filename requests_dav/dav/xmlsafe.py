@@ -34,8 +34,8 @@ entities anyway, as far as each lets itself be configured:
 
 Both backends behind one interface, :func:`iterparse_children`: the body is
 fed in chunks as they arrive; each completed child of the root is yielded,
-and once the caller asks for the next one it is cleared and removed with its
-preceding siblings, so memory stays bounded by the largest single child.
+cleared once the caller asks for the next one, and the root's ended children
+are removed after each feed: memory stays bounded by what one feed holds.
 The backend is chosen by the ``backend`` argument, else by the environment
 variable ``REQUESTS_DAV_XML_BACKEND`` (``lxml`` or ``stdlib``), else lxml
 when it can be imported.
@@ -411,15 +411,13 @@ def _token_bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
                 )
             cut = piece.rfind(b">") + 1
             if cut:
-                if held:
-                    held += piece[:cut]
-                    yield bytes(held)
+                if held:  # the held tail and the piece up to its last ">", copied once
+                    yield b"".join((held, memoryview(piece)[:cut]))
                     held.clear()
                 else:
                     yield piece if cut == len(piece) else piece[:cut]
                 unfinished = 0
-                piece = piece[cut:]
-            held += piece
+            held += memoryview(piece)[cut:]  # what follows the last ">" (all, without one)
             if len(held) >= max(HOLD_BYTES, unfinished):
                 yield bytes(held)
                 unfinished += len(held)
@@ -456,6 +454,9 @@ def _from_parser_error(err: Any) -> MultiStatusParseError:
 def _iter_lxml(
     chunks: Iterator[bytes], child_tags: Optional[Sequence[str]], max_depth: int
 ) -> Generator[Any, None, None]:
+    """The root's children, each cleared once the next is asked for; after each feed all
+    but the root's last child (the only one that can still be open) are removed at once, or
+    one by one before each child where the depth is checked here (``max_depth`` < 256)."""
     from lxml import etree
 
     parser = etree.XMLPullParser(
@@ -483,15 +484,19 @@ def _iter_lxml(
         return _from_parser_error(err)
 
     root: Any = None
-
-    def events(done: bool) -> Iterator[Any]:
-        nonlocal root
+    done = False
+    while not done:
+        data = next(chunks, None)
         try:
-            if done:
+            if data is None:
+                done = True
                 root = parser.close()
+            else:
+                parser.feed(data)
             for _event, element in parser.read_events():
                 parent = element.getparent()
-                if parent is not root:  # lxml hands out one proxy per node while it lives
+                # one proxy per node while it lives; the root's own end may come first
+                if parent is not root or parent is None:
                     if parent is None or parent.getparent() is not None:
                         continue  # the root itself, or an element deeper down
                     root = parent
@@ -503,20 +508,15 @@ def _iter_lxml(
                     _check_depth(element, 2, max_depth)
                 yield element
                 element.clear(keep_tail=False)
-                while element.getprevious() is not None:
-                    del parent[0]
+                if check_depth:  # the siblings before it have been checked: let them go
+                    while element.getprevious() is not None:
+                        del parent[0]
         except etree.XMLSyntaxError as err:
             raise syntax_error(err) from None
-        if done and check_depth and root is not None:
-            _check_depth(root, 1, max_depth)
-
-    for data in chunks:
-        try:
-            parser.feed(data)
-        except etree.XMLSyntaxError as err:
-            raise syntax_error(err) from None
-        yield from events(False)
-    yield from events(True)
+        if not check_depth and root is not None:
+            del root[:-1]  # the children that have ended, those not asked for included
+    if check_depth and root is not None:
+        _check_depth(root, 1, max_depth)
 
 
 def _logged_cause(err: Any) -> Optional[MultiStatusParseError]:

@@ -8,6 +8,7 @@ import requests
 from requests_dav import exceptions
 from requests_dav.dav import errors
 from requests_dav.dav.multistatus import MultiStatusParseError, parse_error_body
+from requests_dav.dav.xmlsafe import available_backends
 
 
 def make_response(
@@ -130,3 +131,18 @@ def test_parse_errors_map_into_the_requests_hierarchy() -> None:
 def test_custom_message_is_used() -> None:
     error = errors.error_for(make_response(409), message="parent missing")
     assert str(error) == "parent missing"
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b'<D:error xmlns:D="DAV:"/>'],
+        [b'<D:error xmlns:D="DAV:">', b" </D:error>"],
+        [b'<D:error xmlns:D="DAV:"><D:x/>', b"</D:error>"],
+    ],
+)
+def test_an_error_body_is_not_its_own_condition(backend: str, chunks: list[bytes]) -> None:
+    """lxml reported the end of the root itself as a child when no child had come before."""
+    expected = {"{DAV:}x": None} if b"<D:x/>" in chunks[0] else {}
+    assert parse_error_body(chunks, backend=backend) == expected
