@@ -113,8 +113,9 @@ def callgrind_instructions(command: Sequence[str], label: str) -> int:
     The count is the same for the same code and inputs whatever the load of the machine,
     and from one run to the next (within a few dozen instructions) when the process gets
     the same environment: requests reads every environment variable for every request of
-    a session with ``trust_env`` (the proxy settings), about 2,000 instructions a variable,
-    so the process runs with :data:`COUNTED_ENVIRONMENT` alone and ``PYTHONHASHSEED=0``.
+    a session with ``trust_env`` (the proxy settings), about 27,000 instructions a variable
+    (five more variables: 138,000 more a request), so the process runs with
+    :data:`COUNTED_ENVIRONMENT` alone and ``PYTHONHASHSEED=0``.
     Raises ``SystemExit`` naming ``label`` when the run fails.
     """
     env = {name: os.environ[name] for name in COUNTED_ENVIRONMENT if name in os.environ}
