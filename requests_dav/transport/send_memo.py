@@ -26,6 +26,7 @@ __all__ = ["SendMemo", "wire_request"]
 
 _new_request = PreparedRequest.__new__
 
+
 class SendMemo(HTTPAdapter):
     """The remembering half of :class:`~requests_dav.transport.adapter.AuthAdapter`."""
 
