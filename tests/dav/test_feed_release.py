@@ -25,6 +25,8 @@ from requests_dav.dav import xmlsafe
 from requests_dav.dav.multistatus import parse_multistatus
 from requests_dav.dav.xmlsafe import MultiStatusParseError, available_backends
 
+from .xml_documents import documents
+
 BASE = "http://127.0.0.1:8080/dav/dir/"
 
 needs_lxml = pytest.mark.skipif("lxml" not in available_backends(), reason="needs lxml")
@@ -99,37 +101,6 @@ def test_token_bounded_feeds_the_same_pieces(chunks: List[bytes], limit: int, ho
 # ---------------------------------------------------------------------------
 # lxml: the finished children let go once per feed
 
-_NAMES = ("response", "href", "prop", "x", "responsedescription")
-
-
-@st.composite
-def _elements(draw: Any, depth: int = 0) -> str:
-    name = draw(st.sampled_from(_NAMES))
-    attribute = draw(st.sampled_from(["", ' a="1"', ' b="&lt;"']))
-    if depth > 8 or draw(st.integers(0, 3)) == 0:
-        text = draw(st.sampled_from(["", "t", "a &amp; b", " \n"]))
-        tail = draw(st.sampled_from(["", " ", "tail"]))
-        element = f"<D:{name}{attribute}>{text}</D:{name}>" if text else f"<D:{name}{attribute}/>"
-        return element + tail
-    children = draw(st.lists(_elements(depth + 1), max_size=4))
-    return f"<D:{name}{attribute}>" + "".join(children) + f"</D:{name}>"
-
-
-@st.composite
-def _documents(draw: Any) -> bytes:
-    children = draw(st.lists(_elements(), max_size=8))
-    document = ('<D:multistatus xmlns:D="DAV:">' + "".join(children) + "</D:multistatus>").encode()
-    fault = draw(st.sampled_from(["none", "cut", "junk", "mismatch"]))
-    if fault == "cut":
-        document = document[: draw(st.integers(0, len(document)))]
-    elif fault == "junk":
-        at = draw(st.integers(0, len(document)))
-        junk = draw(st.sampled_from([b"<", b"&bogus;", b"</D:y>", b"x", b"\xff"]))
-        document = document[:at] + junk + document[at:]
-    elif fault == "mismatch":
-        document = document.replace(b"</D:href>", b"</D:hre>", 1)
-    return document
-
 
 def _lxml_outcome(document: bytes, chunk: int, wanted: Any) -> List[Any]:
     from lxml import etree
@@ -147,7 +118,7 @@ def _lxml_outcome(document: bytes, chunk: int, wanted: Any) -> List[Any]:
 @needs_lxml
 @settings(max_examples=400, deadline=None)
 @given(
-    _documents(),
+    documents(),
     st.integers(1, 120),
     st.sampled_from([None, ("{DAV:}response",), ("{DAV:}response", "{DAV:}responsedescription")]),
 )

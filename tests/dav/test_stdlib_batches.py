@@ -19,40 +19,7 @@ from hypothesis import strategies as st
 
 from requests_dav.dav import xmlsafe
 
-_NAMES = ("response", "href", "prop", "x", "responsedescription")
-
-
-@st.composite
-def _elements(draw: Any, depth: int = 0) -> str:
-    name = draw(st.sampled_from(_NAMES))
-    attribute = draw(st.sampled_from(["", ' a="1"', ' b="&lt;"']))
-    if depth > 12 or draw(st.integers(0, 3)) == 0:
-        text = draw(st.sampled_from(["", "t", "a &amp; b", " \n"]))
-        return f"<D:{name}{attribute}>{text}</D:{name}>" if text else f"<D:{name}{attribute}/>"
-    if draw(st.integers(0, 9)) == 0:  # a long chain, past the smaller max_depth values
-        levels = draw(st.integers(1, 30))
-        return "<D:x>" * levels + "deep" + "</D:x>" * levels
-    children = draw(st.lists(_elements(depth + 1), max_size=4))
-    return f"<D:{name}{attribute}>" + "".join(children) + f"</D:{name}>"
-
-
-@st.composite
-def _documents(draw: Any) -> bytes:
-    children = draw(st.lists(_elements(), max_size=6))
-    document = ('<D:multistatus xmlns:D="DAV:">' + "".join(children) + "</D:multistatus>").encode()
-    fault = draw(st.sampled_from(["none", "cut", "junk", "mismatch"]))
-    if fault == "cut":
-        document = document[: draw(st.integers(0, len(document)))]
-    elif fault == "junk":
-        at = draw(st.integers(0, len(document)))
-        document = (
-            document[:at]
-            + draw(st.sampled_from([b"<", b"&bogus;", b"</D:y>", b"x"]))
-            + (document[at:])
-        )
-    elif fault == "mismatch":
-        document = document.replace(b"</D:href>", b"</D:hre>", 1)
-    return document
+from .xml_documents import documents
 
 
 def _outcome(document: bytes, chunk: int, max_depth: int, wanted: Any) -> List[Any]:
@@ -68,7 +35,7 @@ def _outcome(document: bytes, chunk: int, max_depth: int, wanted: Any) -> List[A
 
 @settings(max_examples=300, deadline=None)
 @given(
-    _documents(),
+    documents(max_children=6),
     st.integers(1, 200),
     st.integers(1, 40),
     st.sampled_from([None, ("{DAV:}response",), ("{DAV:}response", "{DAV:}responsedescription")]),
