@@ -15,6 +15,8 @@ in count and in time (sockets carry timeouts; servers stop on a flag).
   or Digest as Apache httpd does (``scheme=``).
 * :func:`rss_now`, :func:`reset_peak_rss` and :func:`peak_rss` read the
   current resident set, reset its high-water mark and read it.
+* :func:`operations` gives the requests the overhead benchmarks send: a GET and PUTs of
+  1 KiB from bytes, a generator and a file.
 * :func:`callgrind_instructions` counts the instructions a command runs under
   ``valgrind --tool=callgrind``, in a fixed environment.
 """
@@ -33,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 LOOPBACK = "127.0.0.1"
 MiB = 1 << 20
@@ -101,6 +103,34 @@ def print_table(
 def ratio(value: float, baseline: float) -> float:
     """``value / baseline``, NaN when the baseline is zero or missing."""
     return value / baseline if baseline else float("nan")
+
+
+#: the body of the PUTs of :func:`operations`
+PAYLOAD = b"p" * 1024
+
+
+def _payload_chunks() -> Iterator[bytes]:
+    yield PAYLOAD[:512]
+    yield PAYLOAD[512:]
+
+
+def operations(timeout: Optional[float]) -> Dict[str, Callable[[Any, str], Any]]:
+    """The requests of the overhead benchmarks by name, each ``(session, url) -> response``
+    with ``timeout``: a GET, and a PUT of :data:`PAYLOAD` as bytes (``Content-Length``), from
+    a generator of two chunks (chunked) and from a file object."""
+
+    def put_file(session: Any, url: str) -> Any:
+        with tempfile.TemporaryFile() as body:
+            body.write(PAYLOAD)
+            body.seek(0)
+            return session.put(url, data=body, timeout=timeout)
+
+    return {
+        "GET": lambda s, url: s.get(url, timeout=timeout),
+        "PUT 1 KiB": lambda s, url: s.put(url, data=PAYLOAD, timeout=timeout),
+        "PUT generator": lambda s, url: s.put(url, data=_payload_chunks(), timeout=timeout),
+        "PUT file": put_file,
+    }
 
 
 #: the only variables a counted process sees (besides ``PYTHONHASHSEED=0``)

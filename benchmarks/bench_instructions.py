@@ -44,8 +44,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
@@ -53,6 +52,7 @@ from _common import (
     USER,
     OpenServer,
     callgrind_instructions,
+    operations,
     print_machine,
     print_table,
     ratio,
@@ -72,27 +72,8 @@ BODY_CLIENTS = ("HTTPAdapter", "AuthAdapter")
 #: two counts of the same client closer than this are taken to agree (seen apart: 2.4%, once
 #: in about ten pairs, for reasons outside the code under test)
 AGREE = 0.005
-PAYLOAD = b"p" * 1024
-
-
-def _generator() -> Any:
-    yield PAYLOAD[:512]
-    yield PAYLOAD[512:]
-
-
-def _file_put(session: Any, url: str) -> Any:
-    with tempfile.TemporaryFile() as body:
-        body.write(PAYLOAD)
-        body.seek(0)
-        return session.put(url, data=body)
-
-
-OPERATIONS: Dict[str, Callable[[Any, str], Any]] = {
-    "GET": lambda s, url: s.get(url),
-    "PUT 1 KiB": lambda s, url: s.put(url, data=PAYLOAD),
-    "PUT generator": lambda s, url: s.put(url, data=_generator()),
-    "PUT file": _file_put,
-}
+#: no timeout: what a caller who sets none sends
+OPERATIONS = operations(None)
 
 
 def _session(client: str, url: str, trust_env: bool) -> Any:

@@ -40,16 +40,15 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import OpenServer, print_machine, print_table
+from _common import OpenServer, operations, print_machine, print_table
 from bench_roundtrips import start_apache, stop_bed_server
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
@@ -60,27 +59,7 @@ from requests_dav.transport.adapter import AuthAdapter
 TIMEOUT = 10
 #: requests profiled for the Python-calls-per-request column
 CALLS_SAMPLE = 50
-PAYLOAD = b"p" * 1024
-
-
-def _generator() -> Iterator[bytes]:
-    yield PAYLOAD[:512]
-    yield PAYLOAD[512:]
-
-
-def _file_put(session: requests.Session, url: str) -> requests.Response:
-    with tempfile.TemporaryFile() as body:
-        body.write(PAYLOAD)
-        body.seek(0)
-        return session.put(url, data=body, timeout=TIMEOUT)
-
-
-OPERATIONS: Dict[str, Callable[[requests.Session, str], requests.Response]] = {
-    "GET": lambda s, url: s.get(url, timeout=TIMEOUT),
-    "PUT 1 KiB": lambda s, url: s.put(url, data=PAYLOAD, timeout=TIMEOUT),
-    "PUT generator": lambda s, url: s.put(url, data=_generator(), timeout=TIMEOUT),
-    "PUT file": _file_put,
-}
+OPERATIONS = operations(TIMEOUT)
 
 
 def sessions() -> List[Tuple[str, requests.Session]]:
