@@ -86,7 +86,7 @@ from .pinning import BOUND_CONNECTION_WAIT, PinnedPools
 from .proxy import tunnel_error
 from .proxy_seams import ProxySeams
 from .results import auth_result, log_url, raise_for_auth, safe_url, to_requests_error
-from .send_memo import SendMemo, wire_request
+from .send_memo import TargetMemo, wire_request
 from .send_state import (
     SendState,
     auth_request_for,
@@ -138,7 +138,7 @@ RESULT_ATTRIBUTE = results.RESULT_ATTRIBUTE
 # -- the adapter ------------------------------------------------------------------------------
 
 
-class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
+class AuthAdapter(TargetMemo, ConnectionPinning, PeerQuirks, ProxySeams):
     """A :class:`requests.adapters.HTTPAdapter` that authenticates (RFC 7235) and replays bodies.
 
     ``credentials`` is the protection-space store
@@ -205,7 +205,6 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         self._proxy_users: Set[Tuple[str, str]] = set()
         self._pinned_pools = PinnedPools(self._pinned_manager)
         self._pinned = threading.local()  # the pool manager the current thread's leg must use
-        self._memo = threading.local()  # what the current thread's send works out once
         self._credentials.on_forget(self._forgotten)
         super().__init__(**kwargs)
 
@@ -297,21 +296,6 @@ class AuthAdapter(SendMemo, ConnectionPinning, PeerQuirks, ProxySeams):
         ``replace_caller_auth=True``. Bad URLs raise what ``HTTPAdapter`` raises.
         """
         self._closed = False
-        self._begin_send()
-        try:
-            return self._send(request, stream, timeout, verify, cert, proxies)
-        finally:
-            self._end_send()
-
-    def _send(
-        self,
-        request: PreparedRequest,
-        stream: bool,
-        timeout: Any,
-        verify: Any,
-        cert: Any,
-        proxies: Optional[Mapping[str, str]],
-    ) -> Response:
         fidelity.check_urls(self, request, proxies, verify, cert)
         kwargs = {
             "stream": stream,

@@ -1,13 +1,14 @@
-"""What one :meth:`~requests_dav.transport.adapter.AuthAdapter.send` works out once (issue 16).
+"""What :class:`~requests_dav.transport.adapter.AuthAdapter` works out once per URL (issue 16).
 
 The adapter reads a request's request-target (Digest's ``uri``, RFC 7616 section 3.4) before
-``HTTPAdapter.send`` works it out again for each attempt. It is a function of the request's
-URL and ``proxies`` alone, so while a send is under way on a thread the answer is remembered
-for that URL and that mapping (compared by identity: the very object the send was given) and
-handed out again: ``HTTPAdapter.send`` gets what it would have computed. Outside a send
-nothing is remembered, so a changed proxy mapping is always seen. (The pool key, which the
-URL check before the send also needs, is not remembered here: the check remembers which URLs
-passed it, :func:`~requests_dav.transport.fidelity.check_urls`.)
+``HTTPAdapter.send`` works it out again for the same attempt, and the work (requests'
+``request_url``: its proxy selection parses the URL twice, then ``path_url`` splits it) cost a
+primed request about as much as the whole of its Basic authentication. requests' answer is a
+function of the URL and the ``proxies`` mapping alone, so the last :data:`TARGETS_KEPT`
+answers are remembered, keyed by the URL and the mapping's items, and given again: to the
+adapter's own read and to ``HTTPAdapter.send``'s. Only requests' own ``request_url`` and
+``path_url`` are remembered (an adapter or request class with its own is asked every time),
+and only for a plain ``dict`` of proxies (or none).
 
 :func:`wire_request` is :meth:`requests.PreparedRequest.copy` for a request about to be sent
 with headers of its own: the copy of the headers ``copy()`` makes would be replaced at once,
@@ -16,45 +17,54 @@ and the cookie jar it copies is only read from then on.
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Dict, Hashable, Mapping, MutableMapping, Optional
 
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 
-__all__ = ["SendMemo", "wire_request"]
+__all__ = ["TARGETS_KEPT", "TargetMemo", "wire_request"]
 
 _new_request = PreparedRequest.__new__
 
+#: requests' own request-target (what is remembered is what it gave)
+_REQUESTS_REQUEST_URL = HTTPAdapter.request_url
+#: how many (URL, proxies) request-targets are remembered
+TARGETS_KEPT = 512
+_TARGETS: Dict[Hashable, str] = {}
 
-class SendMemo(HTTPAdapter):
+
+def _target_key(request: PreparedRequest, proxies: Optional[Mapping[str, str]]) -> Any:
+    """What requests' request-target of ``request`` depends on, or ``None`` if not known."""
+    url = request.url
+    if type(request) is not PreparedRequest or type(url) is not str:
+        return None  # a request class may have a path_url of its own
+    if not proxies:
+        return url  # select_proxy reads None and {} alike: nothing is selected
+    if type(proxies) is not dict:
+        return None  # a mapping class may answer lookups in its own way
+    return (url, tuple(proxies.items()))
+
+
+class TargetMemo(HTTPAdapter):
     """The remembering half of :class:`~requests_dav.transport.adapter.AuthAdapter`."""
-
-    _memo: threading.local
-
-    def _begin_send(self) -> None:
-        """Start remembering for the send under way on this thread."""
-        memo = self._memo
-        memo.active = True
-        memo.target = None
-
-    def _end_send(self) -> None:
-        """Forget what this thread's send remembered."""
-        memo = self._memo
-        memo.active = False
-        memo.target = None
 
     def request_url(self, request: PreparedRequest, proxies: Optional[Mapping[str, str]]) -> str:
         """requests' request-target for ``request`` (``proxies`` decide origin- or
-        absolute-form), worked out once per send."""
-        memo = self._memo
-        url = request.url
-        found: Optional[Tuple[Any, Any, str]] = getattr(memo, "target", None)
-        if found is not None and found[0] == url and found[1] is proxies:
-            return found[2]
+        absolute-form), remembered for its URL and ``proxies``."""
+        key = _target_key(request, proxies)
+        if key is None or HTTPAdapter.request_url is not _REQUESTS_REQUEST_URL:
+            return str(super().request_url(request, proxies))
+        try:
+            found = _TARGETS.get(key)
+        except TypeError:  # a proxy URL that is not a string
+            return str(super().request_url(request, proxies))
+        if found is not None:
+            return found
         target: str = super().request_url(request, proxies)
-        if getattr(memo, "active", False):
-            memo.target = (url, proxies, target)
+        if type(target) is str:
+            if len(_TARGETS) >= TARGETS_KEPT:
+                _TARGETS.clear()
+            _TARGETS[key] = target
         return target
 
 

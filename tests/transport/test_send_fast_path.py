@@ -1,6 +1,6 @@
 """What makes a send into a known protection space cheap gives what the long way gives
-(issue 16): the request copy that shares the flow's headers, the per-send memo of the pool key
-and request-target, the store's one-step success record, and header lines read on demand."""
+(issue 16): the request copy that shares the flow's headers, the remembered URL checks and
+request-targets, the store's one-step success record, and header lines read on demand."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from requests import adapters as requests_adapters
 from requests.models import PreparedRequest
+from servers.hostile import HostileServer
+from servers.hostile import send as hostile_send
 from urllib3 import HTTPHeaderDict
 
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.messages import AuthResponse, HeaderLines
 from requests_dav.auth.types import Credential, Strength
-from requests_dav.transport import fidelity
-from requests_dav.transport.adapter import AuthAdapter
+from requests_dav.transport import fidelity, send_memo
+from requests_dav.transport.adapter import AuthAdapter, auth_result
 from requests_dav.transport.send_memo import wire_request
 from requests_dav.transport.send_state import copy_headers
 from requests_dav.transport.wire import auth_response
@@ -218,20 +220,141 @@ def test_the_urls_checked_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(fidelity._CHECKED_URLS) <= fidelity._CHECKED_URLS_KEPT
 
 
-@responses.activate
-def test_the_memo_gives_what_requests_computes() -> None:
-    responses.add(responses.GET, URL, status=200)
+_PROXY_MAPPINGS = st.sampled_from(
+    [
+        None,
+        {},
+        {"http": "http://proxy.test:3128"},
+        {"http": "socks5://proxy.test:1080", "https": "http://proxy.test:3128"},
+        {"all://fast.test": "http://proxy.test:3128"},
+        {"all": "http://proxy.test:3128", "no_proxy": "other.test"},
+    ]
+)
+
+
+@given(
+    scheme=st.sampled_from(["http", "https"]),
+    path=st.text(alphabet="/ab%2F?&=#;", max_size=12),
+    userinfo=st.sampled_from(["", "u:p@"]),
+    proxies=_PROXY_MAPPINGS,
+)
+def test_the_remembered_request_target_is_what_requests_computes(
+    scheme: str, path: str, userinfo: str, proxies: Optional[Dict[str, str]]
+) -> None:
+    """Asked twice (worked out, then remembered), the adapter gives requests' own answer for
+    every URL shape and proxy mapping: origin-form, absolute-form, SOCKS, ``//`` paths."""
+    request = requests.Request("GET", f"{scheme}://{userinfo}fast.test/{path}").prepare()
+    expected = requests_adapters.HTTPAdapter().request_url(request, proxies)
     adapter = AuthAdapter(Credentials())
-    plain = requests.adapters.HTTPAdapter()
+    assert adapter.request_url(request, proxies) == expected
+    assert adapter.request_url(request, proxies) == expected
+
+
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("requests' request-target was worked out again")
+
+
+def test_a_request_target_is_remembered_for_its_url_and_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(send_memo, "_TARGETS", {})
+    adapter = AuthAdapter(Credentials())
     request = requests.Request("GET", URL + "?q=1").prepare()
     proxies = {"http": "http://proxy.test:3128"}
-    adapter._begin_send()
-    try:
-        for _ in range(2):
-            for mapping in ({}, proxies):
-                assert adapter.request_url(request, mapping) == plain.request_url(request, mapping)
-    finally:
-        adapter._end_send()
+    assert adapter.request_url(request, None) == "/dir/file.txt?q=1"
+    assert adapter.request_url(request, proxies) == URL + "?q=1"
+    monkeypatch.setattr(requests_adapters, "select_proxy", _refuse)
+    assert adapter.request_url(request, {}) == "/dir/file.txt?q=1"  # {} selects what None does
+    assert adapter.request_url(request, dict(proxies)) == URL + "?q=1"
+    with pytest.raises(AssertionError, match="worked out again"):
+        adapter.request_url(request, {"http": "http://other-proxy.test:3128"})
+    with pytest.raises(AssertionError, match="worked out again"):
+        adapter.request_url(requests.Request("GET", URL).prepare(), None)
+
+
+def test_a_request_target_of_requests_own_is_asked_when_it_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replaced ``HTTPAdapter.request_url``, a request class or a proxy mapping of its own
+    can answer differently: they are asked every time."""
+    monkeypatch.setattr(send_memo, "_TARGETS", {})
+    adapter = AuthAdapter(Credentials())
+    request = requests.Request("GET", URL).prepare()
+    adapter.request_url(request, None)
+    monkeypatch.setattr(
+        requests_adapters.HTTPAdapter, "request_url", lambda self, request, proxies: "/replaced"
+    )
+    assert adapter.request_url(request, None) == "/replaced"
+    monkeypatch.undo()
+
+    class OwnPath(PreparedRequest):
+        @property
+        def path_url(self) -> str:
+            return "/own"
+
+    own = OwnPath()
+    own.prepare(method="GET", url=URL)
+    monkeypatch.setattr(send_memo, "_TARGETS", {})
+    assert adapter.request_url(own, None) == "/own"
+    assert send_memo._TARGETS == {}
+
+    class Proxies(dict):  # type: ignore[type-arg]
+        pass
+
+    assert adapter.request_url(request, Proxies(http="http://proxy.test:3128")) == URL
+    assert send_memo._TARGETS == {}
+
+
+def test_a_mapping_with_a_value_that_cannot_be_a_key_is_worked_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(send_memo, "_TARGETS", {})
+    request = requests.Request("GET", URL).prepare()
+    odd = {"ftp": ["not", "a", "proxy"]}
+    assert AuthAdapter(Credentials()).request_url(request, odd) == "/dir/file.txt"  # type: ignore[arg-type]
+    assert send_memo._TARGETS == {}
+
+
+def test_the_request_targets_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(send_memo, "_TARGETS", {})
+    adapter = AuthAdapter(Credentials())
+    for index in range(send_memo.TARGETS_KEPT * 3):
+        adapter.request_url(requests.Request("GET", f"{URL}?n={index}").prepare(), None)
+        assert len(send_memo._TARGETS) <= send_memo.TARGETS_KEPT
+
+
+def test_a_primed_send_works_its_request_target_out_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the wire (a loopback server), the adapter's read of the request-target and
+    ``HTTPAdapter.send``'s share one answer; the request goes to the target requests gives."""
+    monkeypatch.setattr(send_memo, "_TARGETS", {})
+    worked_out: List[str] = []
+    own = requests_adapters.HTTPAdapter.request_url
+
+    def counting(self: Any, request: PreparedRequest, proxies: Any) -> str:
+        worked_out.append(str(request.url))
+        return own(self, request, proxies)
+
+    monkeypatch.setattr(send_memo, "_REQUESTS_REQUEST_URL", counting)
+    monkeypatch.setattr(requests_adapters.HTTPAdapter, "request_url", counting)
+    with HostileServer() as server:
+        server.respond = lambda handler: hostile_send(
+            handler,
+            200 if handler.headers.get("Authorization") else 401,
+            {"WWW-Authenticate": 'Basic realm="r"'},
+            b"ok",
+        )
+        credentials = Credentials()
+        credentials.add(server.url, USER, PASSWORD)
+        session = session_with(credentials)
+        assert session.get(server.url + "a").status_code == 200  # learns the space
+        worked_out.clear()
+        target = server.url + "b?fresh=1"
+        response = session.get(target)
+        assert (response.status_code, auth_result(response).rounds) == (200, 1)  # primed
+        assert worked_out == [target]
+        assert server.requests[-1][1] == "/b?fresh=1"
 
 
 # -- the store's success record ---------------------------------------------------------------
