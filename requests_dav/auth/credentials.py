@@ -61,8 +61,8 @@ from .urls import (
     Origin,
     UnsupportedSchemeError,
     canonical_prefix,
-    join_url,
     path_covers,
+    split_reference,
     split_url,
 )
 
@@ -357,7 +357,7 @@ class Credentials:
         prefixes: List[str] = []
         for space in authenticator.space_prefixes(url):
             try:
-                space_origin, space_path = split_url(join_url(url, space))
+                space_origin, space_path = split_reference(url, space)
             except ValueError:
                 continue
             if space_origin != origin:

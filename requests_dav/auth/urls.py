@@ -46,6 +46,7 @@ __all__ = [
     "join_url",
     "normalize_path",
     "path_covers",
+    "split_reference",
     "split_url",
 ]
 
@@ -232,3 +233,22 @@ def _split_cached(url: str) -> Tuple[Origin, str]:
 def join_url(base: str, reference: str) -> str:
     """``urljoin(base, reference)`` (RFC 3986 section 5.2), remembered."""
     return urljoin(base, reference)
+
+
+def split_reference(base: str, reference: str) -> Tuple[Origin, str]:
+    """``split_url(join_url(base, reference))`` for an absolute ``base``.
+
+    A reference with ``base``'s scheme and an authority is its own target (RFC 3986 section
+    5.2.2: ``urljoin`` gives it back, re-assembled from its parts): it is split as it is,
+    without the join, whose cost a new ``base`` pays in full (issue 16: a success at each new
+    URL of a protection space joined the space's own prefix to it).
+    """
+    scheme = split_url(base)[0].scheme
+    authority = len(scheme) + 3
+    if (
+        reference.startswith(scheme)
+        and reference[len(scheme) : authority] == "://"
+        and reference[authority : authority + 1] not in ("", "/", "?", "#")
+    ):
+        return split_url(reference)
+    return split_url(join_url(base, reference))

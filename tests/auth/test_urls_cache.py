@@ -82,3 +82,33 @@ def test_canonical_prefix_is_the_uncached_one(path: str) -> None:
 def test_join_url_is_urljoin(base: str, reference: str) -> None:
     assert join_url(base, reference) == urljoin(base, reference)
     assert join_url(base, reference) == urljoin(base, reference)
+
+
+def _outcome(split: object, *args: str) -> object:
+    try:
+        return split(*args)  # type: ignore[operator]
+    except ValueError as exc:
+        return type(exc)
+
+
+_reference = st.one_of(
+    _url,
+    st.builds(
+        lambda scheme, rest: scheme + rest,
+        st.sampled_from(["http://", "https://", "http:", "HTTP://", "http:///", "ftp://"]),
+        st.text(alphabet=st.sampled_from(list("h:8/?#@.\t[]a ")), max_size=10),
+    ),
+    st.sampled_from(["/", "sub/", "../up", "//other.example/x", "", "?q", "#f", " http://h/x"]),
+)
+
+
+@given(
+    st.sampled_from(["http://base.example:8080/a/b?q", "https://[::1]/x/", "HTTP://h/a/"]),
+    _reference,
+)
+def test_split_reference_is_the_split_of_the_join(base: str, reference: str) -> None:
+    """The shortcut for an absolute reference gives what joining then splitting gives, the
+    same answer or the same refusal, whatever the reference looks like."""
+    assert _outcome(urls.split_reference, base, reference) == _outcome(
+        lambda b, r: split_url(urljoin(b, r)), base, reference
+    )
