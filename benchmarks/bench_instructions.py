@@ -2,7 +2,8 @@
 
 Run ``python benchmarks/bench_instructions.py [--rows auth,bodies] [--requests 100] [--quick]``
 (needs ``valgrind``; without it the tables are skipped with a note). ``--quick`` is a glance in
-about two minutes: 20 requests counted once per client, the ``trust_env = False`` rows and GET.
+about three minutes: 20 requests counted once per client, the ``trust_env = False`` rows and
+the GETs.
 
 Timed runs on a shared 2-core machine move by more than the change being measured, so this
 counts the instructions of the client process with callgrind, which gives the same figure for
@@ -21,11 +22,15 @@ urllib3 and ``http.client`` on a real socket.
     store, and ``DigestAuth`` as ``auth=``. Counted twice: with requests' session defaults
     (``trust_env``: requests reads the proxy variables and looks for a netrc file for every
     request of a session without ``auth=``, the ``AuthAdapter`` rows) and with
-    ``trust_env = False`` (as ``bench_overhead.py --auth`` times them).
+    ``trust_env = False`` (as ``bench_overhead.py --auth`` times them). The
+    ``trust_env = False`` rows are counted twice more with each GET to a URL not sent
+    before, in the same space (``URL: new each time``): the adapter and the store remember
+    what they work out per URL, and these rows show a request that none of it helps.
 ``bodies`` rows
     Requests without credentials (an empty store: nothing to authenticate) of each body
     kind, ``AuthAdapter`` against a plain ``HTTPAdapter``: a GET, a PUT of 1 KiB of bytes,
-    of a generator (two chunks, chunked) and of a file object.
+    of a generator (two chunks, chunked) and of a file object, and a GET to a new URL each
+    time.
 
 Each client runs in its own process at ``WARM`` and at ``WARM + --requests`` requests; the
 difference divided by ``--requests`` is its cost per request, so start-up and warm-up cancel
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import shutil
 import statistics
@@ -69,11 +75,18 @@ AUTH_CLIENTS: Tuple[Tuple[str, str], ...] = (
     ("digest", "DigestAuth"),
 )
 BODY_CLIENTS = ("HTTPAdapter", "AuthAdapter")
+NEW_URL_GET = "GET new URL"
+#: (trust_env, operation) of the auth rows; ``--quick`` leaves out the first
+AUTH_RUNS = ((True, "GET"), (False, "GET"), (False, NEW_URL_GET))
 #: two counts of the same client closer than this are taken to agree (seen apart: 2.4%, once
 #: in about ten pairs, for reasons outside the code under test)
 AGREE = 0.005
 #: no timeout: what a caller who sets none sends
 OPERATIONS = operations(None)
+_sent = itertools.count()
+#: each GET to a URL not sent before (``<url>/<n>``, the same protection space): what the
+#: adapter and the store remember per URL cannot help
+OPERATIONS[NEW_URL_GET] = lambda session, url: session.get(f"{url}/{next(_sent)}", timeout=None)
 
 
 def _session(client: str, url: str, trust_env: bool) -> Any:
@@ -156,15 +169,16 @@ def auth_rows(count: int, quick: bool = False) -> List[List[Any]]:
     for scheme in ("basic", "digest"):
         with OpenServer(scheme=scheme) as server:
             url = server.url("/resource")
-            for trust_env in (False,) if quick else (True, False):
+            for trust_env, operation in AUTH_RUNS[1:] if quick else AUTH_RUNS:
                 baseline = 0.0
                 for _, name in (c for c in AUTH_CLIENTS if c[0] == scheme):
-                    cost = per_request(f"{scheme} {name}", "GET", url, count, trust_env, quick)
+                    cost = per_request(f"{scheme} {name}", operation, url, count, trust_env, quick)
                     baseline = baseline or cost
                     rows.append(
                         [
                             scheme,
                             "default" if trust_env else "False",
+                            "new each time" if operation == NEW_URL_GET else "same",
                             name,
                             f"{cost:,.0f}",
                             f"{ratio(cost, baseline):.3f}x",
@@ -177,7 +191,7 @@ def body_rows(count: int, quick: bool = False) -> List[List[Any]]:
     rows: List[List[Any]] = []
     with OpenServer() as server:
         url = server.url("/file.txt")
-        for operation in ["GET"] if quick else list(OPERATIONS):
+        for operation in ["GET", NEW_URL_GET] if quick else list(OPERATIONS):
             costs = [
                 per_request(f"none {name}", operation, url, count, True, quick)
                 for name in BODY_CLIENTS
@@ -217,7 +231,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if "auth" in wanted:
         print_table(
             f"Authenticated GET instructions: callgrind, {count} GETs per client",
-            ["scheme", "trust_env", "client", "instructions/GET", "vs requests' class"],
+            ["scheme", "trust_env", "URL", "client", "instructions/GET", "vs requests' class"],
             auth_rows(count, args.quick),
             [
                 "target: at most about 1.05x (0.95x in requests/s)",

@@ -234,12 +234,33 @@ def common() -> object:
         "digest DigestAuth",
     ],
 )
-def test_instructions_server_authenticates_every_client(common: object, client: str) -> None:
+@pytest.mark.parametrize("operation", ["GET", "GET new URL"])
+def test_instructions_server_authenticates_every_client(
+    common: object, client: str, operation: str
+) -> None:
     """What callgrind counts in ``bench_instructions.py``: each client gets its ``200`` from
     the benchmark's server (for Digest through a verified ``rspauth``)."""
     with common.OpenServer(scheme=client.split()[0]) as server:  # type: ignore[attr-defined]
-        run = _instructions_child(client, "GET", server.url("/resource"))
+        run = _instructions_child(client, operation, server.url("/resource"))
     assert run.returncode == 0, run.stderr
+
+
+def test_instructions_new_url_operation_sends_each_get_to_a_url_not_sent_before() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_instructions
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    sent: List[str] = []
+
+    class Recording:
+        def get(self, url: str, timeout: object) -> None:
+            sent.append(url)
+
+    for _ in range(3):
+        bench_instructions.OPERATIONS["GET new URL"](Recording(), "http://127.0.0.1:9/resource")
+    assert len(set(sent)) == 3
+    assert all(url.startswith("http://127.0.0.1:9/resource/") for url in sent)
 
 
 @pytest.mark.parametrize("client", ["digest AuthAdapter", "digest DigestAuth"])
