@@ -239,16 +239,23 @@ def split_reference(base: str, reference: str) -> Tuple[Origin, str]:
     """``split_url(join_url(base, reference))`` for an absolute ``base``.
 
     A reference with ``base``'s scheme and an authority is its own target (RFC 3986 section
-    5.2.2: ``urljoin`` gives it back, re-assembled from its parts): it is split as it is,
+    5.2.2: ``urljoin`` gives it back, re-assembled from its parts, which drops an empty
+    ``;`` parameter, query or fragment and any tab or newline, so a reference with a ``;``,
+    a space or a control character is joined): it is split as it is,
     without the join, whose cost a new ``base`` pays in full (issue 16: a success at each new
-    URL of a protection space joined the space's own prefix to it).
+    URL of a protection space joined the space's own prefix to it). A reference that does
+    not split (no authority once tabs and newlines are dropped, ...) is joined as well.
     """
     scheme = split_url(base)[0].scheme
-    authority = len(scheme) + 3
     if (
         reference.startswith(scheme)
-        and reference[len(scheme) : authority] == "://"
-        and reference[authority : authority + 1] not in ("", "/", "?", "#")
+        and reference[len(scheme) : len(scheme) + 3] == "://"
+        and ";" not in reference
+        and " " not in reference
+        and reference.isprintable()
     ):
-        return split_url(reference)
+        try:
+            return split_url(reference)
+        except ValueError:
+            pass  # urljoin may still find the base's authority
     return split_url(join_url(base, reference))

@@ -96,7 +96,7 @@ _reference = st.one_of(
     st.builds(
         lambda scheme, rest: scheme + rest,
         st.sampled_from(["http://", "https://", "http:", "HTTP://", "http:///", "ftp://"]),
-        st.text(alphabet=st.sampled_from(list("h:8/?#@.\t[]a ")), max_size=10),
+        st.text(alphabet=st.sampled_from(list("h:8/?#@.\t\n[]a ;%\x0b\u3000")), max_size=10),
     ),
     st.sampled_from(["/", "sub/", "../up", "//other.example/x", "", "?q", "#f", " http://h/x"]),
 )
