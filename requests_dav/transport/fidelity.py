@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 from requests import auth as _auth
 from requests import utils as _utils
@@ -48,11 +49,12 @@ PROXY_URL_MESSAGE = "Please check proxy URL. It is malformed and could be missin
 """requests' own message for a proxy URL without a host."""
 
 
-#: requests' own pool key: the URLs it was worked out for without an error are remembered
+#: requests' own pool key: the authorities it was worked out for without an error are remembered
 _REQUESTS_POOL_KEY = HTTPAdapter.build_connection_pool_key_attributes
-#: URLs that passed :func:`check_urls`' pool-key check with requests' own pool key (bounded)
-_CHECKED_URLS: Dict[str, None] = {}
-_CHECKED_URLS_KEPT = 512
+#: ``(scheme, netloc)`` of the URLs that passed :func:`check_urls`' pool-key check with
+#: requests' own pool key (bounded)
+_CHECKED_AUTHORITIES: Dict[Tuple[str, str], None] = {}
+_CHECKED_AUTHORITIES_KEPT = 512
 
 
 def check_urls(
@@ -69,25 +71,28 @@ def check_urls(
     ``No host specified.``, ``InvalidURL``), then the proxy: unparsable is ``InvalidURL``,
     without a host ``InvalidProxyURL``. No pool is created.
 
-    requests' own pool key can fail only on the URL (its port and host; ``verify`` and
-    ``cert`` only choose keywords), so a URL that passed once passes again: the last
-    :data:`_CHECKED_URLS_KEPT` such URLs are not worked out anew (issue 16: the pool key cost
-    each request as much as the rest of the check). An adapter with a pool key of its own is
-    always asked.
+    requests' own pool key reads the URL through ``urlparse`` and fails only on what that
+    finds in its scheme and authority (a bracket or port it cannot parse, no host; ``verify``
+    and ``cert`` only choose keywords), so a URL whose scheme and authority passed once
+    passes again: the last :data:`_CHECKED_AUTHORITIES_KEPT` such pairs are not worked out
+    anew (issue 16: the pool key cost each request as much as the rest of the check, and
+    each new URL of a known origin paid it in full). An adapter with a pool key of its own
+    is always asked.
     """
     url = str(request.url)
     own_key = type(adapter).build_connection_pool_key_attributes is not _REQUESTS_POOL_KEY
-    if own_key or url not in _CHECKED_URLS:
+    authority = None if own_key else _authority(url)
+    if authority is None or authority not in _CHECKED_AUTHORITIES:
         try:
             host_params, _ = adapter.build_connection_pool_key_attributes(request, verify, cert)
         except ValueError as exc:
             raise InvalidURL(exc, request=request) from exc
         if not host_params.get("host"):
             raise InvalidURL(LocationValueError("No host specified."), request=request)
-        if not own_key:
-            if len(_CHECKED_URLS) >= _CHECKED_URLS_KEPT:
-                _CHECKED_URLS.clear()
-            _CHECKED_URLS[url] = None
+        if authority is not None:
+            if len(_CHECKED_AUTHORITIES) >= _CHECKED_AUTHORITIES_KEPT:
+                _CHECKED_AUTHORITIES.clear()
+            _CHECKED_AUTHORITIES[authority] = None
     if not proxies:  # the URL parsed above: select_proxy finds nothing in an empty mapping
         return
     proxy = select_proxy(url, proxies)
@@ -99,6 +104,15 @@ def check_urls(
         raise InvalidURL(exc, request=request) from exc
     if not proxy_url.host:
         raise InvalidProxyURL(PROXY_URL_MESSAGE)
+
+
+def _authority(url: str) -> Optional[Tuple[str, str]]:
+    """``(scheme, netloc)`` as ``urlparse`` (requests' pool key) reads them, or ``None``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None  # refused by the pool key too: the check says how
+    return parts.scheme, parts.netloc
 
 
 def invalid_url(exc: ValueError, request: PreparedRequest, *, proxy: bool) -> Exception:

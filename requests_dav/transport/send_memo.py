@@ -6,7 +6,9 @@ The adapter reads a request's request-target (Digest's ``uri``, RFC 7616 section
 primed request about as much as the whole of its Basic authentication. requests' answer is a
 function of the URL and the ``proxies`` mapping alone, so the last :data:`TARGETS_KEPT`
 answers are remembered, keyed by the URL and the mapping's items, and given again: to the
-adapter's own read and to ``HTTPAdapter.send``'s. Only requests' own ``request_url`` and
+adapter's own read and to ``HTTPAdapter.send``'s. A URL not seen before, with no proxy, is
+answered with its ``path_url`` as requests answers it, without the proxy selection's two
+parses. Only requests' own ``request_url`` and
 ``path_url`` are remembered (an adapter or request class with its own is asked every time),
 and only for a plain ``dict`` of proxies (or none).
 
@@ -45,6 +47,14 @@ def _target_key(request: PreparedRequest, proxies: Optional[Mapping[str, str]]) 
     return (url, tuple(proxies.items()))
 
 
+def _origin_form(request: PreparedRequest) -> Optional[str]:
+    """requests' request-target for ``request`` when no proxy is selected: its path and query
+    (``path_url``); ``None`` for a path that starts with ``//``, which requests writes in a
+    way of its own (2.32 folds the slashes into one, 2.34 leaves them)."""
+    target: str = request.path_url
+    return None if target.startswith("//") else target
+
+
 class TargetMemo(HTTPAdapter):
     """The remembering half of :class:`~requests_dav.transport.adapter.AuthAdapter`."""
 
@@ -60,7 +70,9 @@ class TargetMemo(HTTPAdapter):
             return str(super().request_url(request, proxies))
         if found is not None:
             return found
-        target: str = super().request_url(request, proxies)
+        target = _origin_form(request) if not proxies else None
+        if target is None:
+            target = super().request_url(request, proxies)
         if type(target) is str:
             if len(_TARGETS) >= TARGETS_KEPT:
                 _TARGETS.clear()

@@ -152,7 +152,7 @@ def test_a_417_retry_leaves_the_first_attempts_expect() -> None:
     assert "Expect" not in response.request.headers
 
 
-# -- the per-send memo ------------------------------------------------------------------------
+# -- what is remembered per URL and authority ------------------------------------------------------
 
 
 @responses.activate
@@ -168,7 +168,7 @@ def test_a_url_that_passed_the_check_is_not_worked_out_for_it_again(
         return real(request, *args)
 
     monkeypatch.setattr(requests_adapters, "_urllib3_request_context", counted)
-    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+    monkeypatch.setattr(fidelity, "_CHECKED_AUTHORITIES", {})
     credentials = Credentials()
     credentials.add("http://fast.test/", USER, PASSWORD)
     adapter = AuthAdapter(credentials)
@@ -178,19 +178,68 @@ def test_a_url_that_passed_the_check_is_not_worked_out_for_it_again(
     assert seen == [URL + "?once"]  # the check
     adapter.send(request)
     assert seen == [URL + "?once"]  # the URL passed before: not worked out for the check
+    other = requests.Request("GET", "http://fast.test/elsewhere").prepare()
+    responses.add(responses.GET, other.url, status=200)
+    adapter.send(other)
+    assert seen == [URL + "?once"]  # nor another URL of the same scheme and authority
+    port = requests.Request("GET", "http://fast.test:8080/").prepare()
+    responses.add(responses.GET, port.url, status=200)
+    adapter.send(port)
+    assert seen == [URL + "?once", port.url]  # another authority is worked out
+
+
+def _check_outcome(url: str) -> object:
+    request = requests.Request("GET", "http://fast.test/").prepare()
+    request.url = url  # as a redirect can set it, past prepare()
+    try:
+        fidelity.check_urls(AuthAdapter(Credentials()), request, None, True, None)
+    except requests.exceptions.RequestException as exc:
+        return (type(exc), str(exc))
+    return None
+
+
+_AUTHORITIES = st.sampled_from(
+    ["h", "H:80", "h:99999", "h:x", "h:", "u:p@h", "[::1]", "[::1", "[v1.x]", "", "é.test", "a b"]
+)
+
+
+@given(
+    scheme=st.sampled_from(["http", "HTTPS", "1http"]),
+    authority=_AUTHORITIES,
+    earlier=_AUTHORITIES,
+    first=st.sampled_from(["/", "/a?q", "#f", ""]),
+    second=st.sampled_from(["/b", "/a/../c", "?x", "/%zz"]),
+)
+def test_a_remembered_authority_gives_the_check_a_fresh_one_gives(
+    scheme: str, authority: str, earlier: str, first: str, second: str
+) -> None:
+    """Whatever URLs checked before (of this authority or another) left in the memo, a URL's
+    check raises (or passes) exactly as with nothing remembered."""
+    url = f"{scheme}://{authority}{second}"
+    saved = dict(fidelity._CHECKED_AUTHORITIES)
+    try:
+        fidelity._CHECKED_AUTHORITIES.clear()
+        fresh = _check_outcome(url)
+        fidelity._CHECKED_AUTHORITIES.clear()
+        _check_outcome(f"{scheme}://{earlier}{first}")
+        _check_outcome(f"{scheme}://{authority}{first}")
+        assert _check_outcome(url) == fresh
+    finally:
+        fidelity._CHECKED_AUTHORITIES.clear()
+        fidelity._CHECKED_AUTHORITIES.update(saved)
 
 
 def test_a_url_that_failed_the_check_fails_it_every_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+    monkeypatch.setattr(fidelity, "_CHECKED_AUTHORITIES", {})
     adapter = AuthAdapter(Credentials())
     request = requests.Request("GET", URL).prepare()
     request.url = "http://fast.test:99999/"  # as a redirect can set it, past prepare()
     for _ in range(2):
         with pytest.raises(requests.exceptions.InvalidURL, match="out of range"):
             adapter.send(request)
-    assert fidelity._CHECKED_URLS == {}
+    assert fidelity._CHECKED_AUTHORITIES == {}
 
 
 def test_an_adapter_with_a_pool_key_of_its_own_is_always_asked(
@@ -198,7 +247,7 @@ def test_an_adapter_with_a_pool_key_of_its_own_is_always_asked(
 ) -> None:
     """A URL that passed with requests' pool key is still refused by an adapter whose own
     pool key refuses it: what passed is remembered for requests' pool key only."""
-    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+    monkeypatch.setattr(fidelity, "_CHECKED_AUTHORITIES", {})
 
     class Strict(AuthAdapter):
         def build_connection_pool_key_attributes(self, request: Any, *args: Any) -> Any:
@@ -206,18 +255,18 @@ def test_an_adapter_with_a_pool_key_of_its_own_is_always_asked(
 
     request = requests.Request("GET", URL).prepare()
     fidelity.check_urls(AuthAdapter(Credentials()), request, None, True, None)
-    assert URL in fidelity._CHECKED_URLS
+    assert ("http", "fast.test") in fidelity._CHECKED_AUTHORITIES
     with pytest.raises(requests.exceptions.InvalidURL, match="refuses every URL"):
         fidelity.check_urls(Strict(Credentials()), request, None, True, None)
 
 
 def test_the_urls_checked_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fidelity, "_CHECKED_URLS", {})
+    monkeypatch.setattr(fidelity, "_CHECKED_AUTHORITIES", {})
     adapter = AuthAdapter(Credentials())
-    for index in range(fidelity._CHECKED_URLS_KEPT * 3):
+    for index in range(fidelity._CHECKED_AUTHORITIES_KEPT * 3):
         request = requests.Request("GET", f"{URL}?n={index}").prepare()
         fidelity.check_urls(adapter, request, None, True, None)
-        assert len(fidelity._CHECKED_URLS) <= fidelity._CHECKED_URLS_KEPT
+        assert len(fidelity._CHECKED_AUTHORITIES) <= fidelity._CHECKED_AUTHORITIES_KEPT
 
 
 _PROXY_MAPPINGS = st.sampled_from(
@@ -268,8 +317,10 @@ def test_a_request_target_is_remembered_for_its_url_and_proxies(
     assert adapter.request_url(request, dict(proxies)) == URL + "?q=1"
     with pytest.raises(AssertionError, match="worked out again"):
         adapter.request_url(request, {"http": "http://other-proxy.test:3128"})
-    with pytest.raises(AssertionError, match="worked out again"):
-        adapter.request_url(requests.Request("GET", URL).prepare(), None)
+    # a new URL with no proxy is its path and query, as requests gives it, without its parses
+    assert adapter.request_url(requests.Request("GET", URL).prepare(), None) == "/dir/file.txt"
+    with pytest.raises(AssertionError, match="worked out again"):  # requests' own // form
+        adapter.request_url(requests.Request("GET", "http://fast.test//x").prepare(), None)
 
 
 def test_a_request_target_of_requests_own_is_asked_when_it_is_replaced(
@@ -330,14 +381,13 @@ def test_a_primed_send_works_its_request_target_out_once(
     ``HTTPAdapter.send``'s share one answer; the request goes to the target requests gives."""
     monkeypatch.setattr(send_memo, "_TARGETS", {})
     worked_out: List[str] = []
-    own = requests_adapters.HTTPAdapter.request_url
+    own = send_memo._origin_form
 
-    def counting(self: Any, request: PreparedRequest, proxies: Any) -> str:
+    def counting(request: PreparedRequest) -> Optional[str]:
         worked_out.append(str(request.url))
-        return own(self, request, proxies)
+        return own(request)
 
-    monkeypatch.setattr(send_memo, "_REQUESTS_REQUEST_URL", counting)
-    monkeypatch.setattr(requests_adapters.HTTPAdapter, "request_url", counting)
+    monkeypatch.setattr(send_memo, "_origin_form", counting)
     with HostileServer() as server:
         server.respond = lambda handler: hostile_send(
             handler,
