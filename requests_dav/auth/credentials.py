@@ -44,18 +44,10 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    List,
-    Optional,
-    Tuple,
-)
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from .netrc_source import NetrcSource
-from .space_memo import SPACES_KEPT, Space
+from .space_memo import SPACES_KEPT, Space, SpaceMemo, directory_of
 from .types import Credential, PasswordSource, Strength
 from .urls import (
     Origin,
@@ -125,16 +117,14 @@ class Credentials:
         self._netrc_file = netrc_file
         self._netrc = NetrcSource(netrc_file)
         self._listeners: List[Callable[[], Optional[ForgetListener]]] = []
-        # what record_success worked out for (url, authenticator), valid while the grants stay
+        # what record_success worked out, valid while the grants stay
         self._generation = 0  # bumped whenever an origin credential is added or dropped
-        self._spaces: Dict[Tuple[str, int], Space] = {}
+        self._spaces = SpaceMemo()
         # bumped before any learned space or floor changes: what was read at one version is
         # what the tables still hold while it stays the same
         self._version = 0
         # (url, proxy) -> (version, authenticator_for, floor_for) as they were at that version
         self._lookups: Dict[Tuple[str, bool], _Lookup] = {}
-        # (url, id(authenticator), learn) -> the space and the version its record_success left
-        self._recorded: Dict[Tuple[str, int, bool], Tuple[Space, int]] = {}
         # url -> (generation, version, answer) of knows(url): whether the tables hold its origin
         self._known: Dict[str, Tuple[int, int, bool]] = {}
 
@@ -410,9 +400,10 @@ class Credentials:
         What a flow does when ``authenticator`` succeeded at ``url``; the store ends up as
         after the two calls. ``pure``: the caller knows that the authenticator's
         ``space_prefixes`` and ``achieved`` depend on the URL and its ``challenge`` alone
-        (Basic, Digest); then what they gave is remembered for ``url`` and that authenticator
-        while its challenge, its credential and the store's grants stay the same, and the
-        next success there costs two dictionary lookups.
+        (Basic, Digest); then what they gave is remembered for ``url`` (and its directory,
+        :mod:`~requests_dav.auth.space_memo`) and that authenticator while its challenge,
+        its credential and the store's grants stay the same, and the next success there
+        costs two dictionary lookups.
         """
         if proxy:
             origin, _ = split_url(url)
@@ -425,25 +416,17 @@ class Credentials:
                 if current is None or current < strength:
                     self._floors_proxy[origin] = strength
             return
-        key = (url, id(authenticator))
         if pure:
             with self._lock:
-                space = self._spaces.get(key)
-                recorded = self._recorded.get((url, key[1], learn))
-                # recorded already (a space is itself), nothing learned, raised or dropped since
-                if recorded == (space, self._version) and space.holds(  # type: ignore[union-attr]
-                    authenticator, self._generation
-                ):
+                space = self._spaces.for_url(url, authenticator, self._generation)
+                # recorded already, nothing learned, raised or dropped since
+                if space is not None and self._spaces.recorded_at(space, learn) == self._version:
                     return  # the tables hold what the rest would write
-        origin, _ = split_url(url)
+        origin, path = split_url(url)
         with self._lock:
-            space = self._spaces.get(key) if pure else None
-            if space is None or not space.holds(authenticator, self._generation):
-                space = self._work_out_space(url, authenticator)
-                if pure:
-                    if len(self._spaces) >= SPACES_KEPT:
-                        self._spaces.clear()
-                    self._spaces[key] = space
+            space = self._spaces.for_url(url, authenticator, self._generation) if pure else None
+            if space is None:
+                space = self._space_for(url, origin, path, authenticator, pure)
             learned = self._learned.setdefault(origin, {}) if learn else None
             strength = space.strength
             floors = self._floors.setdefault(origin, {})
@@ -462,9 +445,26 @@ class Credentials:
                     if current is None or current < strength:
                         floors[prefix] = strength
             if pure:
-                if len(self._recorded) >= SPACES_KEPT:
-                    self._recorded.clear()
-                self._recorded[(url, key[1], learn)] = (space, self._version)
+                self._spaces.mark_recorded(space, learn, self._version)
+
+    def _space_for(
+        self, url: str, origin: Origin, path: str, authenticator: Authenticator, pure: bool
+    ) -> Space:
+        """:meth:`_work_out_space`; for ``pure`` remembered (:class:`SpaceMemo`)."""
+        if not pure:
+            return self._work_out_space(url, authenticator)
+        directory = directory_of(url) if authenticator.space_from_directory() else None
+        key = None
+        if directory is not None:
+            grant = self._grant(origin, path, authenticator.credential)
+            key = (directory, id(authenticator), grant, path[: path.rfind("/") + 1])
+            space = self._spaces.for_directory(key, authenticator, self._generation)
+            if space is not None:
+                self._spaces.keep(url, None, space)
+                return space
+        space = self._work_out_space(url, authenticator)
+        self._spaces.keep(url, key, space)
+        return space
 
     def _work_out_space(self, url: str, authenticator: Authenticator) -> Space:
         """What :meth:`learn` and :meth:`raise_floor` record for a success (lock held)."""

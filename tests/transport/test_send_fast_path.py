@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 import requests
 import responses
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from requests import adapters as requests_adapters
 from requests.models import PreparedRequest
@@ -18,8 +18,12 @@ from servers.hostile import HostileServer
 from servers.hostile import send as hostile_send
 from urllib3 import HTTPHeaderDict
 
+from requests_dav.auth.challenge import parse_challenges
 from requests_dav.auth.credentials import Credentials
 from requests_dav.auth.messages import AuthResponse, HeaderLines
+from requests_dav.auth.schemes import BasicScheme, DigestScheme
+from requests_dav.auth.schemes.base import SchemeOptions
+from requests_dav.auth.space_memo import directory_of
 from requests_dav.auth.types import Credential, Strength
 from requests_dav.transport import fidelity, send_memo
 from requests_dav.transport.adapter import AuthAdapter, auth_result
@@ -413,11 +417,17 @@ def test_a_primed_send_works_its_request_target_out_once(
 class Space:
     """An authenticator stand-in: a fixed strength and the prefixes it names."""
 
-    def __init__(self, prefixes: List[str], grade: int, credential: Credential) -> None:
+    def __init__(
+        self, prefixes: List[str], grade: int, credential: Credential, by_directory: bool = False
+    ) -> None:
         self.prefixes = prefixes
         self.grade = grade
         self.credential = credential
         self.challenge = object()
+        self.by_directory = by_directory
+
+    def space_from_directory(self) -> bool:
+        return self.by_directory  # its prefixes resolve against the URL's directory at most
 
     @property
     def achieved(self) -> Strength:
@@ -444,7 +454,19 @@ _prefix = st.sampled_from(
 @given(
     steps=st.lists(
         st.tuples(
-            st.sampled_from(["/a/b/c.txt", "/a/", "/x", "/a/b/"]),
+            st.sampled_from(
+                [
+                    "/a/b/c.txt",
+                    "/a/",
+                    "/x",
+                    "/a/b/",
+                    "/a/b/d?q",
+                    "/a/./b/e",
+                    "/a/b/../f",
+                    "/a/b/..",
+                    "/a/%62/g",
+                ]
+            ),
             st.lists(_prefix, max_size=3),
             st.integers(0, 3),
             st.booleans(),
@@ -453,18 +475,24 @@ _prefix = st.sampled_from(
         min_size=1,
         max_size=5,
     ),
-    grant=st.sampled_from(["http://fast.test/", "http://fast.test/a", None]),
+    grant=st.sampled_from(
+        ["http://fast.test/", "http://fast.test/a", "http://fast.test/a/b/c.txt", None]
+    ),
     pure=st.booleans(),
+    by_directory=st.booleans(),
     regrant=st.sampled_from([None, "http://fast.test/a/b", "http://fast.test/x"]),
 )
 def test_record_success_is_learn_then_raise_floor(
     steps: List[Tuple[str, List[str], int, bool, bool]],
     grant: Optional[str],
     pure: bool,
+    by_directory: bool,
     regrant: Optional[str],
 ) -> None:
-    """With ``pure`` the store remembers the space: still what learn and raise_floor give,
-    also after the grants change (``regrant``) or an authenticator's challenge does."""
+    """With ``pure`` the store remembers the space (by URL, and ``by_directory`` by
+    directory): still what learn and raise_floor give, also for other files of a directory,
+    under a grant of one file, after the grants change (``regrant``) or an authenticator's
+    challenge does."""
     one, two = Credentials(), Credentials()
     credential = Credential(USER, PASSWORD)
     if grant is not None:
@@ -474,7 +502,9 @@ def test_record_success_is_learn_then_raise_floor(
     spaces: Dict[Tuple[Any, ...], Space] = {}
     for round_ in range(2):
         for path, prefixes, grade, learn, proxy in steps:
-            space = spaces.setdefault(tuple(prefixes), Space(prefixes, grade, credential))
+            space = spaces.setdefault(
+                tuple(prefixes), Space(prefixes, grade, credential, by_directory)
+            )
             if round_ and grade != space.grade:
                 space.grade = grade  # a new challenge: another strength
                 space.challenge = object()
@@ -487,6 +517,110 @@ def test_record_success_is_learn_then_raise_floor(
         if regrant is not None:
             for store in (one, two):
                 store.add(regrant, USER, PASSWORD)
+
+
+def test_a_space_outside_the_origin_falls_back_to_each_files_own_directory() -> None:
+    """With nothing learnable (the space names another origin), the floor goes on the
+    normalised parent of each URL: ``/a/b/..`` is ``/a``, whose parent is ``/``, although
+    it is written in ``/a/b/`` like ``/a/b/x``."""
+    test_record_success_is_learn_then_raise_floor.hypothesis.inner_test(  # type: ignore[attr-defined]
+        steps=[(path, ["http://other.test/"], 0, True, False) for path in ("/a/b/c", "/a/b/..")],
+        grant="http://fast.test/",
+        pure=True,
+        by_directory=True,
+        regrant=None,
+    )
+
+
+def _scheme(kind: str, credential: Credential, grade: int) -> Any:
+    if kind == "basic":
+        challenge = parse_challenges(f'Basic realm="r{grade}"')[0]
+        return BasicScheme.create(challenge, credential, url=URL, options=SchemeOptions())
+    domain = "" if kind == "digest" else f' domain="{kind.partition(" ")[2]}"'
+    algorithm = ["MD5", "SHA-256"][grade % 2]
+    challenge = parse_challenges(
+        f'Digest realm="r", nonce="n{grade}", qop="auth", algorithm={algorithm}{domain}'
+    )
+    return DigestScheme.create(challenge[0], credential, url=URL, options=SchemeOptions())
+
+
+_DIRECTORY_FILES = st.sampled_from(
+    [
+        "/a/b/c.txt",
+        "/a/b/d",
+        "/a/b/",
+        "/a/b/c.txt?x=/y",
+        "/a/./b/e",
+        "/a/b/../f",
+        "/a/b/..",
+        "/a/%62/g",
+        "/h#f/",
+    ]
+)
+
+
+_KINDS = [
+    "basic",
+    "digest",
+    "digest /a/",
+    "digest sub/ /x",
+    "digest ?q",
+    "digest http://fast.test/a/b/",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(_KINDS),
+    steps=st.lists(st.tuples(_DIRECTORY_FILES, st.integers(0, 2)), min_size=1, max_size=6),
+    grant=st.sampled_from(
+        ["http://fast.test/", "http://fast.test/a/b/c.txt", "http://fast.test/a"]
+    ),
+)
+def test_a_directorys_shared_space_is_what_each_file_would_learn(
+    kind: str, steps: List[Tuple[str, int]], grant: str
+) -> None:
+    """Basic and Digest (every kind of ``domain``) authenticators succeeding at files of a
+    directory: the store that shares their worked-out space ends as learn and raise_floor
+    leave it, file after file."""
+    one, two = Credentials(), Credentials()
+    for store in (one, two):
+        store.add(grant, USER, PASSWORD)
+    credential = one.find(grant)
+    assert credential is not None and credential == two.find(grant)
+    schemes: Dict[int, Any] = {}
+    for path, grade in steps:
+        scheme = schemes.setdefault(grade, _scheme(kind, credential, grade))
+        url = "http://fast.test" + path
+        one.record_success(url, scheme, learn=True, pure=True)
+        two.learn(url, scheme)
+        two.raise_floor(url, scheme)
+        assert _store_state(one) == _store_state(two)
+
+
+@pytest.mark.parametrize("kind", _KINDS)
+@pytest.mark.parametrize(
+    "paths", [["/a/b/c.txt", "/a/b/d"], ["/a/b/c.txt?x=/y", "/a/b/d#z/"], ["/a/b/x", "/a/b/.."]]
+)
+def test_each_kind_of_space_learns_what_each_file_would(kind: str, paths: List[str]) -> None:
+    """Two files of one directory, for every kind: the second never gets the first's space
+    when its own differs (a ``domain`` of ``?q`` resolves against the whole URL)."""
+    shared_space_test = test_a_directorys_shared_space_is_what_each_file_would_learn
+    shared_space_test.hypothesis.inner_test(  # type: ignore[attr-defined]
+        kind, [(path, 0) for path in paths], "http://fast.test/"
+    )
+
+
+def test_a_directory_is_its_urls_scheme_authority_and_parent_as_written() -> None:
+    assert directory_of("http://h/a/b.txt") == "http://h/a/"
+    assert directory_of("http://h/a/b?x=/y#f/g") == "http://h/a/"  # query and fragment cut
+    assert directory_of("http://h/a/b#x?/y") == "http://h/a/"
+    assert directory_of("http://h/a/./b/../") == "http://h/a/./b/../"  # as written
+    assert directory_of("http://h") is None  # no path
+    assert directory_of("http://h?x/y") is None
+    assert directory_of("http://h/a b/c") is None  # parsers drop or strip what is not plain
+    assert directory_of("http://h/a\tb/c") is None
+    assert directory_of("h/a/b") is None  # not absolute
 
 
 # -- header lines read on demand --------------------------------------------------------------

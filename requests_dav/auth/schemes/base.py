@@ -277,6 +277,13 @@ class Authenticator(ABC):
     def space_prefixes(self, url: str) -> List[str]:
         """Absolute URL prefixes the protection space covers, learned from ``url``."""
 
+    def space_from_directory(self) -> bool:
+        """Whether :meth:`space_prefixes` reads ``url`` only through its scheme, authority and
+        the directory of its path, as written: then one directory's URLs share what the store
+        works out for them (:func:`~requests_dav.auth.space_memo.directory_of`). No, unless a
+        scheme knows better."""
+        return False
+
 
 def resolve_password(
     credential: Credential, url: str, realm: Optional[str], attempt: int

@@ -126,6 +126,10 @@ class BasicScheme(Authenticator):
             return [origin_of(url) + "/"]
         return [basic_space_prefix(url)]
 
+    def space_from_directory(self) -> bool:
+        """Yes: the parent directory, or the origin."""
+        return True
+
 
 def _encode(username: str, password: Union[str, bytes], encoding: str, normalize: bool) -> str:
     """Base64 of ``user-id ":" password`` in ``encoding``; no secret in any error raised."""

@@ -120,6 +120,9 @@ __all__ = [
     "PureSHA512_256",
 ]
 
+#: how a ``domain`` URI starts when it resolves without the request URL's path
+_DIRECTORY_FREE = ("/", "http://", "https://")
+
 #: How many sent Authorization values are remembered for rspauth verification.
 SENT_RECORDS_MAX = 256
 
@@ -542,6 +545,15 @@ class DigestScheme(Authenticator):
             if prefix not in prefixes:
                 prefixes.append(prefix)
         return prefixes or [basic_space_prefix(url)]
+
+    def space_from_directory(self) -> bool:
+        """Yes when every ``domain`` URI is an absolute path or an ``http(s)`` URL: each
+        resolves without ``url``'s path, and the fallback is its parent directory. A relative
+        reference (``sub/``, ``?q``) resolves against the whole URL."""
+        domain = self.challenge.get("domain")
+        if self.challenge.is_proxy or domain is None:
+            return True
+        return all(uri.startswith(_DIRECTORY_FREE) for uri in domain.split())
 
     # -- internals -----------------------------------------------------------------------------
 
