@@ -46,7 +46,7 @@ fit the buffer).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Generator, Iterable, List, Optional, Set, Tuple, Type
+from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Set, Tuple, Type
 
 from requests.auth import AuthBase
 from requests.models import PreparedRequest, Response
@@ -86,6 +86,10 @@ _NOT_YET = object()
 _register_hook: Callable[[PreparedRequest, str, Any], None] = PreparedRequest.register_hook
 
 
+#: how many URLs an auth object remembers having registered its user for
+_ADDED_URLS_KEPT = 512
+
+
 def _origin_root(url: str) -> str:
     """``scheme://host:port/``: the whole origin of ``url`` as a credential prefix."""
     return Origin.from_url(url).url + "/"
@@ -102,6 +106,7 @@ class _Exchange:
         wire: Optional[WireBody],
     ) -> None:
         self.prepared = prepared
+        self.url = prepared.url  # as prepared: a response to this very URL is on the origin
         self.origin = origin
         self.body = body
         self.wire = wire
@@ -155,6 +160,7 @@ class HTTPAuth(AuthBase):
         )
         self._lock = threading.Lock()
         self._origins: Set[Origin] = set()
+        self._added_urls: Dict[str, None] = {}  # URLs whose origin is in _origins (bounded)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(username={self.username!r})"
@@ -170,14 +176,17 @@ class HTTPAuth(AuthBase):
 
     def _add_user(self, url: str) -> None:
         """Register username/password for the origin of ``url`` (once per origin)."""
-        if self.username is None:
+        if self.username is None or url in self._added_urls:
             return
         origin = Origin.from_url(url)
         with self._lock:
-            if origin in self._origins:
-                return
+            known = origin in self._origins
             self._origins.add(origin)
-        self.credentials.add(_origin_root(url), self.username, self._password)
+            if len(self._added_urls) >= _ADDED_URLS_KEPT:
+                self._added_urls.clear()
+            self._added_urls[url] = None
+        if not known:
+            self.credentials.add(_origin_root(url), self.username, self._password)
 
     # -- requests' AuthBase protocol -----------------------------------------------------------
 
@@ -193,11 +202,10 @@ class HTTPAuth(AuthBase):
             exchange.outgoing = outgoing
         else:
             exchange.flow, exchange.outgoing = self._start_flow(r, url, body, auth_request=outgoing)
-        for name in ("Authorization",):
-            value = exchange.outgoing.headers.get(name)
-            if value is not None and r.headers.get(name) != value:
-                r.headers[name] = value
-                exchange.set_headers.append(name)
+        value = exchange.outgoing.headers.get("Authorization")
+        if value is not None and r.headers.get("Authorization") != value:
+            r.headers["Authorization"] = value
+            exchange.set_headers.append("Authorization")
 
         def hook(response: Response, **kwargs: Any) -> Response:
             return self._handle(exchange, response, kwargs)
@@ -235,7 +243,8 @@ class HTTPAuth(AuthBase):
     def _handle(self, exchange: _Exchange, response: Response, kwargs: Any) -> Response:
         if response.request is None or response.request.url is None:
             return response
-        if Origin.from_url(safe_url(response.request.url)) != exchange.origin:
+        sent_to = response.request.url
+        if sent_to != exchange.url and Origin.from_url(safe_url(sent_to)) != exchange.origin:
             return response  # another origin (a redirect): never answer it with these credentials
         if exchange.handled:
             return self._redirected(exchange, response, kwargs)
