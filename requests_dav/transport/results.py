@@ -11,6 +11,7 @@ message ever holds a secret: URLs lose their userinfo (:func:`safe_url`).
 from __future__ import annotations
 
 import functools
+import re
 from typing import Optional
 
 from requests.exceptions import RequestException
@@ -55,8 +56,20 @@ def safe_url(url: Optional[str]) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _defragauth(url: str) -> str:
-    """requests' ``urldefragauth``, remembered: every send asks about its URL."""
+    """requests' ``urldefragauth``, remembered: every send asks about its URL.
+
+    A URL written plainly (:data:`_PLAIN_URL`) is its own answer: ``urldefragauth`` would give
+    it back after parsing and re-assembling it (issue 16: each new URL paid for that)."""
+    if _PLAIN_URL.fullmatch(url) is not None:
+        return url
     return str(urldefragauth(url))
+
+
+#: ``http(s)://`` and a host, printable ASCII with no space, and nothing ``urldefragauth``
+#: drops or re-writes: no ``@`` (userinfo), ``#`` (fragment), ``;`` (an empty parameter is
+#: dropped), ``[`` or ``]`` (brackets ``urlsplit`` may refuse), no trailing ``?`` (an empty
+#: query is dropped)
+_PLAIN_URL = re.compile(r"https?://[!-\"$-.0-:<->A-Z\\^-~][!-\"$-:<-?A-Z\\^-~]*(?<!\?)")
 
 
 def log_url(url: Optional[str]) -> str:
