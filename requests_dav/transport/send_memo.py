@@ -8,9 +8,9 @@ function of the URL and the ``proxies`` mapping alone, so the last :data:`TARGET
 answers are remembered, keyed by the URL and the mapping's items, and given again: to the
 adapter's own read and to ``HTTPAdapter.send``'s. A URL not seen before, with no proxy, is
 answered with its ``path_url`` as requests answers it, without the proxy selection's two
-parses. Only requests' own ``request_url`` and
-``path_url`` are remembered (an adapter or request class with its own is asked every time),
-and only for a plain ``dict`` of proxies (or none).
+parses. Only requests' own ``request_url`` and ``path_url`` are remembered (an adapter or
+request class with its own is asked every time), and only for a plain ``dict`` of proxies
+(or none).
 
 :func:`wire_request` is :meth:`requests.PreparedRequest.copy` for a request about to be sent
 with headers of its own: the copy of the headers ``copy()`` makes would be replaced at once,
