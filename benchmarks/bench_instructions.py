@@ -2,8 +2,8 @@
 
 Run ``python benchmarks/bench_instructions.py [--rows auth,bodies] [--requests 100] [--quick]``
 (needs ``valgrind``; without it the tables are skipped with a note). ``--quick`` is a glance in
-about three minutes: 20 requests counted once per client, the ``trust_env = False`` rows and
-the GETs.
+about three and a half minutes: 20 requests counted once per client, the ``trust_env = False``
+rows and the GETs.
 
 Timed runs on a shared 2-core machine move by more than the change being measured, so this
 counts the instructions of the client process with callgrind, which gives the same figure for

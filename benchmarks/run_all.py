@@ -8,7 +8,8 @@ compete for the CPU), with its output passed through as it comes:
 unless ``--quick``), ``bench_overhead.py``, then every other
 ``bench_*.py`` in this directory (``bench_multistatus.py`` with its two
 smaller sizes and one run under ``--quick``). ``--quick`` uses smaller sizes and fewer
-repetitions (the whole run stays under two minutes on a 2-core machine);
+repetitions (the whole run takes about five minutes on a 2-core machine, most of it
+the callgrind glance of ``bench_instructions.py``);
 ``--rst`` prints the tables as reStructuredText grids for ``docs/``.
 The exit status is 1 if any benchmark failed.
 """
@@ -71,7 +72,7 @@ def plan(quick: bool, only: Optional[List[str]]) -> List[List[str]]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
+    parser.add_argument("--quick", action="store_true", help="small sizes, about five minutes")
     parser.add_argument("--rst", action="store_true", help="tables as reStructuredText grids")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument(
