@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Hashable, Optional, Tuple
 
 from .types import Credential, Strength
+from .urls import written_plainly
 
 __all__ = ["SPACES_KEPT", "Space", "SpaceMemo", "directory_of"]
 
@@ -58,7 +59,7 @@ def directory_of(url: str) -> Optional[str]:
     Two URLs with the same answer have the same origin and the same raw parent directory
     (the query and fragment start at the first ``?`` or ``#``, as ``urlsplit`` reads them).
     """
-    if " " in url or not url.isprintable():
+    if not written_plainly(url):
         return None
     end = len(url)
     for mark in "?#":

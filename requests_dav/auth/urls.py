@@ -48,6 +48,7 @@ __all__ = [
     "path_covers",
     "split_reference",
     "split_url",
+    "written_plainly",
 ]
 
 DEFAULT_PORTS: Dict[str, int] = {"http": 80, "https": 443}
@@ -235,6 +236,12 @@ def join_url(base: str, reference: str) -> str:
     return urljoin(base, reference)
 
 
+def written_plainly(url: str) -> bool:
+    """``url`` has no space and no control character: nothing the URL parsers drop (tabs,
+    newlines) or strip (leading and trailing spaces), so its text is what they read."""
+    return " " not in url and url.isprintable()
+
+
 def split_reference(base: str, reference: str) -> Tuple[Origin, str]:
     """``split_url(join_url(base, reference))`` for an absolute ``base``.
 
@@ -251,8 +258,7 @@ def split_reference(base: str, reference: str) -> Tuple[Origin, str]:
         reference.startswith(scheme)
         and reference[len(scheme) : len(scheme) + 3] == "://"
         and ";" not in reference
-        and " " not in reference
-        and reference.isprintable()
+        and written_plainly(reference)
     ):
         try:
             return split_url(reference)
